@@ -1,0 +1,112 @@
+"""Image decoding with Pillow: every odd mode and orientation comes out as plain RGB."""
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from indexer.errors import ImageTooLargeError, MediaError
+
+DEFAULT_MAX_PIXELS = 120_000_000
+_BACKGROUND = (255, 255, 255)
+
+
+def open_image(
+    path: Path,
+    data: bytes | None = None,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    draft_size: int | None = None,
+) -> Image.Image:
+    """Decode an image file to RGB.
+
+    `data` lets a caller that already read the file (to hash it) skip a second read.
+    `draft_size` lets JPEG decode at a reduced DCT scale when only a small image is
+    needed (e.g. 224 px for CLIP); the result is still at least that size.
+    """
+    source = io.BytesIO(data) if data is not None else path
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own, lower limit below; Pillow's warning would only be noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageTooLargeError(path, width * height, max_pixels)
+            if draft_size and image.format == "JPEG":
+                scale = min(width, height) / draft_size
+                if scale >= 2:
+                    image.draft("RGB", (int(width / scale) + 1, int(height / scale) + 1))
+            image.seek(0)  # animated formats: the first frame
+            image.load()
+    except ImageTooLargeError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own, higher limit fired first
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise ImageTooLargeError(path, int(found.group(1)) if found else 0, max_pixels) from None
+    except UnidentifiedImageError:
+        raise MediaError(path, "not a readable image (unknown or corrupt format)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise MediaError(path, f"corrupt or truncated image ({exc})") from None
+    if image.width == 0 or image.height == 0:
+        raise MediaError(path, "image has no pixels")
+    decoded_size = image.size
+    rgb = to_rgb(ImageOps.exif_transpose(image))
+    # The file's own size after rotation, even when draft mode decoded it smaller.
+    rgb.info["original_size"] = (height, width) if rgb.size != decoded_size else (width, height)
+    return rgb
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB; transparency is flattened onto white."""
+    mode = image.mode
+    if mode == "RGB":
+        return image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return Image.fromarray(_to_uint8(np.asarray(image)), "L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, _BACKGROUND)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """Scale 16-bit, 32-bit and float grey images to 8 bits by their real range."""
+    if pixels.dtype == np.uint16 or (pixels.dtype.kind in "iu" and pixels.max(initial=0) > 255):
+        top = 65535 if pixels.max(initial=0) <= 65535 else pixels.max()
+        return (pixels.astype(np.float64) * (255.0 / top)).round().clip(0, 255).astype(np.uint8)
+    if pixels.dtype.kind == "f":
+        low, high = float(np.nanmin(pixels)), float(np.nanmax(pixels))
+        if high <= 1.0 and low >= 0.0:
+            return (pixels * 255).round().clip(0, 255).astype(np.uint8)
+        span = (high - low) or 1.0
+        return ((pixels - low) * (255.0 / span)).round().clip(0, 255).astype(np.uint8)
+    return pixels.clip(0, 255).astype(np.uint8)
+
+
+def make_thumbnail(image: Image.Image, size: int = 256, quality: int = 82) -> bytes:
+    """A small JPEG for result grids; keeps the aspect ratio."""
+    thumb = image.copy()
+    thumb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    buffer = io.BytesIO()
+    thumb.save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def crop_box(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+    """Crop to (x0, y0, x1, y1) in pixels, clamped to the image; raises on an empty box."""
+    x0, y0, x1, y1 = box
+    x0, x1 = sorted((max(0.0, x0), min(float(image.width), x1)))
+    y0, y1 = sorted((max(0.0, y0), min(float(image.height), y1)))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise ValueError(f"box {box} leaves no pixels inside a {image.width}x{image.height} image")
+    return image.crop((round(x0), round(y0), round(x1), round(y1)))

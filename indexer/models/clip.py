@@ -1,0 +1,321 @@
+"""CLIP image/text encoder on open_clip, with weights found before anything hangs.
+
+Spec strings: `ViT-B-32:laion2b_s34b_b79k` (architecture + pretrained tag),
+`ViT-B-32:random` (the real architecture with seeded random weights, for
+benchmarks) and `tiny` (a small built-in architecture with seeded random
+weights, for tests and offline smoke runs). Random-weight encoders are not
+*semantic*: their vectors find near-duplicates but do not understand text.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from indexer.errors import ModelUnavailableError, UnknownModelError
+from indexer.models.base import InferenceModel
+
+DEFAULT_CLIP = "ViT-B-32:laion2b_s34b_b79k"
+TINY = "tiny"
+RANDOM_TAG = "random"
+RANDOM_SEED = 0
+
+# Small enough to build in 0.1 s, real enough to exercise every code path.
+TINY_CONFIG = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16, "head_width": 32},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+# Every CLIP checkpoint open_clip ships shares OpenAI's normalisation unless its tag says otherwise.
+_OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
+_OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
+_CHECKPOINT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Which CLIP to build: an architecture plus a pretrained tag, a local file, or random weights."""
+
+    arch: str
+    pretrained: str | None = None  # an open_clip tag, or RANDOM_TAG
+    weights: Path | None = None  # a local checkpoint; overrides the tag
+
+    @property
+    def semantic(self) -> bool:
+        return self.weights is not None or (self.pretrained not in (None, RANDOM_TAG))
+
+    @property
+    def text(self) -> str:
+        """The `--clip` string that rebuilds this spec (weights travel separately)."""
+        if self.arch == TINY:
+            return TINY
+        return f"{self.arch}:{self.pretrained}" if self.pretrained else self.arch
+
+    @property
+    def identity(self) -> str:
+        if self.arch == TINY:
+            return f"open_clip:{TINY}:seed{RANDOM_SEED}"
+        if self.weights is not None:
+            return f"open_clip:{self.arch}:file:{self.weights.name}"
+        return f"open_clip:{self.arch}:{self.pretrained}"
+
+
+def parse_clip_spec(text: str, weights: str | Path | None = None) -> ClipSpec:
+    """Parse `NAME[:PRETRAINED]`, checking names against open_clip's registry."""
+    import open_clip
+
+    name, _, tag = text.strip().partition(":")
+    if name == TINY:
+        if tag or weights:
+            raise UnknownModelError("the 'tiny' encoder has no pretrained tags or weights")
+        return ClipSpec(TINY, RANDOM_TAG)
+    if open_clip.get_model_config(name) is None:
+        raise UnknownModelError(
+            f"unknown CLIP architecture '{name}'; try one of: tiny, ViT-B-32, ViT-B-16, MobileCLIP2-S2, "
+            f"or see open_clip.list_models()"
+        )
+    if weights is not None:
+        return ClipSpec(name, tag or None, Path(weights).expanduser())
+    if not tag:
+        tags = open_clip.list_pretrained_tags_by_model(name)
+        raise UnknownModelError(
+            f"'{name}' needs a pretrained tag, e.g. '{name}:{tags[0] if tags else RANDOM_TAG}' "
+            f"(known: {', '.join(tags) or 'none'}), or '{name}:{RANDOM_TAG}' for untrained weights"
+        )
+    if tag != RANDOM_TAG and not open_clip.get_pretrained_cfg(name, tag):
+        tags = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
+        raise UnknownModelError(f"'{tag}' is not a pretrained tag of {name}; known tags: {tags}")
+    return ClipSpec(name, tag)
+
+
+class ClipEncoder(InferenceModel):
+    """Embeds images and texts into one space; vectors are L2-normalised float32."""
+
+    kind = "clip"
+
+    def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None) -> None:
+        super().__init__()
+        self.spec = spec
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._model = None
+        self._tokenizer = None
+        self._transform = None
+
+    @property
+    def identity(self) -> str:
+        return self.spec.identity
+
+    @property
+    def semantic(self) -> bool:
+        return self.spec.semantic
+
+    @property
+    def dim(self) -> int:
+        return int(self._config()["embed_dim"])
+
+    @property
+    def image_size(self) -> int:
+        size = self._config()["vision_cfg"].get("image_size", 224)
+        return int(size if isinstance(size, int) else max(size))
+
+    def _config(self) -> dict:
+        if self.spec.arch == TINY:
+            return TINY_CONFIG
+        import open_clip
+
+        return open_clip.get_model_config(self.spec.arch)
+
+    def _pretrained_cfg(self) -> dict:
+        import open_clip
+
+        if self.spec.pretrained in (None, RANDOM_TAG):
+            return {}
+        return open_clip.get_pretrained_cfg(self.spec.arch, self.spec.pretrained)
+
+    # -- preprocessing: needs no weights, so decode workers can run it before the model loads
+
+    def preprocess(self, image):
+        """PIL RGB image → normalised CHW float tensor at the model's input size."""
+        if self._transform is None:
+            import open_clip
+
+            cfg = self._pretrained_cfg()
+            self._transform = open_clip.image_transform(
+                self.image_size,
+                is_train=False,
+                mean=cfg.get("mean", _OPENAI_MEAN),
+                std=cfg.get("std", _OPENAI_STD),
+                interpolation=cfg.get("interpolation", "bicubic"),
+                resize_mode=cfg.get("resize_mode", "shortest"),
+            )
+        return self._transform(image)
+
+    # -- loading
+
+    def _load(self) -> None:
+        import open_clip
+        import torch
+
+        if self.spec.arch == TINY or self.spec.pretrained == RANDOM_TAG and self.spec.weights is None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(RANDOM_SEED)
+                if self.spec.arch == TINY:
+                    model = open_clip.model.CLIP(**TINY_CONFIG)
+                else:
+                    model = open_clip.create_model(self.spec.arch, pretrained=None)
+            tokenizer = open_clip.get_tokenizer("ViT-B-32" if self.spec.arch == TINY else self.spec.arch)
+        else:
+            checkpoint = resolve_checkpoint(self.spec, self.cache_dir)
+            cfg = self._pretrained_cfg()
+            try:
+                model = open_clip.create_model(
+                    self.spec.arch,
+                    pretrained=str(checkpoint),
+                    force_quick_gelu=bool(cfg.get("quick_gelu", False)) or None,
+                )
+            except Exception as exc:  # a corrupt or mismatched checkpoint
+                raise ModelUnavailableError(
+                    f"could not load CLIP weights {checkpoint} into {self.spec.arch}: {exc}"
+                ) from exc
+            tokenizer = open_clip.get_tokenizer(self.spec.arch)
+        model.eval()
+        self._model = model
+        self._tokenizer = tokenizer
+
+    def _close(self) -> None:
+        self._model = None
+        self._tokenizer = None
+
+    # -- inference
+
+    def encode_pixels(self, pixels) -> np.ndarray:
+        """A batch of preprocessed tensors (N, 3, H, W) → (N, dim) unit vectors."""
+        import torch
+
+        self.load()
+        with torch.inference_mode():
+            features = self._model.encode_image(pixels)
+        return _unit_rows(features.float().numpy())
+
+    def encode_images(self, images: Sequence) -> np.ndarray:
+        import torch
+
+        if not images:
+            return np.zeros((0, self.dim), np.float32)
+        return self.encode_pixels(torch.stack([self.preprocess(image) for image in images]))
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        with torch.inference_mode():
+            features = self._model.encode_text(self._tokenizer(list(texts)))
+        return _unit_rows(features.float().numpy())
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.ascontiguousarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+# -- finding weights without hanging ------------------------------------------------------
+
+
+def resolve_checkpoint(spec: ClipSpec, cache_dir: Path | None = None) -> Path:
+    """Find the checkpoint on disk, or download it when the hub is reachable.
+
+    Checking the caches and the offline state first means a machine without the
+    weights gets one actionable error at once, not a minute of network retries.
+    """
+    if spec.weights is not None:
+        return _local_checkpoint(spec)
+    cached = _cached_checkpoint(spec, cache_dir)
+    if cached is not None:
+        return cached
+    offline_reason = _offline_reason()
+    if offline_reason:
+        raise ModelUnavailableError(_missing_weights_message(spec, offline_reason))
+    import open_clip
+
+    try:
+        path = open_clip.download_pretrained(
+            open_clip.get_pretrained_cfg(spec.arch, spec.pretrained),
+            cache_dir=str(cache_dir) if cache_dir else None,
+        )
+    except Exception as exc:
+        raise ModelUnavailableError(_missing_weights_message(spec, f"the download failed: {exc}")) from exc
+    if not path:
+        raise ModelUnavailableError(_missing_weights_message(spec, "open_clip has no download for this tag"))
+    return Path(path)
+
+
+def _local_checkpoint(spec: ClipSpec) -> Path:
+    path = spec.weights
+    if path.is_dir():
+        for name in _CHECKPOINT_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise ModelUnavailableError(
+            f"no CLIP checkpoint in {path}: expected one of {', '.join(_CHECKPOINT_NAMES)}"
+        )
+    if not path.is_file():
+        raise ModelUnavailableError(f"CLIP weights file {path} does not exist")
+    return path
+
+
+def _cached_checkpoint(spec: ClipSpec, cache_dir: Path | None) -> Path | None:
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained)
+    if cfg.get("hf_hub"):
+        from huggingface_hub import try_to_load_from_cache
+
+        repo_id, filename = os.path.split(cfg["hf_hub"])  # "org/repo/" means the default file name
+        names = [filename] if filename else list(_CHECKPOINT_NAMES)
+        if filename.endswith((".bin", ".pth")):
+            names.insert(0, filename[:-4] + ".safetensors")
+        for name in names:
+            found = try_to_load_from_cache(repo_id, name, cache_dir=str(cache_dir) if cache_dir else None)
+            if isinstance(found, str) and os.path.isfile(found):
+                return Path(found)
+    if cfg.get("url"):
+        target = Path(cache_dir or Path("~/.cache/clip").expanduser()) / os.path.basename(cfg["url"])
+        if target.is_file():
+            return target
+    return None
+
+
+def _offline_reason() -> str | None:
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VISEARCH_OFFLINE"):
+        if os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on"):
+            return f"{variable} is set"
+    try:
+        with socket.create_connection(("huggingface.co", 443), timeout=2.0):
+            return None
+    except OSError as exc:
+        return f"huggingface.co is unreachable ({exc.__class__.__name__})"
+
+
+def _missing_weights_message(spec: ClipSpec, reason: str) -> str:
+    hub = ""
+    try:
+        import open_clip
+
+        hub = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained).get("hf_hub", "").rstrip("/")
+    except Exception:
+        pass
+    fetch = f"huggingface-cli download {hub}" if hub else "download the checkpoint"
+    return (
+        f"CLIP weights for {spec.arch}:{spec.pretrained} are not on this machine and cannot be downloaded: "
+        f"{reason}.\n"
+        f"  - on a machine with internet: run `{fetch}` (or any visearch command once) to fill the cache,\n"
+        f"    then copy ~/.cache/huggingface to this machine;\n"
+        f"  - or copy the checkpoint file here and pass --clip-weights PATH;\n"
+        f"  - or use --clip tiny for an offline run without semantic text search."
+    )

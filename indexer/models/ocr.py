@@ -1,0 +1,171 @@
+"""OCR behind one interface: PP-OCRv4 through rapidocr-onnxruntime by default, PaddleOCR optionally.
+
+Text of any size should come back: a tight word crop has no margin for the
+detector, so small images are padded (and detection falls back to
+recognition-only when it still finds nothing); large images are read whole.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from indexer.errors import ModelUnavailableError, UnknownModelError
+from indexer.models.base import InferenceModel
+from indexer.records import OcrLine
+from indexer.text import normalise
+
+MIN_CONFIDENCE = 0.5
+# Below this side length an image is treated as a crop around a few words.
+SMALL_SIDE = 200
+
+
+class OcrModel(InferenceModel):
+    """Reads text lines with boxes and confidences from an RGB image."""
+
+    kind = "ocr"
+    name = ""
+
+    def __init__(self, *, min_confidence: float = MIN_CONFIDENCE, threads: int = 0) -> None:
+        super().__init__()
+        self.min_confidence = min_confidence
+        self.threads = threads
+
+    @property
+    def identity(self) -> str:
+        return self.name
+
+    def read(self, image) -> list[OcrLine]:
+        """Lines in reading order, boxes in the input image's pixel coordinates."""
+        self.load()
+        pixels = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+        height, width = pixels.shape[:2]
+        if max(height, width) >= SMALL_SIDE:
+            lines = self._detect_and_read(pixels)
+        else:
+            lines = self._read_small(pixels)
+        return [line for line in lines if line.text and line.confidence >= self.min_confidence]
+
+    def _read_small(self, pixels: np.ndarray) -> list[OcrLine]:
+        """Pad a small crop so the detector sees margins; recognise it whole if that fails."""
+        height, width = pixels.shape[:2]
+        pad = max(16, height // 2)
+        fill = np.median(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]), axis=0)
+        padded = np.empty((height + 2 * pad, width + 2 * pad, 3), np.uint8)
+        padded[:] = fill.astype(np.uint8)
+        padded[pad : pad + height, pad : pad + width] = pixels
+        lines = [_shift(line, -pad, -pad, width, height) for line in self._detect_and_read(padded)]
+        if lines:
+            return lines
+        whole = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
+        return [OcrLine(text, whole, score) for text, score in self._recognise(pixels)]
+
+    @abstractmethod
+    def _detect_and_read(self, pixels: np.ndarray) -> list[OcrLine]: ...
+
+    @abstractmethod
+    def _recognise(self, pixels: np.ndarray) -> list[tuple[str, float]]:
+        """Recognition only: the whole image is one line."""
+
+
+def _shift(line: OcrLine, dx: float, dy: float, width: int, height: int) -> OcrLine:
+    box = tuple(
+        (min(max(x + dx, 0.0), float(width)), min(max(y + dy, 0.0), float(height))) for x, y in line.box
+    )
+    return OcrLine(line.text, box, line.confidence)  # type: ignore[arg-type]
+
+
+def _polygon(points) -> tuple:
+    return tuple((float(x), float(y)) for x, y in np.asarray(points, dtype=np.float64).reshape(4, 2))
+
+
+class RapidOcr(OcrModel):
+    """PaddleOCR's PP-OCRv4 det/cls/rec models, run by onnxruntime; the weights ship in the wheel."""
+
+    name = "rapidocr"
+
+    def _load(self) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError as exc:
+            raise ModelUnavailableError(f"rapidocr-onnxruntime is not installed: {exc}") from exc
+        threads = self.threads if self.threads > 0 else -1
+        self._engine = RapidOCR(
+            intra_op_num_threads=threads,
+            inter_op_num_threads=1 if threads > 0 else -1,
+            text_score=self.min_confidence,
+        )
+
+    def _close(self) -> None:
+        self._engine = None
+
+    def _detect_and_read(self, pixels: np.ndarray) -> list[OcrLine]:
+        result, _ = self._engine(np.ascontiguousarray(pixels[:, :, ::-1]))  # PP-OCR expects BGR
+        return [OcrLine(normalise(text), _polygon(box), float(score)) for box, text, score in result or []]
+
+    def _recognise(self, pixels: np.ndarray) -> list[tuple[str, float]]:
+        result, _ = self._engine(np.ascontiguousarray(pixels[:, :, ::-1]), use_det=False, use_cls=False)
+        return [(normalise(text), float(score)) for text, score in result or []]
+
+
+class PaddleOcr(OcrModel):
+    """PaddleOCR itself, for its other languages (e.g. `korean`); needs its models on disk."""
+
+    name = "paddleocr"
+
+    def __init__(self, *, lang: str = "ch", model_dir: str | Path | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lang = lang
+        self.model_dir = Path(model_dir) if model_dir else None
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name}:{self.lang}"
+
+    def _load(self) -> None:
+        try:
+            from paddleocr import PaddleOCR
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "the paddleocr backend needs the optional extra: pip install 'visearch[paddle]'"
+            ) from exc
+        try:
+            self._engine = PaddleOCR(lang=self.lang, use_angle_cls=True)
+        except Exception as exc:  # first use downloads models; offline that fails
+            raise ModelUnavailableError(
+                f"PaddleOCR models for lang={self.lang!r} are not available ({exc}); run PaddleOCR once on a "
+                f"machine with internet and copy ~/.paddleocr (or ~/.paddlex) here, or use --ocr rapidocr"
+            ) from exc
+
+    def _close(self) -> None:
+        self._engine = None
+
+    def _detect_and_read(self, pixels: np.ndarray) -> list[OcrLine]:
+        result = self._engine.ocr(np.ascontiguousarray(pixels[:, :, ::-1]))
+        lines = []
+        for page in result or []:
+            for box, (text, score) in page or []:
+                lines.append(OcrLine(normalise(text), _polygon(box), float(score)))
+        return lines
+
+    def _recognise(self, pixels: np.ndarray) -> list[tuple[str, float]]:
+        result = self._engine.ocr(np.ascontiguousarray(pixels[:, :, ::-1]), det=False, cls=False)
+        return [(normalise(text), float(score)) for page in result or [] for text, score in page or []]
+
+
+OCR_BACKENDS: dict[str, type[OcrModel]] = {"rapidocr": RapidOcr, "paddleocr": PaddleOcr}
+
+
+def create_ocr(name: str, **options) -> OcrModel | None:
+    """`off` turns OCR off; an unknown name is an error, never a silent fallback."""
+    if name == "off":
+        return None
+    backend, _, lang = name.partition(":")
+    if backend not in OCR_BACKENDS:
+        raise UnknownModelError(f"unknown OCR backend '{name}'; choose one of: {', '.join(OCR_BACKENDS)}, off")
+    if lang:
+        if backend != "paddleocr":
+            raise UnknownModelError(f"OCR backend '{backend}' has no language option")
+        options["lang"] = lang
+    return OCR_BACKENDS[backend](**options)

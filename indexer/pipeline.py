@@ -1,0 +1,147 @@
+"""Reader → mapper → writer for images: decode and OCR in worker threads, CLIP in batches.
+
+Workers run ahead of the encoder by a bounded window, so decoding batch N+1 and
+reading its text overlaps with encoding batch N, and memory stays bounded.
+A file that fails comes out as a `Failure` and the run goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from indexer.errors import MediaError, UnsupportedMediaError
+from indexer.images import DEFAULT_MAX_PIXELS, make_thumbnail, open_image
+from indexer.models.clip import ClipEncoder
+from indexer.models.ocr import OcrModel
+from indexer.records import Failure, ImageRecord, SourceFile
+from indexer.sniff import MediaKind, sniff_bytes
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    batch_size: int = 16
+    workers: int = 2
+    lookahead_batches: int = 2
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    thumbnail_size: int = 256
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage, summed over worker threads; for benchmarks and the run summary."""
+
+    read: float = 0.0
+    decode: float = 0.0
+    ocr: float = 0.0
+    encode: float = 0.0
+    images: int = 0
+    batches: int = 0
+
+    def add(self, other: "StageTimes") -> None:
+        self.read += other.read
+        self.decode += other.decode
+        self.ocr += other.ocr
+
+
+@dataclass
+class _Prepared:
+    record: ImageRecord
+    pixels: object  # torch tensor
+    times: StageTimes = field(default_factory=StageTimes)
+
+
+class ImagePipeline:
+    def __init__(self, encoder: ClipEncoder, ocr: OcrModel | None = None, config: PipelineConfig = PipelineConfig()):
+        self.encoder = encoder
+        self.ocr = ocr
+        self.config = config
+        self.times = StageTimes()
+
+    def run(self, sources: Iterable[SourceFile]) -> Iterator[ImageRecord | Failure]:
+        """Yield one record or failure per source, in input order."""
+        window = self.config.batch_size * max(1, self.config.lookahead_batches)
+        pending: deque[tuple[SourceFile, Future]] = deque()
+        batch: list[_Prepared] = []
+        sources = iter(sources)
+        with ThreadPoolExecutor(self.config.workers, thread_name_prefix="visearch-decode") as pool:
+            while True:
+                while len(pending) < window:
+                    source = next(sources, None)
+                    if source is None:
+                        break
+                    pending.append((source, pool.submit(self._prepare, source)))
+                if not pending:
+                    break
+                source, future = pending.popleft()
+                try:
+                    prepared = future.result()
+                except MediaError as exc:
+                    yield Failure(source.path, exc.reason)
+                    continue
+                except Exception as exc:  # a decoder bug must not end the run either
+                    yield Failure(source.path, f"unexpected error: {exc.__class__.__name__}: {exc}")
+                    continue
+                self.times.add(prepared.times)
+                batch.append(prepared)
+                if len(batch) >= self.config.batch_size:
+                    yield from self._encode(batch)
+                    batch = []
+            if batch:
+                yield from self._encode(batch)
+
+    def _prepare(self, source: SourceFile) -> _Prepared:
+        times = StageTimes()
+        started = time.perf_counter()
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise MediaError(source.path, f"cannot read: {exc.strerror or exc}") from None
+        if not data:
+            raise MediaError(source.path, "empty file (0 bytes)")
+        sniffed = sniff_bytes(data[:64])
+        if sniffed is None or sniffed[0] is not MediaKind.IMAGE:
+            what = "a video" if sniffed else "not an image (unrecognised content)"
+            raise UnsupportedMediaError(source.path, what)
+        sha256 = source.sha256 or hashlib.sha256(data).hexdigest()
+        times.read = time.perf_counter() - started
+
+        started = time.perf_counter()
+        # Without OCR only CLIP's input size is needed, so JPEGs can decode at a reduced scale.
+        draft = None if self.ocr else self.encoder.image_size
+        image = open_image(source.path, data, max_pixels=self.config.max_pixels, draft_size=draft)
+        pixels = self.encoder.preprocess(image)
+        thumbnail = make_thumbnail(image, self.config.thumbnail_size)
+        times.decode = time.perf_counter() - started
+
+        lines = []
+        if self.ocr is not None:
+            started = time.perf_counter()
+            lines = self.ocr.read(image)
+            times.ocr = time.perf_counter() - started
+        width, height = image.info.get("original_size", image.size)
+        record = ImageRecord(
+            source=SourceFile(source.path, source.size, source.mtime_ns, sha256),
+            format=sniffed[1],
+            width=width,
+            height=height,
+            ocr=lines,
+            thumbnail=thumbnail,
+        )
+        return _Prepared(record, pixels, times)
+
+    def _encode(self, batch: list[_Prepared]) -> Iterator[ImageRecord]:
+        import torch
+
+        started = time.perf_counter()
+        vectors = self.encoder.encode_pixels(torch.stack([item.pixels for item in batch]))
+        self.times.encode += time.perf_counter() - started
+        self.times.images += len(batch)
+        self.times.batches += 1
+        for item, vector in zip(batch, vectors):
+            item.record.embedding = vector
+            yield item.record
+

@@ -1,0 +1,85 @@
+"""The records the indexer produces. Plain dataclasses: stores decide how to persist them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.text import compact
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """One line of text read from an image, with where it was and how sure the reader was."""
+
+    text: str
+    box: tuple[Point, Point, Point, Point]
+    confidence: float
+
+    @property
+    def compact(self) -> str:
+        return compact(self.text)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Axis-aligned (x0, y0, x1, y1) of the polygon."""
+        xs = [p[0] for p in self.box]
+        ys = [p[1] for p in self.box]
+        return min(xs), min(ys), max(xs), max(ys)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file on disk as the indexer saw it; size and mtime drive incremental re-indexing."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str | None = None
+
+    @classmethod
+    def from_path(cls, path: Path) -> "SourceFile":
+        stat = path.stat()
+        return cls(path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+
+
+@dataclass(slots=True)
+class ImageRecord:
+    """Everything extracted from one image, ready to be written to the stores."""
+
+    source: SourceFile
+    format: str
+    width: int
+    height: int
+    embedding: np.ndarray | None = None
+    ocr: list[OcrLine] = field(default_factory=list)
+    thumbnail: bytes | None = None
+
+    @property
+    def ocr_text(self) -> str:
+        return "\n".join(line.text for line in self.ocr)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A file that could not be indexed, and why, in words a user can act on."""
+
+    path: Path
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A catalogue row: one SKU, possibly shown in several images."""
+
+    sku: str
+    title: str = ""
+    brand: str = ""
+    price: float | None = None
+    currency: str = ""
+    url: str = ""
+    category: str = ""
+    images: tuple[Path, ...] = ()

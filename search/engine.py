@@ -1,0 +1,204 @@
+"""Answer lens (photo) and text queries by fusing vector and text rankings.
+
+The JSON shape of `SearchResponse.to_json()` is a public contract: the CLI's
+`--json`, the web API and outside scripts all read it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from indexer.images import crop_box
+from indexer.models.clip import ClipEncoder, parse_clip_spec
+from indexer.models.ocr import OcrModel
+from indexer.records import Product
+from indexer.text import compact, query_terms
+from search.documents import TextHit
+from search.library import Library
+from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches
+
+VECTOR_CANDIDATES = 100
+TEXT_CANDIDATES = 100
+MIN_OCR_TERM = 3  # shorter fragments read off a photo are mostly noise
+
+
+@dataclass
+class Evidence:
+    """Why a row matched: its place in each ranking and the words it shares with the query."""
+
+    vector_score: float | None = None
+    vector_rank: int | None = None
+    text_rank: int | None = None
+    text_terms: list[str] = field(default_factory=list)
+    text_matches: list[TermMatch] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    id: int
+    path: str
+    score: float
+    kind: str
+    product: Product | None
+    ocr_text: str
+    thumbnail: str
+    evidence: Evidence
+
+    def to_json(self) -> dict:
+        product = None
+        if self.product is not None:
+            product = {k: v for k, v in asdict(self.product).items() if k != "images"}
+        evidence = self.evidence
+        return {
+            "id": self.id,
+            "path": self.path,
+            "score": round(self.score, 6),
+            "kind": self.kind,
+            "product": product,
+            "ocr_text": self.ocr_text,
+            "thumbnail": self.thumbnail,
+            "evidence": {
+                "vector_score": None if evidence.vector_score is None else round(evidence.vector_score, 6),
+                "vector_rank": evidence.vector_rank,
+                "text_rank": evidence.text_rank,
+                "text_terms": evidence.text_terms,
+                "text_matches": [
+                    {"term": m.term, "text": m.text, "box": [round(v, 1) for v in m.box]}
+                    for m in evidence.text_matches
+                ],
+            },
+        }
+
+
+@dataclass
+class SearchResponse:
+    query: dict
+    results: list[SearchResult]
+    notices: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "results": [r.to_json() for r in self.results], "notices": self.notices}
+
+
+class SearchEngine:
+    """Queries one library with the encoder that built it (and OCR for photos)."""
+
+    def __init__(self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None = None) -> None:
+        if library.manifest.encoder and library.manifest.encoder != encoder.identity:
+            raise ValueError(f"encoder {encoder.identity} does not match the library's {library.manifest.encoder}")
+        self.library = library
+        self.encoder = encoder
+        self.ocr = ocr
+
+    @property
+    def text_to_image(self) -> bool:
+        return self.encoder.semantic
+
+    def search_image(self, image, *, box: Sequence[float] | None = None, k: int = 10) -> SearchResponse:
+        """The lens: nearest vectors of the photo (or its boxed region), fused with the text it shows."""
+        query: dict = {"type": "image", "k": k, "box": list(box) if box else None, "size": [image.width, image.height]}
+        region = crop_box(image, tuple(box)) if box else image
+        rankings: dict[str, list[int]] = {}
+        vector_scores = self._vector_ranking(self.encoder.encode_images([region]), rankings)
+        notices = []
+        terms: list[str] = []
+        if self.ocr is not None:
+            lines = self.ocr.read(region)
+            query["ocr_text"] = "\n".join(line.text for line in lines)
+            for line in lines:
+                terms += [t for t in query_terms(line.text, MIN_OCR_TERM) if t not in terms]
+                if line.compact not in terms and len(line.compact) >= MIN_OCR_TERM:
+                    terms.append(line.compact)
+        else:
+            notices.append("OCR is off: the lens matches by appearance only")
+        query["terms"] = terms
+        hits = self._text_ranking(terms, rankings)
+        return SearchResponse(query, self._results(rankings, vector_scores, hits, k), notices)
+
+    def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
+        """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic."""
+        terms = query_terms(text)
+        whole = compact(text)
+        if len(terms) > 1 and whole not in terms:
+            terms.append(whole)  # "green valley" also matches OCR's "GreenValley"
+        query = {"type": "text", "text": text, "k": k, "terms": terms}
+        rankings: dict[str, list[int]] = {}
+        vector_scores: dict[int, float] = {}
+        notices = []
+        if self.text_to_image:
+            vector_scores = self._vector_ranking(self.encoder.encode_texts([text]), rankings)
+        else:
+            notices.append(
+                f"text-to-image search is off: this library's encoder ({self.library.manifest.clip or 'tiny'}) "
+                "is not semantic; results come from OCR and catalogue text only"
+            )
+        hits = self._text_ranking(terms, rankings)
+        return SearchResponse(query, self._results(rankings, vector_scores, hits, k), notices)
+
+    def similar(self, item_id: int, *, k: int = 10) -> SearchResponse:
+        """Near-duplicates and look-alikes of an indexed item; works with any encoder."""
+        rankings: dict[str, list[int]] = {}
+        scores = self._vector_ranking(self.library.vectors.get([item_id]), rankings)
+        rankings["vector"] = [i for i in rankings["vector"] if i != item_id]
+        return SearchResponse({"type": "similar", "id": item_id, "k": k}, self._results(rankings, scores, {}, k))
+
+    # -- internals
+
+    def _vector_ranking(self, vector: np.ndarray, rankings: dict) -> dict[int, float]:
+        scores, ids = self.library.vectors.search(vector, VECTOR_CANDIDATES)
+        pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        rankings["vector"] = [i for i, _ in pairs]
+        return dict(pairs)
+
+    def _text_ranking(self, terms: list[str], rankings: dict) -> dict[int, TextHit]:
+        if not terms:
+            return {}
+        hits = {hit.id: hit for hit in self.library.docs.text_search(terms, TEXT_CANDIDATES)}
+        rankings["text"] = list(hits)
+        return hits
+
+    def _results(
+        self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int
+    ) -> list[SearchResult]:
+        best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
+        fused = reciprocal_rank_fusion(
+            rankings, strengths={"text": {i: hit.score / best_text for i, hit in text_hits.items()}}
+        )
+        best_possible = len(rankings) / (RRF_K + 1) or 1.0
+        docs = self.library.docs
+        candidates = [item for item, _ in fused[: max(k * 5, 50)]]
+        products = docs.products_for(candidates)
+        grouped = group_best(fused, {i: p.sku for i, p in products.items()})[: k * 2]
+        items = docs.get([i for i, _ in grouped])
+        text_rank = {item: rank for rank, item in enumerate(rankings.get("text", []), 1)}
+        vector_rank = {item: rank for rank, item in enumerate(rankings.get("vector", []), 1)}
+        results = []
+        for item_id, score in grouped:
+            doc = items.get(item_id)
+            if doc is None:  # a vector whose document was pruned; the next index run drops it
+                continue
+            hit = text_hits.get(item_id)
+            evidence = Evidence(
+                vector_score=vector_scores.get(item_id),
+                vector_rank=vector_rank.get(item_id),
+                text_rank=text_rank.get(item_id),
+                text_terms=list(hit.terms) if hit else [],
+                text_matches=term_matches(list(hit.terms), doc.ocr) if hit else [],
+            )
+            results.append(SearchResult(
+                id=item_id, path=doc.path, score=score / best_possible, kind=doc.kind,
+                product=products.get(item_id), ocr_text=doc.ocr_text, thumbnail=doc.thumbnail, evidence=evidence,
+            ))
+            if len(results) == k:
+                break
+        return results
+
+
+def encoder_for(library: Library) -> ClipEncoder:
+    """Rebuild the encoder that built a library, so queries land in the same vector space."""
+    manifest = library.manifest
+    if not manifest.clip:
+        raise ValueError(f"the library at {library.root} has no encoder yet: index something first")
+    return ClipEncoder(parse_clip_spec(manifest.clip, manifest.clip_weights or None))
