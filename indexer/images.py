@@ -104,9 +104,9 @@ def make_thumbnail(image: Image.Image, size: int = 256, quality: int = 82) -> by
 
 def crop_box(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
     """Crop to (x0, y0, x1, y1) in pixels, clamped to the image; raises on an empty box."""
-    x0, y0, x1, y1 = box
-    x0, x1 = sorted((max(0.0, x0), min(float(image.width), x1)))
-    y0, y1 = sorted((max(0.0, y0), min(float(image.height), y1)))
+    x0, y0, x1, y1 = (float(v) for v in box)
+    x0, x1 = min(max(x0, 0.0), image.width), min(max(x1, 0.0), image.width)
+    y0, y1 = min(max(y0, 0.0), image.height), min(max(y1, 0.0), image.height)
     if x1 - x0 < 2 or y1 - y0 < 2:
         raise ValueError(f"box {box} leaves no pixels inside a {image.width}x{image.height} image")
     return image.crop((round(x0), round(y0), round(x1), round(y1)))

@@ -20,8 +20,14 @@ def normalise(text: str) -> str:
 
 
 def compact(text: str) -> str:
-    """Case-folded text with no whitespace at all: what both index and query match on."""
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    """Case- and accent-folded text with no whitespace: what both index and query match on.
+
+    Accents are folded because the recogniser often misses them (`développement`
+    comes back as `developpement`); users rarely type them either.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return _WHITESPACE.sub("", unicodedata.normalize("NFC", stripped)).casefold()
 
 
 def query_terms(text: str, min_length: int = 1) -> list[str]:

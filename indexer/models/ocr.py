@@ -17,8 +17,11 @@ from indexer.records import OcrLine
 from indexer.text import normalise
 
 MIN_CONFIDENCE = 0.5
-# Below this side length an image is treated as a crop around a few words.
+# An image this small, or this thin, is treated as a crop around a word or a line.
 SMALL_SIDE = 200
+THIN_SIDE = 128
+# A whole-crop reading this sure is kept without running the detector.
+CONFIDENT_LINE = 0.85
 
 
 class OcrModel(InferenceModel):
@@ -41,15 +44,21 @@ class OcrModel(InferenceModel):
         self.load()
         pixels = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         height, width = pixels.shape[:2]
-        if max(height, width) >= SMALL_SIDE:
+        if max(height, width) >= SMALL_SIDE and min(height, width) >= THIN_SIDE:
             lines = self._detect_and_read(pixels)
         else:
             lines = self._read_small(pixels)
         return [line for line in lines if line.text and line.confidence >= self.min_confidence]
 
     def _read_small(self, pixels: np.ndarray) -> list[OcrLine]:
-        """Pad a small crop so the detector sees margins; recognise it whole if that fails."""
+        """A crop around a word or line: recognise it whole when that is confident (fast),
+        else pad it so the detector sees margins, and fall back to the whole-crop reading."""
         height, width = pixels.shape[:2]
+        whole = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
+        single_line = width >= 1.5 * height
+        guesses = self._recognise(pixels) if single_line else []
+        if guesses and all(score >= CONFIDENT_LINE for _, score in guesses):
+            return [OcrLine(text, whole, score) for text, score in guesses]
         pad = max(16, height // 2)
         fill = np.median(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]]), axis=0)
         padded = np.empty((height + 2 * pad, width + 2 * pad, 3), np.uint8)
@@ -58,8 +67,8 @@ class OcrModel(InferenceModel):
         lines = [_shift(line, -pad, -pad, width, height) for line in self._detect_and_read(padded)]
         if lines:
             return lines
-        whole = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
-        return [OcrLine(text, whole, score) for text, score in self._recognise(pixels)]
+        guesses = guesses or self._recognise(pixels)
+        return [OcrLine(text, whole, score) for text, score in guesses]
 
     @abstractmethod
     def _detect_and_read(self, pixels: np.ndarray) -> list[OcrLine]: ...

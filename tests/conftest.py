@@ -1,0 +1,67 @@
+"""Shared fixtures: one generated catalogue and one indexed library per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# A missing CLIP checkpoint must fail at once in tests, never after a minute of network retries.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def fixture_set(tmp_path_factory):
+    from fixtures.generate import generate
+
+    return generate(tmp_path_factory.mktemp("fixtures"))
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder():
+    from indexer.models.clip import ClipEncoder, parse_clip_spec
+
+    encoder = ClipEncoder(parse_clip_spec("tiny"))
+    encoder.load()
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def ocr_model():
+    from indexer.models.ocr import create_ocr
+
+    model = create_ocr("rapidocr", threads=1)
+    model.load()
+    return model
+
+
+@pytest.fixture(scope="session")
+def indexed_library(tmp_path_factory, fixture_set):
+    """The catalogue, odd formats and bad files, indexed once with the tiny encoder and real OCR."""
+    from web.cli import main
+
+    root = tmp_path_factory.mktemp("library") / "lib"
+    code = main([
+        "--library", str(root), "index", str(fixture_set.catalog_dir), str(fixture_set.formats_dir),
+        str(fixture_set.bad_dir), "--catalog", str(fixture_set.catalog_csv), "--clip", "tiny", "--no-progress",
+    ])
+    assert code == 0
+    return root
+
+
+@pytest.fixture
+def library_copy(indexed_library, tmp_path):
+    """A private copy of the indexed library for tests that change it."""
+    target = tmp_path / "lib"
+    shutil.copytree(indexed_library, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared sample media not found at {SHARED_DATA}")
+    return SHARED_DATA

@@ -1,0 +1,101 @@
+"""The document-store contract: every backend must pass these (the ES half needs VISEARCH_ES_URL)."""
+from pathlib import Path
+
+import pytest
+
+from indexer.records import Failure, OcrLine, Product
+from search.documents import ItemDoc
+
+BOX = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from search.sqlite_store import SqliteDocumentStore
+
+        store = SqliteDocumentStore(tmp_path / "items.sqlite")
+    yield store
+    store.close()
+
+
+def item(path: str, *lines: str, sha: str | None = None) -> ItemDoc:
+    return ItemDoc(
+        path=path, sha256=sha or f"sha-{path}", size=10, mtime_ns=1, width=4, height=3,
+        source=str(Path(path).parent), ocr=[OcrLine(text, BOX, 0.9) for text in lines],
+    )
+
+
+def test_upsert_get_round_trip(store):
+    [item_id] = store.upsert([item("/a/one.jpg", "AURA", "Model AX-2040PRO")])
+    got = store.get([item_id])[item_id]
+    assert got.path == "/a/one.jpg" and got.kind == "image" and got.source == "/a"
+    assert [line.text for line in got.ocr] == ["AURA", "Model AX-2040PRO"]
+    assert got.ocr[0].box == BOX
+
+
+def test_upsert_with_id_replaces_text(store):
+    doc = item("/a/one.jpg", "old words")
+    [item_id] = store.upsert([doc])
+    doc.ocr = [OcrLine("fresh words", BOX, 0.9)]
+    store.upsert([doc])
+    assert store.text_search(["old"], 5) == []
+    assert [hit.id for hit in store.text_search(["fresh"], 5)] == [item_id]
+
+
+def test_trigram_text_finds_substrings_of_model_numbers(store):
+    ids = store.upsert([item("/a/1.jpg", "Modelnumber:AX-2040PRO"), item("/a/2.jpg", "AX-3000")])
+    for term in ["2040", "ax-2040", "ax-2040pro", "modelnumber"]:
+        assert [hit.id for hit in store.text_search([term], 5)] == [ids[0]], term
+
+
+def test_cjk_substrings_and_short_terms(store):
+    ids = store.upsert([item("/a/cn.jpg", "欢迎光临北京饭店"), item("/a/kr.jpg", "서울 특별시"), item("/a/x.jpg", "X7")])
+    assert [hit.id for hit in store.text_search(["北京饭店"], 5)] == [ids[0]]
+    assert [hit.id for hit in store.text_search(["北京"], 5)] == [ids[0]]  # under three characters
+    assert [hit.id for hit in store.text_search(["특별시"], 5)] == [ids[1]]
+    assert [hit.id for hit in store.text_search(["x7"], 5)] == [ids[2]]
+
+
+def test_text_hits_rank_by_matched_share_and_report_terms(store):
+    ids = store.upsert([item("/a/1.jpg", "white kettle"), item("/a/2.jpg", "AURA AX-2040 white")])
+    hits = store.text_search(["white", "ax-2040"], 5)
+    assert [hit.id for hit in hits] == [ids[1], ids[0]]
+    assert set(hits[0].terms) == {"white", "ax-2040"}
+
+
+def test_catalogue_fields_are_searchable_and_joined_by_path(store):
+    [item_id] = store.upsert([item("/shop/kettle.jpg")])
+    store.upsert_products([Product("KET-1", "Electric kettle", "KETTLO", 39.9, "EUR", images=(Path("/shop/kettle.jpg"),))])
+    assert [hit.id for hit in store.text_search(["kettlo"], 5)] == [item_id]
+    product = store.products_for([item_id])[item_id]
+    assert (product.sku, product.price, product.currency) == ("KET-1", 39.9, "EUR")
+
+
+def test_delete_removes_item_and_its_text(store):
+    [item_id] = store.upsert([item("/a/1.jpg", "gone soon")])
+    store.delete([item_id])
+    assert store.get([item_id]) == {}
+    assert store.text_search(["gone"], 5) == []
+
+
+def test_file_states_sha_lookup_and_moves(store):
+    [item_id] = store.upsert([item("/a/1.jpg", sha="abc")])
+    assert [(s.path, s.sha256) for s in store.file_states()] == [("/a/1.jpg", "abc")]
+    assert [doc.id for doc in store.find_by_sha256("abc")] == [item_id]
+    store.update_file(item_id, "/b/renamed.jpg", 10, 2, "/b")
+    assert store.get([item_id])[item_id].path == "/b/renamed.jpg"
+
+
+def test_failures_are_recorded_replaced_and_cleared(store):
+    store.record_failures([Failure(Path("/a/bad.jpg"), "truncated"), Failure(Path("/a/x.png"), "empty")])
+    store.record_failures([Failure(Path("/a/bad.jpg"), "still truncated")])
+    assert [(f.path.name, f.reason) for f in store.failures()] == [("bad.jpg", "still truncated"), ("x.png", "empty")]
+    store.clear_failures(["/a/bad.jpg"])
+    assert [f.path.name for f in store.failures()] == ["x.png"]
+
+
+def test_counts(store):
+    store.upsert([item("/a/1.jpg", "one", "two"), item("/a/2.jpg")])
+    counts = store.counts()
+    assert (counts["items"], counts["text_lines"], counts["items_with_text"]) == (2, 2, 1)

@@ -1,0 +1,52 @@
+"""Real PP-OCRv4 (rapidocr) on generated text of every size."""
+import pytest
+from PIL import Image, ImageDraw
+
+from fixtures.generate import font
+from indexer.errors import UnknownModelError
+from indexer.models.ocr import create_ocr
+from indexer.text import compact
+
+
+def _text_image(text: str, size: tuple[int, int], font_size: int, at=(10, 10)) -> Image.Image:
+    image = Image.new("RGB", size, "white")
+    ImageDraw.Draw(image).text(at, text, font=font(font_size), fill=(15, 15, 15))
+    return image
+
+
+def test_reads_lines_with_boxes_and_confidence(ocr_model):
+    image = _text_image("AURA", (640, 300), 60, (40, 40))
+    ImageDraw.Draw(image).text((40, 180), "Model AX-2040 PRO", font=font(34), fill="black")
+    lines = ocr_model.read(image)
+    assert [compact(line.text) for line in lines] == ["aura", "modelax-2040pro"]
+    x0, y0, x1, y1 = lines[1].bounds
+    assert 20 <= x0 < 80 and 160 <= y0 < 200 and x1 > 300
+    assert all(0.5 <= line.confidence <= 1 for line in lines)
+
+
+def test_tight_crop_of_one_word(ocr_model):
+    lines = ocr_model.read(_text_image("Hello", (86, 34), 24, (4, 2)))
+    assert [compact(line.text) for line in lines] == ["hello"]
+
+
+def test_small_print_on_a_large_image(ocr_model):
+    image = _text_image("SKU 4711-B", (1600, 1200), 22, (1200, 1100))
+    assert any("4711" in line.text for line in ocr_model.read(image))
+
+
+def test_large_sign(ocr_model):
+    image = _text_image("EXIT", (1200, 500), 300, (60, 40))
+    assert [compact(line.text) for line in ocr_model.read(image)] == ["exit"]
+
+
+def test_blank_image_has_no_text(ocr_model):
+    assert ocr_model.read(Image.new("RGB", (300, 200), "white")) == []
+
+
+def test_backend_registry():
+    assert create_ocr("off") is None
+    with pytest.raises(UnknownModelError):
+        create_ocr("tesseract")
+    with pytest.raises(UnknownModelError):
+        create_ocr("rapidocr:korean")
+    assert create_ocr("paddleocr:korean").identity == "paddleocr:korean"
