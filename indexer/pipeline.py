@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from indexer.errors import MediaError, UnsupportedMediaError
 from indexer.images import DEFAULT_MAX_PIXELS, make_thumbnail, open_image
 from indexer.models.clip import ClipEncoder
+from indexer.models.faces import FaceModel
 from indexer.models.ocr import OcrModel
 from indexer.records import Failure, ImageRecord, SourceFile
 from indexer.sniff import MediaKind, sniff_bytes
@@ -37,6 +38,7 @@ class StageTimes:
     read: float = 0.0
     decode: float = 0.0
     ocr: float = 0.0
+    faces: float = 0.0
     encode: float = 0.0
     images: int = 0
     batches: int = 0
@@ -45,6 +47,7 @@ class StageTimes:
         self.read += other.read
         self.decode += other.decode
         self.ocr += other.ocr
+        self.faces += other.faces
 
 
 @dataclass
@@ -55,9 +58,16 @@ class _Prepared:
 
 
 class ImagePipeline:
-    def __init__(self, encoder: ClipEncoder, ocr: OcrModel | None = None, config: PipelineConfig = PipelineConfig()):
+    def __init__(
+        self,
+        encoder: ClipEncoder,
+        ocr: OcrModel | None = None,
+        config: PipelineConfig = PipelineConfig(),
+        faces: FaceModel | None = None,
+    ):
         self.encoder = encoder
         self.ocr = ocr
+        self.faces = faces
         self.config = config
         self.times = StageTimes()
 
@@ -110,8 +120,8 @@ class ImagePipeline:
         times.read = time.perf_counter() - started
 
         started = time.perf_counter()
-        # Without OCR only CLIP's input size is needed, so JPEGs can decode at a reduced scale.
-        draft = None if self.ocr else self.encoder.image_size
+        # Without OCR or faces only CLIP's input size is needed, so JPEGs can decode at a reduced scale.
+        draft = None if self.ocr or self.faces else self.encoder.image_size
         image = open_image(source.path, data, max_pixels=self.config.max_pixels, draft_size=draft)
         pixels = self.encoder.preprocess(image)
         thumbnail = make_thumbnail(image, self.config.thumbnail_size)
@@ -122,6 +132,11 @@ class ImagePipeline:
             started = time.perf_counter()
             lines = self.ocr.read(image)
             times.ocr = time.perf_counter() - started
+        faces = []
+        if self.faces is not None:
+            started = time.perf_counter()
+            faces = self.faces.detect(image)
+            times.faces = time.perf_counter() - started
         width, height = image.info.get("original_size", image.size)
         record = ImageRecord(
             source=SourceFile(source.path, source.size, source.mtime_ns, sha256),
@@ -130,6 +145,7 @@ class ImagePipeline:
             height=height,
             ocr=lines,
             thumbnail=thumbnail,
+            faces=faces,
         )
         return _Prepared(record, pixels, times)
 

@@ -57,6 +57,7 @@ class ImageRecord:
     embedding: np.ndarray | None = None
     ocr: list[OcrLine] = field(default_factory=list)
     thumbnail: bytes | None = None
+    faces: list["Face"] = field(default_factory=list)
 
     @property
     def ocr_text(self) -> str:
@@ -83,3 +84,68 @@ class Product:
     url: str = ""
     category: str = ""
     images: tuple[Path, ...] = ()
+
+
+@dataclass(slots=True)
+class Face:
+    """One detected face: where, how sure, how usable, and who it looks like (the embedding)."""
+
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the image's pixels
+    score: float  # detector confidence
+    size: float  # the box's shorter side in pixels
+    sharpness: float  # variance of the Laplacian on the face crop: low means blurred
+    embedding: np.ndarray  # identity vector; its metric belongs to the backend
+    usable: bool = True  # big and sharp enough to seed a person cluster
+    track: int | None = None  # index of its track within a video, when it has one
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    index: int
+    start: float
+    end: float
+
+
+@dataclass(slots=True)
+class FrameRecord:
+    """A sampled video frame: searchable like an image, placed in time."""
+
+    time: float
+    shot: int
+    keyframe: bool  # the first sample of its shot
+    width: int
+    height: int
+    embedding: np.ndarray | None = None
+    ocr: list[OcrLine] = field(default_factory=list)
+    faces: list[Face] = field(default_factory=list)
+    thumbnail: bytes | None = None
+
+
+@dataclass(slots=True)
+class Track:
+    """One face followed across consecutive samples of a shot: a continuous on-screen span."""
+
+    shot: int
+    start: float
+    end: float
+    faces: list[tuple[int, int]]  # (frame index, face index) pairs
+    embedding: np.ndarray  # mean of its faces' embeddings, steadier than any one frame
+    usable: bool = True
+
+
+@dataclass(slots=True)
+class VideoRecord:
+    """A video with its shots, sampled frames and face tracks."""
+
+    source: SourceFile
+    format: str
+    duration: float
+    fps: float
+    width: int
+    height: int
+    codec: str
+    rotation: int = 0
+    shots: list[Shot] = field(default_factory=list)
+    frames: list[FrameRecord] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
+    error: str = ""  # damage found while decoding; the frames before it are kept

@@ -28,10 +28,35 @@ class ItemDoc:
     ocr: list[OcrLine] = field(default_factory=list)
     added_at: float = 0.0
     id: int | None = None
+    # Video frames only: which video, when, in which shot, and whether it is the shot's keyframe.
+    video_id: int | None = None
+    time: float | None = None
+    shot: int | None = None
+    keyframe: bool = False
 
     @property
     def ocr_text(self) -> str:
         return "\n".join(line.text for line in self.ocr)
+
+
+@dataclass(slots=True)
+class VideoDoc:
+    path: str
+    sha256: str
+    size: int = 0
+    mtime_ns: int = 0
+    format: str = ""
+    duration: float = 0.0
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    codec: str = ""
+    rotation: int = 0
+    error: str = ""
+    source: str = ""
+    shots: list[tuple[float, float]] = field(default_factory=list)
+    added_at: float = 0.0
+    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +68,7 @@ class FileState:
     size: int
     mtime_ns: int
     sha256: str
+    kind: str = "image"  # "image": id is an item id; "video": id is a video id
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +88,26 @@ class DocumentStore(Protocol):
 
     def delete(self, ids: Sequence[int]) -> None: ...
 
+    def item_ids(self) -> list[int]: ...
+
     def file_states(self) -> Iterator[FileState]: ...
 
     def find_by_sha256(self, sha256: str) -> list[ItemDoc]: ...
 
     def update_file(self, item_id: int, path: str, size: int, mtime_ns: int, source: str) -> None:
         """Record a move or a touch without re-extracting anything."""
+
+    def upsert_video(self, video: VideoDoc) -> int:
+        """Insert or replace a video row and its shots (frames are items with `video_id`)."""
+
+    def get_videos(self, ids: Sequence[int]) -> dict[int, VideoDoc]: ...
+
+    def delete_video(self, video_id: int) -> list[int]:
+        """Delete a video with its frames, faces and tracks; returns the frame item ids."""
+
+    def frames_of(self, video_id: int) -> list[ItemDoc]: ...
+
+    def update_video_file(self, video_id: int, path: str, size: int, mtime_ns: int, source: str) -> None: ...
 
     def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
         """Items whose OCR or catalogue text contains the compact terms, best first."""

@@ -20,14 +20,18 @@ import numpy as np
 from tqdm import tqdm
 
 from indexer.catalog import read_catalog
+from indexer.errors import MediaError
 from indexer.models.clip import ClipEncoder
+from indexer.models.faces import FaceModel
 from indexer.models.ocr import OcrModel
 from indexer.pipeline import ImagePipeline, PipelineConfig, StageTimes
-from indexer.records import Failure, ImageRecord, SourceFile
+from indexer.records import Face, Failure, ImageRecord, SourceFile, VideoRecord
 from indexer.sniff import MediaKind
+from indexer.video_pipeline import VideoConfig, VideoPipeline
 from indexer.walk import walk_media
-from search.documents import FileState, ItemDoc
+from search.documents import FileState, ItemDoc, VideoDoc
 from search.library import Library
+from search.people import ClusterReport, PeopleIndex
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class IndexOptions:
     workers: int = 2
     commit_every: int = 256
     progress: bool = True
+    video: VideoConfig = field(default_factory=VideoConfig)
 
 
 @dataclass
@@ -48,7 +53,10 @@ class IndexReport:
     copied: int = 0  # duplicate content: vectors reused, nothing decoded
     pruned: int = 0
     skipped: int = 0  # files in folders that are not media
-    skipped_videos: int = 0
+    videos: int = 0
+    frames: int = 0
+    faces: int = 0
+    people: ClusterReport | None = None
     products: int = 0
     failed: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
@@ -57,8 +65,8 @@ class IndexReport:
     def to_json(self) -> dict:
         return {
             "indexed": self.indexed, "unchanged": self.unchanged, "moved": self.moved, "copied": self.copied,
-            "pruned": self.pruned, "skipped": self.skipped, "skipped_videos": self.skipped_videos,
-            "products": self.products, "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
+            "pruned": self.pruned, "skipped": self.skipped, "videos": self.videos, "frames": self.frames,
+            "faces": self.faces, "people": vars(self.people) if self.people else None, "products": self.products, "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
             "seconds": round(self.seconds, 3),
         }
 
@@ -73,15 +81,23 @@ def file_sha256(path: Path) -> str:
 
 class LibraryIndexer:
     def __init__(
-        self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None, options: IndexOptions = IndexOptions()
+        self,
+        library: Library,
+        encoder: ClipEncoder,
+        ocr: OcrModel | None,
+        options: IndexOptions = IndexOptions(),
+        faces: FaceModel | None = None,
     ) -> None:
         self.library = library
         self.encoder = encoder
         self.ocr = ocr
+        self.faces = faces
         self.options = options
         self._docs: list[ItemDoc] = []
         self._vectors: list[np.ndarray] = []
+        self._faces: list[list[Face]] = []
         self._failures: list[Failure] = []
+        self.video_times = None
 
     def run(self, paths: Sequence[Path | str]) -> IndexReport:
         started = time.perf_counter()
@@ -92,18 +108,23 @@ class LibraryIndexer:
             self.encoder.identity, self.encoder.dim, self.encoder.semantic,
             clip=spec.text, clip_weights=str(spec.weights or ""),
         )
+        if self.faces is not None:
+            library.bind_faces(self.faces.identity)
         products = read_catalog(self.options.catalog) if self.options.catalog else []
-        known = {state.path: state for state in library.docs.file_states()}
-        with_vectors = self._reconcile(known)
+        states = list(library.docs.file_states())
+        known = {state.path: state for state in states if state.kind == "image"}
+        known_videos = {state.path: state for state in states if state.kind == "video"}
+        with_vectors = self._reconcile()
 
         todo: list[tuple[SourceFile, int | None]] = []
+        videos: list[tuple[SourceFile, str, int | None]] = []
         for found in walk_media(paths):
             if found.problem:
                 self._fail(report, Failure(found.path, found.problem), known)
             elif found.kind is None:
                 report.skipped += 1
             elif found.kind is MediaKind.VIDEO:
-                report.skipped_videos += 1
+                self._plan_video(found.path, found.format, known_videos, with_vectors, report, videos)
             else:
                 self._plan(found.path, known, with_vectors, report, todo)
         self._flush()
@@ -111,7 +132,7 @@ class LibraryIndexer:
         try:
             pipeline = ImagePipeline(
                 self.encoder, self.ocr,
-                PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers),
+                PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers), faces=self.faces,
             )
             ids = {str(source.path): item_id for source, item_id in todo}
             bar = tqdm(
@@ -129,6 +150,8 @@ class LibraryIndexer:
                     if len(self._docs) + len(self._failures) >= self.options.commit_every:
                         self._flush()
             report.times = pipeline.times
+            self._flush()
+            self._index_videos(videos, report)
         finally:
             self._flush()  # keep every finished item, even on Ctrl-C
             if products:
@@ -136,16 +159,21 @@ class LibraryIndexer:
                 report.products = len(products)
             if self.options.prune:
                 report.pruned = self._prune()
+            if self.faces is not None:
+                report.people = self.people().cluster()
             library.save(ocr=self.ocr.identity if self.ocr else "off")
         report.seconds = time.perf_counter() - started
         return report
 
     # -- planning
 
-    def _reconcile(self, known: dict[str, FileState]) -> set[int]:
+    def people(self) -> PeopleIndex:
+        return PeopleIndex(self.library.faces, self.faces.metric, self.faces.same_person)
+
+    def _reconcile(self) -> set[int]:
         """Make documents and vectors agree after a crash between their two commits."""
         vectors = self.library.vectors
-        doc_ids = {state.id for state in known.values()}
+        doc_ids = set(self.library.docs.item_ids())
         vector_ids = set(vectors.ids().tolist())
         orphans = vector_ids - doc_ids
         if orphans:
@@ -194,13 +222,107 @@ class LibraryIndexer:
             )
             self._docs.append(copy)
             self._vectors.append(self.library.vectors.get([twin.id])[0])
+            self._faces.append([
+                Face(row.box, row.score, row.size, row.sharpness, row.embedding, row.usable)
+                for row in self.library.faces.faces_of([twin.id])[twin.id]
+            ] if self.faces is not None else [])
             report.copied += 1
             return
         todo.append((source, state.id if state else None))
 
+    def _plan_video(self, path: Path, fmt: str, known, with_vectors: set[int], report: IndexReport, todo) -> None:
+        docs = self.library.docs
+        try:
+            source = SourceFile.from_path(path)
+        except OSError as exc:
+            self._fail(report, Failure(path, f"cannot read: {exc.strerror or exc}"), {})
+            return
+        state = known.get(str(path))
+        complete = state is not None and all(f.id in with_vectors for f in docs.frames_of(state.id))
+        if complete and (state.size, state.mtime_ns) == (source.size, source.mtime_ns):
+            report.unchanged += 1
+            return
+        sha256 = file_sha256(path)
+        source = SourceFile(path, source.size, source.mtime_ns, sha256)
+        if complete and state.sha256 == sha256:
+            docs.update_video_file(state.id, str(path), source.size, source.mtime_ns, str(path.parent))
+            report.unchanged += 1
+            return
+        moved = next((v for v in known.values() if v.sha256 == sha256 and not os.path.exists(v.path)), None)
+        if moved is not None and state is None:
+            docs.update_video_file(moved.id, str(path), source.size, source.mtime_ns, str(path.parent))
+            known.pop(moved.path)
+            report.moved += 1
+            return
+        todo.append((source, fmt, state.id if state else None))
+
+    def _index_videos(self, videos: list[tuple[SourceFile, str, int | None]], report: IndexReport) -> None:
+        if not videos:
+            return
+        pipeline = VideoPipeline(self.encoder, self.ocr, self.faces, self.options.video)
+        self.video_times = pipeline.times
+        bar = tqdm(total=len(videos), unit="video", desc="videos", file=sys.stderr,
+                   disable=not self.options.progress, dynamic_ncols=True)
+        with bar:
+            for source, fmt, old_id in videos:
+                try:
+                    record = pipeline.process(source, fmt)
+                except MediaError as exc:
+                    self._fail(report, Failure(source.path, exc.reason), {})
+                    if old_id is not None:
+                        self._remove_video(old_id)
+                    self._flush()
+                else:
+                    if old_id is not None:
+                        self._remove_video(old_id)
+                    self._write_video(record)
+                    report.videos += 1
+                    report.frames += len(record.frames)
+                    report.faces += sum(len(frame.faces) for frame in record.frames)
+                    if record.error:
+                        failure = Failure(source.path, f"damaged: kept {len(record.frames)} frames; {record.error}")
+                        report.failed.append(failure)
+                        self.library.docs.record_failures([failure])
+                    else:
+                        self.library.docs.clear_failures([str(source.path)])
+                    self.library.docs.commit()
+                bar.update(1)
+
+    def _write_video(self, record: VideoRecord) -> None:
+        docs = self.library.docs
+        source = record.source
+        video_id = docs.upsert_video(VideoDoc(
+            path=str(source.path), sha256=source.sha256, size=source.size, mtime_ns=source.mtime_ns,
+            format=record.format, duration=record.duration, fps=record.fps, width=record.width,
+            height=record.height, codec=record.codec, rotation=record.rotation, error=record.error,
+            source=str(source.path.parent), shots=[(shot.start, shot.end) for shot in record.shots],
+        ))
+        frames = []
+        for frame in record.frames:
+            key = f"{source.sha256}-{round(frame.time * 1000):08d}"
+            frames.append(ItemDoc(
+                path=str(source.path), sha256=source.sha256, kind="frame", size=source.size,
+                mtime_ns=source.mtime_ns, format=record.format, width=frame.width, height=frame.height,
+                source=str(source.path.parent), ocr=frame.ocr, added_at=time.time(),
+                thumbnail=self.library.write_thumbnail(key, frame.thumbnail) if frame.thumbnail else "",
+                video_id=video_id, time=frame.time, shot=frame.shot, keyframe=frame.keyframe,
+            ))
+        ids = docs.upsert(frames)
+        if ids:
+            self.library.vectors.add(ids, np.vstack([frame.embedding for frame in record.frames]))
+        if self.faces is not None:
+            track_ids = self.library.faces.add_tracks(video_id, record.tracks)
+            for item_id, frame in zip(ids, record.frames):
+                self.library.faces.add_faces(item_id, frame.faces, [track_ids[f.track] for f in frame.faces])
+
+    def _remove_video(self, video_id: int) -> None:
+        frames = self.library.docs.delete_video(video_id)
+        self.library.vectors.remove(frames)
+
     # -- writing
 
     def _add(self, record: ImageRecord, item_id: int | None) -> None:
+        self._faces.append(record.faces)
         source = record.source
         thumbnail = self.library.write_thumbnail(source.sha256, record.thumbnail) if record.thumbnail else ""
         self._docs.append(ItemDoc(
@@ -220,13 +342,18 @@ class LibraryIndexer:
     def _flush(self) -> None:
         docs = self.library.docs
         if self._docs:
+            replaced = [doc.id for doc in self._docs if doc.id is not None]
             ids = docs.upsert(self._docs)
             self.library.vectors.add(ids, np.vstack(self._vectors))
+            if self.faces is not None:
+                self.library.faces.delete_faces_of(replaced)
+                for item_id, faces in zip(ids, self._faces):
+                    self.library.faces.add_faces(item_id, faces)
             docs.clear_failures([doc.path for doc in self._docs])
         if self._failures:
             docs.record_failures(self._failures)
         docs.commit()
-        self._docs, self._vectors, self._failures = [], [], []
+        self._docs, self._vectors, self._faces, self._failures = [], [], [], []
 
     def _remove(self, ids: Iterable[int]) -> None:
         ids = list(ids)
@@ -237,7 +364,10 @@ class LibraryIndexer:
         """Mark and sweep: items and recorded failures whose files are gone."""
         docs = self.library.docs
         gone = [state for state in docs.file_states() if not os.path.exists(state.path)]
-        self._remove(state.id for state in gone)
+        self._remove(state.id for state in gone if state.kind == "image")
+        for state in gone:
+            if state.kind == "video":
+                self._remove_video(state.id)
         docs.clear_failures([str(f.path) for f in docs.failures() if not f.path.exists()])
         docs.commit()
         return len(gone)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from indexer.errors import VisearchError
 from search.documents import DocumentStore
+from search.faces_store import SqliteFaceStore
 from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
 from search.vectors import DEFAULT_ANN_THRESHOLD, FaissVectorStore
 
@@ -39,6 +40,7 @@ class Manifest:
     backend: str = "sqlite"
     schema_version: int = SCHEMA_VERSION
     ocr: str = ""
+    faces: str = ""  # the face backend: embeddings from two backends are not comparable
     vector_index: str = "flat"
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
@@ -57,6 +59,7 @@ class Library:
         self.docs = docs
         self.read_only = read_only
         self._vectors: FaissVectorStore | None = None
+        self._faces: SqliteFaceStore | None = None
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = False, read_only: bool = False) -> "Library":
@@ -100,6 +103,25 @@ class Library:
             self._write_manifest()
             return
         self.check_encoder(identity)
+
+    def check_faces(self, identity: str) -> None:
+        if self.manifest.faces and self.manifest.faces != identity:
+            raise EncoderMismatchError(
+                f"the library at {self.root} holds faces from the '{self.manifest.faces}' backend; this run uses "
+                f"'{identity}'. Use --faces {self.manifest.faces}, or a new --library."
+            )
+
+    def bind_faces(self, identity: str) -> None:
+        self.check_faces(identity)
+        if not self.manifest.faces:
+            self.manifest = replace(self.manifest, faces=identity)
+            self._write_manifest()
+
+    @property
+    def faces(self) -> SqliteFaceStore:
+        if self._faces is None:
+            self._faces = SqliteFaceStore(self.docs)
+        return self._faces
 
     @property
     def vectors(self) -> FaissVectorStore:

@@ -15,7 +15,7 @@ from typing import Iterator, Sequence
 
 from indexer.records import Failure, OcrLine, Product
 from indexer.text import compact
-from search.documents import FileState, ItemDoc, TextHit
+from search.documents import FileState, ItemDoc, TextHit, VideoDoc
 from search.ranking import rank_text_matches
 
 # Each entry upgrades the schema by one version; never edit a shipped step, append one.
@@ -69,10 +69,91 @@ MIGRATIONS: list[str] = [
         failed_at REAL NOT NULL
     );
     """,
+    # 2: videos, their shots and frames (frames are items), faces, tracks and people.
+    """
+    CREATE TABLE videos (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        format TEXT NOT NULL DEFAULT '',
+        duration REAL NOT NULL DEFAULT 0,
+        fps REAL NOT NULL DEFAULT 0,
+        width INTEGER NOT NULL DEFAULT 0,
+        height INTEGER NOT NULL DEFAULT 0,
+        codec TEXT NOT NULL DEFAULT '',
+        rotation INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL
+    );
+    CREATE INDEX videos_sha256 ON videos(sha256);
+    CREATE TABLE shots (
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        PRIMARY KEY (video_id, idx)
+    );
+    ALTER TABLE items ADD COLUMN video_id INTEGER REFERENCES videos(id) ON DELETE CASCADE;
+    ALTER TABLE items ADD COLUMN time REAL;
+    ALTER TABLE items ADD COLUMN shot INTEGER;
+    ALTER TABLE items ADD COLUMN keyframe INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX items_video ON items(video_id, time);
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        hidden INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE person_references (
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        embedding BLOB NOT NULL
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        shot INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        faces INTEGER NOT NULL,
+        usable INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
+    );
+    CREATE INDEX tracks_person ON tracks(person_id);
+    CREATE TABLE faces (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        score REAL NOT NULL,
+        size REAL NOT NULL,
+        sharpness REAL NOT NULL,
+        usable INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
+    );
+    CREATE INDEX faces_item ON faces(item_id);
+    CREATE INDEX faces_person ON faces(person_id);
+    CREATE INDEX faces_track ON faces(track_id);
+    CREATE TABLE forgotten (
+        id INTEGER PRIMARY KEY,
+        embedding BLOB NOT NULL,
+        forgotten_at REAL NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_ITEM_COLUMNS = "id, kind, path, sha256, size, mtime_ns, format, width, height, source, thumbnail, added_at"
+_ITEM_COLUMNS = (
+    "id, kind, path, sha256, size, mtime_ns, format, width, height, source, thumbnail, added_at, "
+    "video_id, time, shot, keyframe"
+)
+_VIDEO_COLUMNS = (
+    "id, path, sha256, size, mtime_ns, format, duration, fps, width, height, codec, rotation, error, source, added_at"
+)
 
 
 class SchemaTooNewError(RuntimeError):
@@ -116,22 +197,26 @@ class SqliteDocumentStore:
         with self._lock:
             for item in items:
                 values = (item.kind, item.path, item.sha256, item.size, item.mtime_ns, item.format,
-                          item.width, item.height, item.source, item.thumbnail, item.added_at or time.time())
+                          item.width, item.height, item.source, item.thumbnail, item.added_at or time.time(),
+                          item.video_id, item.time, item.shot, int(item.keyframe))
                 if item.id is None:
                     cursor = self._db.execute(
                         "INSERT INTO items (kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "thumbnail, added_at, video_id, time, shot, keyframe) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         values,
                     )
                     item.id = cursor.lastrowid
                 else:
                     self._db.execute(
                         "INSERT INTO items (id, kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "thumbnail, added_at, video_id, time, shot, keyframe) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, path=excluded.path, "
                         "sha256=excluded.sha256, size=excluded.size, mtime_ns=excluded.mtime_ns, "
                         "format=excluded.format, width=excluded.width, height=excluded.height, "
-                        "source=excluded.source, thumbnail=excluded.thumbnail",
+                        "source=excluded.source, thumbnail=excluded.thumbnail, video_id=excluded.video_id, "
+                        "time=excluded.time, shot=excluded.shot, keyframe=excluded.keyframe",
                         (item.id, *values),
                     )
                     self._db.execute("DELETE FROM ocr_lines WHERE item_id = ?", (item.id,))
@@ -169,13 +254,18 @@ class SqliteDocumentStore:
                 self._db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
                 self._db.execute(f"DELETE FROM item_text WHERE rowid IN ({marks})", chunk)
 
+    def item_ids(self) -> list[int]:
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT id FROM items")]
+
     def file_states(self) -> Iterator[FileState]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, path, size, mtime_ns, sha256 FROM items WHERE kind = 'image'"
+                "SELECT id, path, size, mtime_ns, sha256, 'image' FROM items WHERE kind = 'image' "
+                "UNION ALL SELECT id, path, size, mtime_ns, sha256, 'video' FROM videos"
             ).fetchall()
         for row in rows:
-            yield FileState(row["id"], row["path"], row["size"], row["mtime_ns"], row["sha256"])
+            yield FileState(row[0], row[1], row[2], row[3], row[4], row[5])
 
     def find_by_sha256(self, sha256: str) -> list[ItemDoc]:
         with self._lock:
@@ -189,6 +279,63 @@ class SqliteDocumentStore:
                 (path, size, mtime_ns, source, item_id),
             )
             self._refresh_text([item_id])  # the new path may join a different product
+
+    # -- videos
+
+    def upsert_video(self, video: VideoDoc) -> int:
+        with self._lock:
+            values = (video.path, video.sha256, video.size, video.mtime_ns, video.format, video.duration, video.fps,
+                      video.width, video.height, video.codec, video.rotation, video.error, video.source,
+                      video.added_at or time.time())
+            if video.id is None:
+                cursor = self._db.execute(
+                    f"INSERT INTO videos ({_VIDEO_COLUMNS.partition(', ')[2]}) VALUES ({','.join('?' * 14)})", values
+                )
+                video.id = cursor.lastrowid
+            else:
+                self._db.execute(f"INSERT OR REPLACE INTO videos ({_VIDEO_COLUMNS}) VALUES ({','.join('?' * 15)})",
+                                 (video.id, *values))
+                self._db.execute("DELETE FROM shots WHERE video_id = ?", (video.id,))
+            self._db.executemany(
+                "INSERT INTO shots (video_id, idx, start, end) VALUES (?, ?, ?, ?)",
+                [(video.id, number, start, end) for number, (start, end) in enumerate(video.shots)],
+            )
+        return video.id
+
+    def get_videos(self, ids: Sequence[int]) -> dict[int, VideoDoc]:
+        videos: dict[int, VideoDoc] = {}
+        with self._lock:
+            for chunk in _chunks([int(i) for i in ids]):
+                marks = ",".join("?" * len(chunk))
+                for row in self._db.execute(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN ({marks})", chunk):
+                    videos[row["id"]] = VideoDoc(**{key: row[key] for key in row.keys()})
+                for row in self._db.execute(
+                    f"SELECT video_id, start, end FROM shots WHERE video_id IN ({marks}) ORDER BY video_id, idx", chunk
+                ):
+                    videos[row[0]].shots.append((row[1], row[2]))
+        return videos
+
+    def delete_video(self, video_id: int) -> list[int]:
+        with self._lock:
+            frames = [row[0] for row in self._db.execute("SELECT id FROM items WHERE video_id = ?", (video_id,))]
+            self.delete(frames)
+            self._db.execute("DELETE FROM videos WHERE id = ?", (video_id,))
+        return frames
+
+    def frames_of(self, video_id: int) -> list[ItemDoc]:
+        with self._lock:
+            ids = [row[0] for row in self._db.execute(
+                "SELECT id FROM items WHERE video_id = ? ORDER BY time", (video_id,))]
+        items = self.get(ids)
+        return [items[i] for i in ids]
+
+    def update_video_file(self, video_id: int, path: str, size: int, mtime_ns: int, source: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE videos SET path = ?, size = ?, mtime_ns = ?, source = ? WHERE id = ?",
+                (path, size, mtime_ns, source, video_id),
+            )
+            self._db.execute("UPDATE items SET path = ?, source = ? WHERE video_id = ?", (path, source, video_id))
 
     # -- text
 
@@ -316,6 +463,10 @@ class SqliteDocumentStore:
             return {
                 "items": one("SELECT count(*) FROM items"),
                 "images": one("SELECT count(*) FROM items WHERE kind = 'image'"),
+                "videos": one("SELECT count(*) FROM videos"),
+                "frames": one("SELECT count(*) FROM items WHERE kind = 'frame'"),
+                "faces": one("SELECT count(*) FROM faces"),
+                "people": one("SELECT count(*) FROM people"),
                 "text_lines": one("SELECT count(*) FROM ocr_lines"),
                 "items_with_text": one("SELECT count(DISTINCT item_id) FROM ocr_lines"),
                 "products": one("SELECT count(*) FROM products"),
@@ -342,6 +493,7 @@ def _item_from_row(row: sqlite3.Row) -> ItemDoc:
         id=row["id"], kind=row["kind"], path=row["path"], sha256=row["sha256"], size=row["size"],
         mtime_ns=row["mtime_ns"], format=row["format"], width=row["width"], height=row["height"],
         source=row["source"], thumbnail=row["thumbnail"], added_at=row["added_at"],
+        video_id=row["video_id"], time=row["time"], shot=row["shot"], keyframe=bool(row["keyframe"]),
     )
 
 

@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "or ViT-B-32:laion2b_s34b_b79k for a new library)")
     index.add_argument("--clip-weights", type=Path, help="local CLIP checkpoint file or folder")
     index.add_argument("--ocr", default="rapidocr", help="rapidocr (default), paddleocr[:LANG] or off")
+    index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
+    index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
+    index.add_argument("--ocr-frames", choices=("keyframes", "all"), default="keyframes",
+                       help="OCR each shot's first sample (default) or every sampled frame")
     index.add_argument("--prune", action="store_true", help="remove items whose files have disappeared")
     index.add_argument("--strict", action="store_true", help="exit non-zero if any file failed")
     index.add_argument("--batch-size", type=int, default=16)
@@ -75,6 +79,38 @@ def build_parser() -> argparse.ArgumentParser:
     errors.add_argument("--json", action="store_true")
     errors.set_defaults(handler=cmd_errors)
 
+    people = commands.add_parser("people", help="list, name, merge, enroll and forget people")
+    people_commands = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    listing = people_commands.add_parser("list", help="people with their counts")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--all", action="store_true", help="include hidden people")
+    naming = people_commands.add_parser("name", help="name a person")
+    naming.add_argument("person")
+    naming.add_argument("name")
+    merging = people_commands.add_parser("merge", help="merge the second person into the first")
+    merging.add_argument("keep")
+    merging.add_argument("other")
+    enrolling = people_commands.add_parser("enroll", help="create or label a person from reference photos")
+    enrolling.add_argument("name")
+    enrolling.add_argument("photos", nargs="+", type=Path)
+    forgetting = people_commands.add_parser("forget", help="delete a person and their face data for good")
+    forgetting.add_argument("person")
+    for action in ("hide", "unhide"):
+        hiding = people_commands.add_parser(action, help=f"{action} a person in listings")
+        hiding.add_argument("person")
+    people.set_defaults(handler=cmd_people)
+
+    clips = commands.add_parser("clips", help="all clips of a person: time spans in every video")
+    who = clips.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="a person's name or id")
+    who.add_argument("--face", type=Path, help="a photo of the person's face")
+    clips.add_argument("--gap", type=float, default=2.0, help="merge spans closer than this (seconds, default 2)")
+    clips.add_argument("--json", action="store_true")
+    clips.add_argument("--export", type=Path, metavar="DIR", help="cut each clip to its own file")
+    clips.add_argument("--compile", type=Path, metavar="FILE", help="join the clips into one reel")
+    clips.add_argument("--fast", action="store_true", help="cut at keyframes (stream copy) instead of frame-exact")
+    clips.set_defaults(handler=cmd_clips)
+
     demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
     demo.add_argument("--out", type=Path, default=Path("fixtures/out"), help="where to write the fixtures")
     demo.set_defaults(handler=cmd_demo)
@@ -92,7 +128,10 @@ def _library_path(args) -> Path:
 
 def cmd_index(args) -> int:
     from indexer.models.clip import DEFAULT_CLIP, ClipEncoder, parse_clip_spec
+    from indexer.models.faces import create_faces
     from indexer.models.ocr import create_ocr
+    from indexer.video import SamplingConfig
+    from indexer.video_pipeline import VideoConfig
     from search.ingest import IndexOptions, LibraryIndexer
     from search.library import Library
 
@@ -104,11 +143,15 @@ def cmd_index(args) -> int:
         library.check_encoder(encoder.identity)
         encoder.load()  # a missing checkpoint fails here, before any file is touched
         ocr = create_ocr(args.ocr, threads=1)
+        faces = create_faces(args.faces or library.manifest.faces or "dlib")
+        if faces is not None:
+            library.check_faces(faces.identity)
         options = IndexOptions(
             catalog=args.catalog, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
             progress=not args.no_progress and sys.stderr.isatty(),
+            video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all"),
         )
-        report = LibraryIndexer(library, encoder, ocr, options).run(args.paths)
+        report = LibraryIndexer(library, encoder, ocr, options, faces=faces).run(args.paths)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -127,8 +170,12 @@ def _print_report(report) -> None:
     if report.products:
         parts.append(f"{report.products} products")
     print(", ".join(parts) + f" in {report.seconds:.1f} s")
-    if report.skipped_videos:
-        print(f"{report.skipped_videos} video files skipped: video indexing is not in this version yet")
+    if report.videos:
+        print(f"{report.videos} videos: {report.frames} frames sampled, {report.faces} faces")
+    if report.people:
+        p = report.people
+        print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
+              f"{p.unassigned} without a person")
     for failure in report.failed:
         print(f"  failed: {failure.path}: {failure.reason}")
     if report.failed:
@@ -250,6 +297,133 @@ def cmd_errors(args) -> int:
         for failure in failures:
             print(f"{failure.path}: {failure.reason}")
     return EXIT_OK
+
+
+# -- people and clips
+
+
+def _people(library):
+    from indexer.models.faces import FACE_BACKENDS
+    from search.people import PeopleIndex
+
+    backend = FACE_BACKENDS[library.manifest.faces or "dlib"]
+    return PeopleIndex(library.faces, backend.metric, backend.same_person)
+
+
+def _largest_face_embedding(library, photo: Path):
+    from indexer.images import open_image
+    from indexer.models.faces import create_faces
+
+    model = create_faces(library.manifest.faces or "dlib")
+    faces = model.detect(open_image(photo.expanduser()))
+    if not faces:
+        raise ValueError(f"{photo}: no face found")
+    return faces[0].embedding
+
+
+def cmd_people(args) -> int:
+    from search.library import Library
+
+    with Library.open(_library_path(args)) as library:
+        people = _people(library)
+        action = args.people_command
+        if action == "list":
+            rows = [row for row in library.faces.people() if args.all or not row.hidden]
+            if args.json:
+                print(json.dumps([_person_json(row) for row in rows], indent=2))
+            elif not rows:
+                print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
+            for row in rows if not args.json else []:
+                hidden = "  (hidden)" if row.hidden else ""
+                print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
+                      f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
+            return EXIT_OK
+        if action == "name":
+            person = people.resolve(args.person)
+            library.faces.rename(person, args.name)
+            print(f"person {person} is now '{args.name}'")
+        elif action == "merge":
+            keep, other = people.resolve(args.keep), people.resolve(args.other)
+            if keep == other:
+                raise ValueError("cannot merge a person into themselves")
+            library.faces.merge(keep, other)
+            print(f"merged person {other} into {keep}")
+        elif action == "enroll":
+            embeddings = [_largest_face_embedding(library, photo) for photo in args.photos]
+            person = people.enroll(args.name, embeddings)
+            print(f"'{args.name}' is person {person}")
+        elif action == "forget":
+            person = people.resolve(args.person)
+            people.forget(person)
+            print(f"person {person} and all their face data are deleted; their faces will not be clustered again")
+        elif action in ("hide", "unhide"):
+            library.faces.set_hidden(people.resolve(args.person), action == "hide")
+        library.save()
+    return EXIT_OK
+
+
+def _person_json(row) -> dict:
+    return {"id": row.id, "name": row.name, "hidden": row.hidden, "faces": row.faces, "photos": row.photos,
+            "videos": row.videos, "tracks": row.tracks, "cover": {"item": row.cover_item, "box": row.cover_box}}
+
+
+def clips_json(library, result) -> dict:
+    """The `clips --json` shape; the web API returns the same."""
+    videos = library.docs.get_videos({segment.video for segment in result.clips})
+    items = library.docs.get([i for i, _, _ in result.photos] + [s.thumbnail_item for s in result.clips
+                                                                   if s.thumbnail_item is not None])
+    return {
+        "person": result.person,
+        "clips": [
+            {"video": videos[s.video].path, "video_id": s.video, "start": round(s.start, 3), "end": round(s.end, 3),
+             "score": s.score, "shots": s.shots,
+             "thumbnail": items[s.thumbnail_item].thumbnail if s.thumbnail_item in items else None,
+             "thumbnail_item": s.thumbnail_item}
+            for s in result.clips
+        ],
+        "photos": [{"id": i, "path": items[i].path, "score": score} for i, _, score in result.photos if i in items],
+        "notes": result.notes,
+    }
+
+
+def cmd_clips(args) -> int:
+    from search.export import compile_reel, export_segments, temporary_folder
+    from search.library import Library
+
+    with Library.open(_library_path(args), read_only=True) as library:
+        people = _people(library)
+        if args.person:
+            result = people.clips(people.resolve(args.person), gap=args.gap)
+        else:
+            result = people.clips_for_face(_largest_face_embedding(library, args.face), gap=args.gap)
+        data = clips_json(library, result)
+    if args.export or args.compile:
+        segments = [(Path(c["video"]), c["start"], c["end"]) for c in data["clips"]]
+        folder = args.export or temporary_folder()
+        files = export_segments(segments, folder, exact=not args.fast)
+        if args.compile:
+            compile_reel(files, args.compile)
+        data["exported"] = [str(f) for f in files] + ([str(args.compile)] if args.compile else [])
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    person = data["person"]
+    print(f"{person['name'] or 'person ' + str(person['id'] or '?')}: {len(data['clips'])} clips, "
+          f"{len(data['photos'])} photos")
+    for note in data["notes"]:
+        print(f"note: {note}")
+    for clip in data["clips"]:
+        print(f"  {clip['video']}  {_timecode(clip['start'])}-{_timecode(clip['end'])}  score {clip['score']:.2f}")
+    for photo in data["photos"]:
+        print(f"  photo {photo['path']}  score {photo['score']:.2f}")
+    for path in data.get("exported", []):
+        print(f"  wrote {path}")
+    return EXIT_OK
+
+
+def _timecode(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{rest:06.3f}"
 
 
 # -- demo

@@ -1,0 +1,191 @@
+"""Face detection and identity embeddings behind one interface.
+
+`dlib` (the default) works offline: its HOG detector, 5-point landmarks and
+128-d ResNet embedding ship in `face_recognition_models`. Two faces are the
+same person when their embeddings are within ~0.6 (Euclidean), dlib's rule.
+`insightface` (SCRFD + ArcFace, buffalo_l) is used when its model pack is on
+disk; its 512-d embeddings compare by cosine.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from abc import abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from indexer.errors import ModelUnavailableError, UnknownModelError
+from indexer.models.base import InferenceModel
+from indexer.records import Face
+
+MIN_USABLE_SIZE = 40  # px: smaller faces are kept, but do not seed clusters
+MIN_USABLE_SHARPNESS = 15.0  # Laplacian variance of the face at 112 px
+
+
+def face_quality(pixels: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """(size, sharpness) of a face box: the shorter side in pixels and the blur measure."""
+    import cv2
+
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    height, width = pixels.shape[:2]
+    crop = pixels[max(0, y0) : min(height, y1), max(0, x0) : min(width, x1)]
+    size = float(min(x1 - x0, y1 - y0))
+    if crop.size == 0:
+        return size, 0.0
+    grey = cv2.cvtColor(cv2.resize(crop, (112, 112), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    return size, float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+class FaceModel(InferenceModel):
+    kind = "faces"
+    name = ""
+    metric = "euclidean"
+    #: Distance under which two embeddings are the same person (the backend's own scale).
+    same_person = 0.5
+    dim = 0
+
+    @property
+    def identity(self) -> str:
+        return self.name
+
+    def detect(self, image) -> list[Face]:
+        """Faces in a PIL RGB image, largest first."""
+        self.load()
+        pixels = np.asarray(image.convert("RGB"))
+        faces = self._detect(pixels)
+        for face in faces:
+            face.usable = face.size >= MIN_USABLE_SIZE and face.sharpness >= MIN_USABLE_SHARPNESS
+        return sorted(faces, key=lambda f: -f.size)
+
+    @abstractmethod
+    def _detect(self, pixels: np.ndarray) -> list[Face]: ...
+
+
+def _dlib_model_folder() -> Path:
+    # Not `import face_recognition_models`: it imports pkg_resources, gone from new setuptools.
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError("face_recognition_models is not installed (pip install face_recognition_models)")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+class DlibFaces(FaceModel):
+    name = "dlib"
+    metric = "euclidean"
+    same_person = 0.5  # tighter than dlib's 0.6 "same person" rule: clusters must not chain
+    dim = 128
+
+    def __init__(self, *, upsample: int = 0, max_side: int = 1280) -> None:
+        super().__init__()
+        self.upsample = upsample
+        self.max_side = max_side
+        # dlib's detector and networks are not safe to call from two threads at once (it aborts).
+        self._call_lock = threading.Lock()
+
+    def _load(self) -> None:
+        try:
+            import dlib
+        except ImportError as exc:
+            raise ModelUnavailableError(f"dlib is not installed (pip install dlib-bin): {exc}") from exc
+        folder = _dlib_model_folder()
+        self._detector = dlib.get_frontal_face_detector()
+        self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
+        self._encoder = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+        self._dlib = dlib
+
+    def _close(self) -> None:
+        self._detector = self._landmarks = self._encoder = None
+
+    def _detect(self, pixels: np.ndarray) -> list[Face]:
+        import cv2
+
+        dlib = self._dlib
+        height, width = pixels.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = pixels if scale == 1.0 else cv2.resize(pixels, (round(width * scale), round(height * scale)),
+                                                       interpolation=cv2.INTER_AREA)
+        pixels = np.ascontiguousarray(pixels)
+        with self._call_lock:
+            rects, scores, _ = self._detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
+            if not rects:
+                return []
+            shapes = dlib.full_object_detections()
+            boxes = []
+            for rect in rects:
+                box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
+                boxes.append(box)
+                full = dlib.rectangle(*(int(round(v)) for v in box))
+                shapes.append(self._landmarks(pixels, full))
+            vectors = self._encoder.compute_face_descriptor(pixels, shapes, 0)
+        faces = []
+        for box, score, vector in zip(boxes, scores, vectors):
+            clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(width), box[2]), min(float(height), box[3]))
+            size, sharpness = face_quality(pixels, clipped)
+            faces.append(Face(clipped, float(score), size, sharpness, np.asarray(vector, dtype=np.float32)))
+        return faces
+
+
+class InsightFaces(FaceModel):
+    """SCRFD detection + ArcFace embeddings from InsightFace's buffalo_l pack, when present."""
+
+    name = "insightface"
+    metric = "cosine"
+    same_person = 0.5  # cosine distance, Immich's maxDistance
+    dim = 512
+
+    def __init__(self, *, pack: str = "buffalo_l", root: str | Path | None = None) -> None:
+        super().__init__()
+        self.pack = pack
+        self.root = Path(root or os.environ.get("INSIGHTFACE_HOME", "~/.insightface")).expanduser()
+
+    def _load(self) -> None:
+        folder = self.root / "models" / self.pack
+        if not folder.is_dir() or not any(folder.glob("*.onnx")):
+            raise ModelUnavailableError(
+                f"InsightFace's {self.pack} pack is not in {folder}: download it on a machine with internet "
+                f"(insightface downloads it on first use) and copy the folder here, or use --faces dlib"
+            )
+        try:
+            from insightface.app import FaceAnalysis
+        except ImportError as exc:
+            raise ModelUnavailableError("pip install 'visearch[insightface]' to use this backend") from exc
+        self._app = FaceAnalysis(name=self.pack, root=str(self.root), allowed_modules=["detection", "recognition"],
+                                 providers=["CPUExecutionProvider"])
+        self._app.prepare(ctx_id=-1, det_size=(640, 640))
+
+    def _close(self) -> None:
+        self._app = None
+
+    def _detect(self, pixels: np.ndarray) -> list[Face]:
+        faces = []
+        for found in self._app.get(np.ascontiguousarray(pixels[:, :, ::-1])):
+            box = tuple(float(v) for v in found.bbox)
+            size, sharpness = face_quality(pixels, box)
+            faces.append(Face(box, float(found.det_score), size, sharpness,
+                              np.asarray(found.normed_embedding, dtype=np.float32)))
+        return faces
+
+
+FACE_BACKENDS: dict[str, type[FaceModel]] = {"dlib": DlibFaces, "insightface": InsightFaces}
+
+
+def create_faces(name: str, **options) -> FaceModel | None:
+    if name == "off":
+        return None
+    if name not in FACE_BACKENDS:
+        raise UnknownModelError(f"unknown face backend '{name}'; choose one of: {', '.join(FACE_BACKENDS)}, off")
+    return FACE_BACKENDS[name](**options)
+
+
+def face_distances(metric: str, query: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Distances on the backend's own scale: Euclidean for dlib, cosine distance for ArcFace."""
+    query = np.atleast_2d(query).astype(np.float32)
+    candidates = np.atleast_2d(candidates).astype(np.float32)
+    if metric == "cosine":
+        q = query / np.linalg.norm(query, axis=1, keepdims=True)
+        c = candidates / np.linalg.norm(candidates, axis=1, keepdims=True)
+        return 1.0 - q @ c.T
+    squared = (query**2).sum(1)[:, None] + (candidates**2).sum(1)[None, :] - 2 * query @ candidates.T
+    return np.sqrt(np.maximum(squared, 0.0))
