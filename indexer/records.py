@@ -119,6 +119,11 @@ class FrameRecord:
     ocr: list[OcrLine] = field(default_factory=list)
     faces: list[Face] = field(default_factory=list)
     thumbnail: bytes | None = None
+    until: float | None = None  # later samples that were near-duplicates of this one reach here
+
+    @property
+    def last_seen(self) -> float:
+        return self.time if self.until is None else self.until
 
 
 @dataclass(slots=True)

@@ -53,11 +53,12 @@ def link_tracks(frames: list[FrameRecord], metric: str, same_person: float) -> l
             taken_tracks.add(track_id)
             track = tracks[track_id]
             track.faces.append((frame_index, face_index))
-            track.end = frame.time
+            track.end = frame.last_seen
             frame.faces[face_index].track = track_id
         for face_index, face in enumerate(frame.faces):
             if face_index not in taken_faces:
-                tracks.append(Track(frame.shot, frame.time, frame.time, [(frame_index, face_index)], face.embedding))
+                tracks.append(Track(frame.shot, frame.time, frame.last_seen, [(frame_index, face_index)],
+                                    face.embedding))
                 face.track = len(tracks) - 1
                 taken_tracks.add(len(tracks) - 1)
         open_tracks = sorted(taken_tracks)

@@ -61,18 +61,23 @@ def _open(path: Path):
     except (av.error.FFmpegError, OSError) as exc:
         raise MediaError(path, f"not a readable video ({exc})") from None
     if not container.streams.video:
-        container.close()
         kind = "audio only" if container.streams.audio else "no streams"
+        container.close()
         raise MediaError(path, f"no video stream ({kind})")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"  # frame threads: decoding keeps up with a busy CPU
     return container, stream
 
 
-def _frame_time(frame, stream, fallback: float) -> float:
+def _origin(container) -> float:
+    """The container's start time: frame times are measured from it, as players and ffmpeg -ss do."""
+    return (container.start_time or 0) / 1_000_000
+
+
+def _frame_time(frame, stream, origin: float, fallback: float) -> float:
     if frame.pts is None:
         return fallback
-    return float((frame.pts - (stream.start_time or 0)) * stream.time_base)
+    return max(0.0, float(frame.pts * stream.time_base) - origin)
 
 
 def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoScan:
@@ -90,11 +95,12 @@ def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoSc
             threshold=config.scene_threshold, min_scene_len=max(1, round(config.min_shot_seconds * fps))
         )
         index = -1
+        origin = _origin(container)
         try:
             for index, frame in enumerate(container.decode(stream)):
                 if index == 0:
                     scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
-                time = _frame_time(frame, stream, index / fps)
+                time = _frame_time(frame, stream, origin, index / fps)
                 scan.frame_times.append(time)
                 height = max(2, round(SCAN_WIDTH * frame.height / max(frame.width, 1) / 2) * 2)
                 small = frame.to_ndarray(format="bgr24", width=SCAN_WIDTH, height=height)
@@ -107,9 +113,17 @@ def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoSc
             scan.error = f"decoding stopped at {scan.frame_times[-1] if scan.frame_times else 0:.2f} s: {exc}"
         if not scan.frame_times:
             raise MediaError(path, f"no decodable video frames{': ' + scan.error if scan.error else ''}")
-        stream_duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        if container.duration:
+            declared = container.duration / 1_000_000
+        elif stream.duration:
+            declared = float(stream.duration * stream.time_base)
+        else:
+            declared = 0.0
         last_frame_end = scan.frame_times[-1] + 1.0 / fps
-        scan.duration = last_frame_end if scan.error or not stream_duration else max(stream_duration, last_frame_end)
+        if not scan.error and declared and last_frame_end < declared * 0.95 - 0.5:
+            # Demuxers end quietly at a truncated file's end; the declared length tells.
+            scan.error = f"frames end at {last_frame_end:.2f} s of {declared:.2f} s declared: file truncated"
+        scan.duration = last_frame_end if scan.error or not declared else max(declared, last_frame_end)
         scan.cut_frames = sorted({c for c in scan.cut_frames if 0 < c < len(scan.frame_times)})
     return scan
 
@@ -146,12 +160,13 @@ def plan_samples(frame_times: list[float], cut_frames: list[int], rate: float) -
 
 def read_samples(
     path: Path, plan: list[PlannedSample], rotation: int = 0, config: SamplingConfig = SamplingConfig()
-) -> Iterator[tuple[PlannedSample, "object"]]:
+) -> Iterator[tuple[PlannedSample, "object | None"]]:
     """Pass two: decode again and yield (sample, RGB image) for the planned frames worth keeping.
 
-    Near-black frames are dropped; so are near-duplicates of the previous kept
-    frame, except at shot starts. When a shot's first frame is dropped, its
-    next kept frame becomes the shot's keyframe.
+    Near-black frames are dropped. A near-duplicate of the previous kept frame
+    in the same shot yields (sample, None): nothing new to analyse, but what
+    was on screen is still there, which keeps time spans honest. When a shot's
+    first frame is dropped, its next kept frame becomes the shot's keyframe.
     """
     import av
     from PIL import Image
@@ -179,6 +194,7 @@ def read_samples(
                         and previous is not None
                         and np.abs(grey - previous).mean() < config.duplicate_difference
                     ):
+                        yield sample, None
                         continue
                     keyframe_pending.discard(sample.shot)
                     previous = grey

@@ -72,6 +72,11 @@ class VideoPipeline:
         began = time.perf_counter()
         for sample, image in read_samples(source.path, plan, scan.rotation, self.config.sampling):
             self.times.decode += time.perf_counter() - began
+            if image is None:  # a near-duplicate: the last frame's content lasts until now
+                if record.frames and record.frames[-1].shot == sample.shot:
+                    record.frames[-1].until = sample.time
+                began = time.perf_counter()
+                continue
             frame = FrameRecord(sample.time, sample.shot, sample.shot_start, image.width, image.height)
             frame.thumbnail = make_thumbnail(image, self.config.thumbnail_size)
             if self.faces is not None:

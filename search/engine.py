@@ -45,6 +45,9 @@ class SearchResult:
     ocr_text: str
     thumbnail: str
     evidence: Evidence
+    video: str | None = None  # frames: the video they come from
+    time: float | None = None  # frames: seconds into the video
+    video_id: int | None = None
 
     def to_json(self) -> dict:
         product = None
@@ -59,6 +62,9 @@ class SearchResult:
             "product": product,
             "ocr_text": self.ocr_text,
             "thumbnail": self.thumbnail,
+            "video": self.video,
+            "video_id": self.video_id,
+            "time": None if self.time is None else round(self.time, 3),
             "evidence": {
                 "vector_score": None if evidence.vector_score is None else round(evidence.vector_score, 6),
                 "vector_rank": evidence.vector_rank,
@@ -190,6 +196,7 @@ class SearchEngine:
             results.append(SearchResult(
                 id=item_id, path=doc.path, score=score / best_possible, kind=doc.kind,
                 product=products.get(item_id), ocr_text=doc.ocr_text, thumbnail=doc.thumbnail, evidence=evidence,
+                video=doc.path if doc.kind == "frame" else None, time=doc.time, video_id=doc.video_id,
             ))
             if len(results) == k:
                 break

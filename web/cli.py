@@ -160,7 +160,8 @@ def cmd_index(args) -> int:
 
 
 def _print_report(report) -> None:
-    parts = [f"{report.indexed} indexed", f"{report.unchanged} unchanged", f"{len(report.failed)} failed"]
+    indexed = f"{report.indexed} images" + (f" and {report.videos} videos" if report.videos else "") + " indexed"
+    parts = [indexed, f"{report.unchanged} unchanged", f"{len(report.failed)} failed"]
     if report.moved:
         parts.append(f"{report.moved} moved")
     if report.copied:
@@ -171,7 +172,7 @@ def _print_report(report) -> None:
         parts.append(f"{report.products} products")
     print(", ".join(parts) + f" in {report.seconds:.1f} s")
     if report.videos:
-        print(f"{report.videos} videos: {report.frames} frames sampled, {report.faces} faces")
+        print(f"videos: {report.frames} frames sampled, {report.faces} faces found in them")
     if report.people:
         p = report.people
         print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
@@ -249,7 +250,8 @@ def _result_line(rank: int, result) -> str:
         p = result.product
         price = f" {p.price:.2f} {p.currency}".rstrip() if p.price is not None else ""
         product = f"  [{p.sku}] {p.brand} {p.title}{price}".rstrip()
-    return f"{rank:>3}. {result.score:.3f}  {result.path}{product}  ({'; '.join(why)})"
+    where = f"{result.path} @ {_timecode(result.time)}" if result.kind == "frame" else result.path
+    return f"{rank:>3}. {result.score:.3f}  {where}{product}  ({'; '.join(why)})"
 
 
 # -- stats and errors
