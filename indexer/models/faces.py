@@ -50,17 +50,21 @@ class FaceModel(InferenceModel):
     def identity(self) -> str:
         return self.name
 
-    def detect(self, image) -> list[Face]:
-        """Faces in a PIL RGB image, largest first."""
+    def detect(self, image, *, max_side: int | None = None) -> list[Face]:
+        """Faces in a PIL RGB image, largest first.
+
+        `max_side` caps the resolution the detector sees (boxes and embeddings
+        stay at full resolution): video frames trade the smallest faces for speed.
+        """
         self.load()
         pixels = np.asarray(image.convert("RGB"))
-        faces = self._detect(pixels)
+        faces = self._detect(pixels, max_side)
         for face in faces:
             face.usable = face.size >= MIN_USABLE_SIZE and face.sharpness >= MIN_USABLE_SHARPNESS
         return sorted(faces, key=lambda f: -f.size)
 
     @abstractmethod
-    def _detect(self, pixels: np.ndarray) -> list[Face]: ...
+    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]: ...
 
 
 def _dlib_model_folder() -> Path:
@@ -77,48 +81,58 @@ class DlibFaces(FaceModel):
     same_person = 0.5  # tighter than dlib's 0.6 "same person" rule: clusters must not chain
     dim = 128
 
-    def __init__(self, *, upsample: int = 0, max_side: int = 1280) -> None:
+    def __init__(self, *, upsample: int = 0, max_side: int = 1600) -> None:
         super().__init__()
         self.upsample = upsample
         self.max_side = max_side
-        # dlib's detector and networks are not safe to call from two threads at once (it aborts).
-        self._call_lock = threading.Lock()
+        # dlib's models must not be shared between threads (it aborts); they release the GIL,
+        # so each worker thread gets its own copy and faces are found in parallel.
+        self._local = threading.local()
 
     def _load(self) -> None:
         try:
             import dlib
         except ImportError as exc:
             raise ModelUnavailableError(f"dlib is not installed (pip install dlib-bin): {exc}") from exc
-        folder = _dlib_model_folder()
-        self._detector = dlib.get_frontal_face_detector()
-        self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
-        self._encoder = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+        self._folder = _dlib_model_folder()
         self._dlib = dlib
+        self._models()  # fail here, not in a worker, when the files are missing
+
+    def _models(self):
+        models = getattr(self._local, "models", None)
+        if models is None:
+            dlib, folder = self._dlib, self._folder
+            models = (
+                dlib.get_frontal_face_detector(),
+                dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
+                dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat")),
+            )
+            self._local.models = models
+        return models
 
     def _close(self) -> None:
-        self._detector = self._landmarks = self._encoder = None
+        self._local = threading.local()
 
-    def _detect(self, pixels: np.ndarray) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]:
         import cv2
 
         dlib = self._dlib
+        detector, landmarks, encoder = self._models()
         height, width = pixels.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
+        scale = min(1.0, (max_side or self.max_side) / max(height, width))
         small = pixels if scale == 1.0 else cv2.resize(pixels, (round(width * scale), round(height * scale)),
                                                        interpolation=cv2.INTER_AREA)
         pixels = np.ascontiguousarray(pixels)
-        with self._call_lock:
-            rects, scores, _ = self._detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
-            if not rects:
-                return []
-            shapes = dlib.full_object_detections()
-            boxes = []
-            for rect in rects:
-                box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
-                boxes.append(box)
-                full = dlib.rectangle(*(int(round(v)) for v in box))
-                shapes.append(self._landmarks(pixels, full))
-            vectors = self._encoder.compute_face_descriptor(pixels, shapes, 0)
+        rects, scores, _ = detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
+        if not rects:
+            return []
+        shapes = dlib.full_object_detections()
+        boxes = []
+        for rect in rects:
+            box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
+            boxes.append(box)
+            shapes.append(landmarks(pixels, dlib.rectangle(*(int(round(v)) for v in box))))
+        vectors = encoder.compute_face_descriptor(pixels, shapes, 0)
         faces = []
         for box, score, vector in zip(boxes, scores, vectors):
             clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(width), box[2]), min(float(height), box[3]))
@@ -158,7 +172,7 @@ class InsightFaces(FaceModel):
     def _close(self) -> None:
         self._app = None
 
-    def _detect(self, pixels: np.ndarray) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]:
         faces = []
         for found in self._app.get(np.ascontiguousarray(pixels[:, :, ::-1])):
             box = tuple(float(v) for v in found.bbox)
