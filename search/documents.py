@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Sequence
 
 from indexer.records import Failure, OcrLine, Product
+from search.browse import BrowsePage, BrowseQuery
 
 
 @dataclass(slots=True)
@@ -111,6 +112,9 @@ class DocumentStore(Protocol):
 
     def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
         """Items whose OCR or catalogue text contains the compact terms, best first."""
+
+    def browse(self, query: "BrowseQuery") -> "BrowsePage":
+        """A page of item ids matching the filters, plus the values the filters can take."""
 
     def upsert_products(self, products: Sequence[Product]) -> None: ...
 

@@ -17,6 +17,7 @@ from indexer.records import Product
 from indexer.text import compact, query_terms
 from search.documents import TextHit
 from search.library import Library
+from search.proposals import propose
 from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches
 
 VECTOR_CANDIDATES = 100
@@ -45,6 +46,7 @@ class SearchResult:
     ocr_text: str
     thumbnail: str
     evidence: Evidence
+    size: tuple[int, int] = (0, 0)  # the item's width and height, for drawing evidence boxes
     video: str | None = None  # frames: the video they come from
     time: float | None = None  # frames: seconds into the video
     video_id: int | None = None
@@ -62,6 +64,7 @@ class SearchResult:
             "product": product,
             "ocr_text": self.ocr_text,
             "thumbnail": self.thumbnail,
+            "size": list(self.size),
             "video": self.video,
             "video_id": self.video_id,
             "time": None if self.time is None else round(self.time, 3),
@@ -102,14 +105,21 @@ class SearchEngine:
     def text_to_image(self) -> bool:
         return self.encoder.semantic
 
-    def search_image(self, image, *, box: Sequence[float] | None = None, k: int = 10) -> SearchResponse:
-        """The lens: nearest vectors of the photo (or its boxed region), fused with the text it shows."""
+    def search_image(
+        self, image, *, box: Sequence[float] | None = None, k: int = 10, suggest: bool = False
+    ) -> SearchResponse:
+        """The lens: nearest vectors of the photo (or its boxed region), fused with the text it shows.
+
+        `suggest` adds object boxes worth searching on their own (text regions, salient blobs)
+        to `query["suggestions"]`, for a UI to offer.
+        """
         query: dict = {"type": "image", "k": k, "box": list(box) if box else None, "size": [image.width, image.height]}
         region = crop_box(image, tuple(box)) if box else image
         rankings: dict[str, list[int]] = {}
         vector_scores = self._vector_ranking(self.encoder.encode_images([region]), rankings)
         notices = []
         terms: list[str] = []
+        lines = []
         if self.ocr is not None:
             lines = self.ocr.read(region)
             query["ocr_text"] = "\n".join(line.text for line in lines)
@@ -120,6 +130,9 @@ class SearchEngine:
         else:
             notices.append("OCR is off: the lens matches by appearance only")
         query["terms"] = terms
+        if suggest:
+            full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
+            query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
         return SearchResponse(query, self._results(rankings, vector_scores, hits, k), notices)
 
@@ -197,6 +210,7 @@ class SearchEngine:
                 id=item_id, path=doc.path, score=score / best_possible, kind=doc.kind,
                 product=products.get(item_id), ocr_text=doc.ocr_text, thumbnail=doc.thumbnail, evidence=evidence,
                 video=doc.path if doc.kind == "frame" else None, time=doc.time, video_id=doc.video_id,
+                size=(doc.width, doc.height),
             ))
             if len(results) == k:
                 break

@@ -37,6 +37,7 @@ class PersonRow:
     tracks: int
     cover_item: int | None
     cover_box: tuple[float, float, float, float] | None
+    cover_face: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +236,16 @@ class SqliteFaceStore:
                                              cover_ids):
                     covers[face[0]] = (face[1], (face[2], face[3], face[4], face[5]))
         return [
-            PersonRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], *(covers.get(r[7], (None, None))))
+            PersonRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], *(covers.get(r[7], (None, None))), r[7])
             for r in rows
         ]
+
+    def face(self, face_id: int) -> FaceRow | None:
+        with self._lock:
+            row = self._db.execute("SELECT item_id FROM faces WHERE id = ?", (face_id,)).fetchone()
+        if row is None:
+            return None
+        return next((f for f in self.faces_of([row[0]])[row[0]] if f.id == face_id), None)
 
     def find_person(self, key: str) -> int | None:
         """A person by id, or by name (case-insensitive)."""

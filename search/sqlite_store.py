@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 from indexer.records import Failure, OcrLine, Product
 from indexer.text import compact
 from search.documents import FileState, ItemDoc, TextHit, VideoDoc
+from search.browse import BrowsePage, BrowseQuery
 from search.ranking import rank_text_matches
 
 # Each entry upgrades the schema by one version; never edit a shipped step, append one.
@@ -397,6 +398,57 @@ class SqliteDocumentStore:
                     if ocr[i] or catalog[i]
                 ],
             )
+
+    # -- browsing
+
+    def browse(self, query: BrowseQuery) -> BrowsePage:
+        where, args = [], []
+        if query.kind:
+            where.append("i.kind = ?")
+            args.append(query.kind)
+        person_of = ("EXISTS (SELECT 1 FROM faces f LEFT JOIN tracks t ON t.id = f.track_id "
+                     "WHERE f.item_id = i.id AND COALESCE(f.person_id, t.person_id) = ?)")
+        if query.people:
+            joined = f" {query.person_mode.upper()} ".join([person_of] * len(query.people))
+            where.append(f"({joined})")
+            args += list(query.people)
+        for person in query.not_people:
+            where.append(f"NOT {person_of}")
+            args.append(person)
+        if query.has_text is not None:
+            where.append(("" if query.has_text else "NOT ") + "EXISTS (SELECT 1 FROM ocr_lines o WHERE o.item_id = i.id)")
+        if query.text:
+            term = compact(query.text)
+            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append("i.id IN (SELECT rowid FROM item_text WHERE ocr_compact LIKE ? ESCAPE '\\' "
+                         "OR catalog_compact LIKE ? ESCAPE '\\')")
+            args += [pattern, pattern]
+        for column, value in (("brand", query.brand), ("category", query.category)):
+            if value:
+                where.append(f"EXISTS (SELECT 1 FROM product_images pi JOIN products p ON p.sku = pi.sku "
+                             f"WHERE pi.path = i.path AND lower(p.{column}) = lower(?))")
+                args.append(value)
+        if query.source:
+            where.append("(i.source = ? OR i.source LIKE ? ESCAPE '\\')")
+            folder = query.source.rstrip("/")
+            args += [folder, folder.replace("%", "\\%").replace("_", "\\_") + "/%"]
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        order = {"added": "i.added_at", "name": "i.path"}[query.sort]
+        direction = "DESC" if query.descending else "ASC"
+        with self._lock:
+            total = self._db.execute(f"SELECT count(*) FROM items i {clause}", args).fetchone()[0]
+            ids = [row[0] for row in self._db.execute(
+                f"SELECT i.id FROM items i {clause} ORDER BY {order} {direction}, i.time, i.id LIMIT ? OFFSET ?",
+                [*args, query.per_page, (query.page - 1) * query.per_page],
+            )]
+            facets = {
+                "brand": [r[0] for r in self._db.execute(
+                    "SELECT DISTINCT brand FROM products WHERE brand != '' ORDER BY brand")],
+                "category": [r[0] for r in self._db.execute(
+                    "SELECT DISTINCT category FROM products WHERE category != '' ORDER BY category")],
+                "source": [r[0] for r in self._db.execute("SELECT DISTINCT source FROM items ORDER BY source")],
+            }
+        return BrowsePage(ids, total, query, facets)
 
     # -- catalogue
 

@@ -65,3 +65,32 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared sample media not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def people_video(shared_data, tmp_path_factory):
+    """The generated people video (needs the shared face photos)."""
+    from fixtures.video import generate_video
+
+    return generate_video(shared_data, tmp_path_factory.mktemp("video"))
+
+
+@pytest.fixture(scope="session")
+def web_library(tmp_path_factory, fixture_set, request):
+    """Catalogue + odd formats, plus the people video with one enrolled person when shared data exists."""
+    from web.cli import main
+
+    root = tmp_path_factory.mktemp("web") / "lib"
+    paths = [str(fixture_set.catalog_dir), str(fixture_set.formats_dir)]
+    enroll = None
+    try:
+        people_video = request.getfixturevalue("people_video")
+        paths.append(str(people_video.video))
+        enroll = people_video.enroll["deepface:Angelina"]
+    except pytest.skip.Exception:
+        pass
+    assert main(["--library", str(root), "index", *paths, "--catalog", str(fixture_set.catalog_csv), "--clip", "tiny",
+                 "--no-progress"]) == 0
+    if enroll:
+        assert main(["--library", str(root), "people", "enroll", "Angelina", *map(str, enroll)]) == 0
+    return root

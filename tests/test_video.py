@@ -21,13 +21,6 @@ def run_json(capsys, *argv):
 
 
 @pytest.fixture(scope="session")
-def people_video(shared_data, tmp_path_factory):
-    from fixtures.video import generate_video
-
-    return generate_video(shared_data, tmp_path_factory.mktemp("video"))
-
-
-@pytest.fixture(scope="session")
 def video_library(people_video, tmp_path_factory):
     library = tmp_path_factory.mktemp("video-lib") / "lib"
     assert main(["--library", str(library), "index", str(people_video.video), "--clip", "tiny", "--ocr", "off",

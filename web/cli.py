@@ -111,8 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     clips.add_argument("--fast", action="store_true", help="cut at keyframes (stream copy) instead of frame-exact")
     clips.set_defaults(handler=cmd_clips)
 
+    serve = commands.add_parser("serve", help="the web UI and JSON API (waitress)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--token", help="write token (default: $VISEARCH_TOKEN, or a new one off loopback)")
+    serve.set_defaults(handler=cmd_serve)
+
     demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
     demo.add_argument("--out", type=Path, default=Path("fixtures/out"), help="where to write the fixtures")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the sample searches")
+    demo.add_argument("--port", type=int, default=5000)
     demo.set_defaults(handler=cmd_demo)
     return parser
 
@@ -369,28 +378,10 @@ def _person_json(row) -> dict:
             "videos": row.videos, "tracks": row.tracks, "cover": {"item": row.cover_item, "box": row.cover_box}}
 
 
-def clips_json(library, result) -> dict:
-    """The `clips --json` shape; the web API returns the same."""
-    videos = library.docs.get_videos({segment.video for segment in result.clips})
-    items = library.docs.get([i for i, _, _ in result.photos] + [s.thumbnail_item for s in result.clips
-                                                                   if s.thumbnail_item is not None])
-    return {
-        "person": result.person,
-        "clips": [
-            {"video": videos[s.video].path, "video_id": s.video, "start": round(s.start, 3), "end": round(s.end, 3),
-             "score": s.score, "shots": s.shots,
-             "thumbnail": items[s.thumbnail_item].thumbnail if s.thumbnail_item in items else None,
-             "thumbnail_item": s.thumbnail_item}
-            for s in result.clips
-        ],
-        "photos": [{"id": i, "path": items[i].path, "score": score} for i, _, score in result.photos if i in items],
-        "notes": result.notes,
-    }
-
-
 def cmd_clips(args) -> int:
     from search.export import compile_reel, export_segments, temporary_folder
     from search.library import Library
+    from web.views import clips_json
 
     with Library.open(_library_path(args), read_only=True) as library:
         people = _people(library)
@@ -428,6 +419,40 @@ def _timecode(seconds: float) -> str:
     return f"{int(minutes):02d}:{rest:06.3f}"
 
 
+# -- serve
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args) -> int:
+    import secrets
+
+    from waitress import serve
+
+    from web import create_app
+
+    token = args.token or os.environ.get("VISEARCH_TOKEN") or None
+    if not is_loopback(args.host) and not token:
+        token = secrets.token_urlsafe(18)
+    app = create_app({"LIBRARY": str(_library_path(args)), "WRITE_TOKEN": token})
+    shown = "localhost" if is_loopback(args.host) else args.host
+    print(f"visearch: serving {_library_path(args)} on http://{shown}:{args.port}/")
+    if token:
+        print(f"visearch: changes (rename, merge, forget) need the token; open "
+              f"http://{shown}:{args.port}/?token={token} once in your browser")
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="visearch")
+    return EXIT_OK
+
+
 # -- demo
 
 
@@ -452,9 +477,13 @@ def cmd_demo(args) -> int:
         return code
     print("\n$ visearch search --text 'AX-2040'")
     main(["--library", str(library), "search", "--text", "AX-2040", "-k", "3"])
-    photo = out.photos[0]
+    photo = out.photos[1]
     print(f"\n$ visearch search --image {photo}")
-    return main(["--library", str(library), "search", "--image", str(photo), "-k", "3"])
+    code = main(["--library", str(library), "search", "--image", str(photo), "-k", "3"])
+    if code or args.no_serve:
+        return code
+    print("\nStarting the web UI (Ctrl+C to stop)…")
+    return main(["--library", str(library), "serve", "--port", str(args.port)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,136 @@
+"""The OpenAPI 3 description of /api. A test checks it against the app's real routes."""
+from __future__ import annotations
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _json(schema_ref: str, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
+
+
+PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+WRITE = [{"token": []}, {}]
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "visearch", "version": "1", "description": "Lens, text, people and clips over one library."},
+        "paths": {
+            "/api/search": {"post": {
+                "summary": "Search by photo (lens) or by text; same JSON as `visearch search --json`",
+                "requestBody": {"required": True, "content": {
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {
+                        "image": {"type": "string", "format": "binary"},
+                        "box": {"type": "string", "description": "x0,y0,x1,y1 in image pixels"},
+                        "text": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "suggest": {"type": "string", "enum": ["0", "1"]}}}},
+                    "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
+                        "text": {"type": "string", "maxLength": 500},
+                        "k": {"type": "integer", "minimum": 1, "maximum": 100}}}}}},
+                "responses": {"200": _json("#/components/schemas/SearchResponse"),
+                              "400": _error("bad image, box, text or k"), "413": _error("upload too large"),
+                              "503": _error("models still loading; retry")}}},
+            "/api/status": {"get": {"summary": "Library present, model loading state",
+                                    "responses": {"200": _json("#/components/schemas/Status")}}},
+            "/api/stats": {"get": {"summary": "Counts, encoder and backend",
+                                   "responses": {"200": _json("#/components/schemas/Stats"),
+                                                 "404": _error("no library")}}},
+            "/api/items/{item_id}": {"get": {"summary": "One item: OCR lines, faces, product, video",
+                                             "parameters": [ITEM_ID],
+                                             "responses": {"200": _json("#/components/schemas/Item"),
+                                                           "404": _error("unknown item")}}},
+            "/api/items/{item_id}/similar": {"get": {
+                "summary": "Items that look like this one", "parameters": [ITEM_ID, {
+                    "name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                "responses": {"200": _json("#/components/schemas/SearchResponse"), "404": _error("unknown item")}}},
+            "/api/browse": {"get": {
+                "summary": "The library, filtered and paginated",
+                "parameters": [{"name": name, "in": "query", "schema": schema} for name, schema in (
+                    ("kind", {"type": "string", "enum": ["image", "frame"]}),
+                    ("person", {"type": "array", "items": {"type": "integer"}}),
+                    ("person_mode", {"type": "string", "enum": ["and", "or"]}),
+                    ("not_person", {"type": "array", "items": {"type": "integer"}}),
+                    ("has_text", {"type": "string", "enum": ["1", "0"]}),
+                    ("text", {"type": "string"}), ("brand", {"type": "string"}), ("category", {"type": "string"}),
+                    ("source", {"type": "string"}), ("sort", {"type": "string", "enum": ["added", "name"]}),
+                    ("order", {"type": "string", "enum": ["asc", "desc"]}),
+                    ("page", {"type": "integer", "minimum": 1}),
+                    ("per_page", {"type": "integer", "minimum": 1, "maximum": 500}))],
+                "responses": {"200": _json("#/components/schemas/BrowsePage"), "400": _error("bad filter")}}},
+            "/api/people": {"get": {"summary": "People with counts and cover face",
+                                    "parameters": [{"name": "all", "in": "query", "schema": {"type": "string"}}],
+                                    "responses": {"200": {"description": "OK", "content": {"application/json": {
+                                        "schema": {"type": "object", "properties": {"people": {
+                                            "type": "array", "items": {"$ref": "#/components/schemas/Person"}}}}}}}}}},
+            "/api/people/merge": {"post": {
+                "summary": "Merge person `other` into person `keep`", "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["keep", "other"],
+                    "properties": {"keep": {"type": "integer"}, "other": {"type": "integer"}}}}}},
+                "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad ids"),
+                              "403": _error("token required"), "404": _error("unknown person")}}},
+            "/api/people/{person_id}": {
+                "get": {"summary": "One person", "parameters": [PERSON_ID],
+                        "responses": {"200": _json("#/components/schemas/Person"), "404": _error("unknown person")}},
+                "delete": {"summary": "Forget a person: delete their faces, tracks and references for good",
+                           "parameters": [PERSON_ID], "security": WRITE,
+                           "responses": {"200": {"description": "forgotten"}, "403": _error("token required"),
+                                         "404": _error("unknown person")}}},
+            "/api/people/{person_id}/clips": {"get": {
+                "summary": "All clips of a person; same JSON as `visearch clips --json`",
+                "parameters": [PERSON_ID, {"name": "gap", "in": "query", "schema": {"type": "number"}}],
+                "responses": {"200": _json("#/components/schemas/Clips"), "404": _error("unknown person")}}},
+            "/api/people/{person_id}/name": {"post": {
+                "summary": "Name a person", "parameters": [PERSON_ID], "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}}}},
+                "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad name"),
+                              "403": _error("token required"), "404": _error("unknown person")}}},
+            "/api/people/{person_id}/hide": {"post": {
+                "summary": "Hide or unhide a person", "parameters": [PERSON_ID], "security": WRITE,
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"hidden": {"type": "boolean"}}}}}},
+                "responses": {"200": _json("#/components/schemas/Person"), "403": _error("token required"),
+                              "404": _error("unknown person")}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
+        },
+        "components": {
+            "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Visearch-Token"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+                "Status": {"type": "object", "properties": {
+                    "library": {"type": "boolean"}, "models": {"type": "string",
+                                                                "enum": ["idle", "loading", "ready", "error"]},
+                    "error": {"type": "string"}}},
+                "Stats": {"type": "object", "additionalProperties": True},
+                "SearchResult": {"type": "object", "required": ["id", "path", "score", "kind", "product", "ocr_text",
+                                                                "evidence"],
+                                 "properties": {
+                                     "id": {"type": "integer"}, "path": {"type": "string"}, "score": {"type": "number"},
+                                     "kind": {"type": "string", "enum": ["image", "frame"]},
+                                     "product": {"type": "object", "nullable": True}, "ocr_text": {"type": "string"},
+                                     "thumbnail": {"type": "string"}, "video": {"type": "string", "nullable": True},
+                                     "time": {"type": "number", "nullable": True},
+                                     "evidence": {"type": "object"}}},
+                "SearchResponse": {"type": "object", "required": ["query", "results"], "properties": {
+                    "query": {"type": "object"}, "notices": {"type": "array", "items": {"type": "string"}},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}}}},
+                "Item": {"type": "object", "required": ["id", "kind", "path"], "additionalProperties": True},
+                "BrowsePage": {"type": "object", "required": ["total", "page", "pages", "items"],
+                               "additionalProperties": True},
+                "Person": {"type": "object", "required": ["id", "name"], "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "hidden": {"type": "boolean"},
+                    "faces": {"type": "integer"}, "photos": {"type": "integer"}, "videos": {"type": "integer"},
+                    "tracks": {"type": "integer"}, "cover": {"type": "object", "nullable": True}}},
+                "Clips": {"type": "object", "required": ["person", "clips", "photos"], "properties": {
+                    "person": {"type": "object"},
+                    "clips": {"type": "array", "items": {"type": "object", "required": ["video", "start", "end",
+                                                                                         "score", "thumbnail"]}},
+                    "photos": {"type": "array", "items": {"type": "object", "required": ["path", "score"]}}}},
+            },
+        },
+    }

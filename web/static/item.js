@@ -1,0 +1,23 @@
+// Item page: overlay toggles, the player at the frame's moment, similar items.
+"use strict";
+
+(function () {
+  const section = document.querySelector(".item");
+  if (!section) return;
+  const id = section.dataset.item;
+  document.getElementById("show-ocr").addEventListener("change", (e) => { document.getElementById("ocr-layer").hidden = !e.target.checked; });
+  document.getElementById("show-faces").addEventListener("change", (e) => { document.getElementById("face-layer").hidden = !e.target.checked; });
+  const player = document.getElementById("player");
+  if (player) {
+    player.addEventListener("loadedmetadata", () => { player.currentTime = Number(player.dataset.time) || 0; });
+    player.addEventListener("play", () => { document.getElementById("ocr-layer").hidden = true; document.getElementById("face-layer").hidden = true; });
+  }
+  api(`/api/items/${id}/similar?k=12`).then((data) => {
+    const grid = document.getElementById("similar");
+    if (!data.results.length) { grid.innerHTML = `<p class="empty">Nothing similar yet.</p>`; return; }
+    grid.innerHTML = data.results.map((r) => `<a class="card" href="/items/${r.id}"><img src="/thumb/${r.id}" alt="" loading="lazy">
+      <small>${escapeHtml(r.product ? r.product.title : r.path.split("/").pop())}${r.kind === "frame" ? " · " + timecode(r.time) : ""}</small></a>`).join("");
+  }).catch((error) => {
+    document.getElementById("similar").innerHTML = `<p class="status">${escapeHtml(error.loading ? "Search models are loading; reload in a moment." : error.message)}</p>`;
+  });
+})();
