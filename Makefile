@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 LIBRARY ?= visearch-library
 
-.PHONY: install demo test bench clean
+.PHONY: install browser demo test bench clean
 
 # torch, torchvision and the rest in ONE pip step, pinned by constraints.txt (see README, "Install notes").
 $(STAMP): pyproject.toml constraints.txt
@@ -16,14 +16,22 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Debian's Chromium for the browser tests (never `playwright install`); they skip if it cannot be had.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "could not install chromium: browser tests will be skipped"; }
+
 demo: install
 	$(VENV)/bin/visearch --library $(LIBRARY) demo --out fixtures/out
 
-test: install
+test: install browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
 bench: install
 	$(PY) bench/index_throughput.py
+	$(PY) bench/video_throughput.py
 	$(PY) bench/search_latency.py
 
 clean:

@@ -88,7 +88,8 @@ def browse_query(args) -> BrowseQuery:
             kind=args.get("kind") or None, people=ids("person"), person_mode=args.get("person_mode", "and"),
             not_people=ids("not_person"), has_text=has_text, text=args.get("text", "")[:200],
             brand=args.get("brand", ""), category=args.get("category", ""), source=args.get("source", ""),
-            sort=args.get("sort", "added"), descending=args.get("order", "desc") != "asc",
+            sort=args.get("sort", "added"),
+            descending=args.get("order", "desc" if args.get("sort", "added") == "added" else "asc") == "desc",
             page=int(args.get("page", 1) or 1), per_page=int(args.get("per_page", 48) or 48),
         )
     except ValueError as exc:
