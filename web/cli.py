@@ -182,7 +182,7 @@ def _print_report(report) -> None:
     print(", ".join(parts) + f" in {report.seconds:.1f} s")
     if report.videos:
         print(f"videos: {report.frames} frames sampled, {report.faces} faces found in them")
-    if report.people:
+    if report.people and (report.people.new_people or report.people.joined or report.people.unassigned):
         p = report.people
         print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
               f"{p.unassigned} without a person")
@@ -471,8 +471,13 @@ def cmd_demo(args) -> int:
         print("demo: continuing with the 'tiny' encoder: semantic text-to-image search is OFF; "
               "OCR, catalogue and near-duplicate search work.\n")
         clip = "tiny"
-    code = main(["--library", str(library), "index", str(out.catalog_dir), "--catalog", str(out.catalog_csv),
-                 "--clip", clip])
+    inputs = [str(out.catalog_dir)]
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if shared.is_dir():  # the sample faces make a people video for the People pages
+        from fixtures.video import generate_video
+
+        inputs.append(str(generate_video(shared, args.out / "video").video))
+    code = main(["--library", str(library), "index", *inputs, "--catalog", str(out.catalog_csv), "--clip", clip])
     if code:
         return code
     print("\n$ visearch search --text 'AX-2040'")
