@@ -1,16 +1,25 @@
 """Indexing throughput: the whole pipeline against the bare model, on the same images in one run.
 
-    python bench/index_throughput.py [--images 512] [--clip ViT-B-32:random] [--ocr]
+    python bench/index_throughput.py [--images 1000] [--clip ViT-B-32:random] [--ocr-images 200]
 
-Bare: `encode_pixels` on tensors decoded and preprocessed beforehand (the
-model's ceiling). Pipeline: files → read + hash → decode → preprocess → CLIP,
-with the decode pool overlapping the encoder. The ratio is pipeline ÷ bare.
+- bare fp32 / bare bf16: `encode_pixels` on tensors decoded and preprocessed
+  beforehand — the model's ceiling at each precision;
+- pipeline: files → read + hash → decode → preprocess → CLIP (precision
+  `auto`), the decode pool overlapping the encoder; OCR off, then on (on the
+  first --ocr-images files: OCR costs ~0.3 s an image);
+- whole process: `visearch index` in a fresh process on the same files, model
+  load and start-up included, faces and OCR off.
+The ratios are against bare bf16 (or fp32 where the CPU lacks native bf16).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,61 +30,79 @@ from bench.common import phone_photos  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=512)
+    parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--clip", default="ViT-B-32:random", help="same compute as the pretrained model")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--ocr", action="store_true", help="also measure the pipeline with OCR on")
+    parser.add_argument("--ocr-images", type=int, default=200, help="0 skips the OCR-on pipeline")
     args = parser.parse_args()
-
-    import logging
+    logging.getLogger().setLevel(logging.ERROR)  # "no pretrained weights": intended here
 
     import torch
 
-    logging.getLogger().setLevel(logging.ERROR)  # "no pretrained weights": intended here
-
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from indexer.images import open_image
+    from indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
     from indexer.models.ocr import create_ocr
     from indexer.pipeline import ImagePipeline, PipelineConfig
     from indexer.records import SourceFile
-    from indexer.images import open_image
 
     torch.set_num_threads(os.cpu_count() or 1)
     paths = phone_photos(args.images)
-    print(f"{len(paths)} JPEGs 1024x768, {args.clip}, batch {args.batch_size}, {torch.get_num_threads()} torch threads")
+    precision = resolve_precision("auto")
+    print(f"{len(paths)} JPEGs 1024x768, {args.clip}, batch {args.batch_size}, {torch.get_num_threads()} torch "
+          f"threads, auto precision = {precision}")
 
-    encoder = ClipEncoder(parse_clip_spec(args.clip))
-    encoder.load()
-    # Bare model on pre-decoded tensors; warmed up on a full batch, best of two passes.
-    tensors = [encoder.preprocess(open_image(path)) for path in paths]
-    encoder.encode_pixels(torch.stack(tensors[: args.batch_size]))
+    encoders = {p: ClipEncoder(parse_clip_spec(args.clip), precision=p) for p in ("fp32", "bf16")}
+    tensors = [encoders["fp32"].prepare(open_image(path)) for path in paths]
 
-    def bare_rate() -> float:
+    def bare_rate(encoder) -> float:
+        encoder.encode_pixels(torch.stack(tensors[: args.batch_size]))  # warm-up on a full batch
         started = time.perf_counter()
         for start in range(0, len(tensors), args.batch_size):
             encoder.encode_pixels(torch.stack(tensors[start : start + args.batch_size]))
         return len(tensors) / (time.perf_counter() - started)
 
-    bare = max(bare_rate(), bare_rate())
+    bare = {p: bare_rate(encoder) for p, encoder in encoders.items()}
+    del tensors
+    reference = bare[precision]
+    encoder = encoders[precision]
 
-    def pipeline_rate(ocr) -> tuple[float, object]:
+    def pipeline_rate(files, ocr) -> tuple[float, object]:
         pipeline = ImagePipeline(encoder, ocr, PipelineConfig(batch_size=args.batch_size, workers=args.workers))
         started = time.perf_counter()
-        count = sum(1 for _ in pipeline.run(SourceFile.from_path(p) for p in paths))
+        count = sum(1 for _ in pipeline.run(SourceFile.from_path(p) for p in files))
         return count / (time.perf_counter() - started), pipeline.times
 
-    rate, times = pipeline_rate(None)
-    bare = max(bare, bare_rate())  # once more after the pipeline, so order cannot favour either
-    del tensors
-    print(f"bare encode_image         {bare:7.1f} img/s")
-    print(f"pipeline (OCR off)        {rate:7.1f} img/s   ratio {rate / bare:.3f}")
-    print(f"  stage seconds: read {times.read:.2f}  decode+preprocess {times.decode:.2f}  encode {times.encode:.2f}")
-    if args.ocr:
-        ocr = create_ocr("rapidocr", threads=1)
-        ocr.load()
-        rate, times = pipeline_rate(ocr)
-        print(f"pipeline (OCR on)         {rate:7.1f} img/s   ratio {rate / bare:.3f}")
-        print(f"  stage seconds: decode {times.decode:.2f}  ocr {times.ocr:.2f} (worker threads)  encode {times.encode:.2f}")
+    rate, times = pipeline_rate(paths, None)
+    print(f"bare encode_image fp32        {bare['fp32']:7.1f} img/s")
+    print(f"bare encode_image bf16        {bare['bf16']:7.1f} img/s")
+    print(f"pipeline, OCR off ({precision})    {rate:7.1f} img/s   ratio to bare {precision} {rate / reference:.3f}")
+    print(f"  stage CPU seconds: read+hash {times.read:.2f}  decode+preprocess+thumbnail {times.decode:.2f}  "
+          f"encode {times.encode:.2f}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "web.cli", "--library", folder, "index", str(paths[0].parent), "--clip", args.clip,
+             "--ocr", "off", "--faces", "off", "--no-progress", "--json", "--batch-size", str(args.batch_size)],
+            capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"),
+        )
+        wall = time.perf_counter() - started
+        indexed = json.loads(done.stdout)["indexed"] if done.returncode == 0 else 0
+    print(f"whole process `visearch index` {indexed / wall:6.1f} img/s   ratio {indexed / wall / reference:.3f}  "
+          f"({indexed} images in {wall:.1f} s, start-up and model load included)")
+
+    if args.ocr_images:
+        for threads, workers in ((1, 2), (2, 1)):
+            ocr = create_ocr("rapidocr", threads=threads)
+            ocr.load()
+            pipeline = ImagePipeline(encoder, ocr, PipelineConfig(batch_size=args.batch_size, workers=workers))
+            files = paths[: args.ocr_images]
+            started = time.perf_counter()
+            count = sum(1 for _ in pipeline.run(SourceFile.from_path(p) for p in files))
+            rate = count / (time.perf_counter() - started)
+            print(f"pipeline, OCR on ({workers} workers x {threads} onnx threads) {rate:6.1f} img/s   "
+                  f"ratio {rate / reference:.3f}  (OCR CPU {pipeline.times.ocr / count * 1000:.0f} ms/img)")
 
 
 if __name__ == "__main__":

@@ -123,8 +123,10 @@ class ImagePipeline:
         # Without OCR or faces only CLIP's input size is needed, so JPEGs can decode at a reduced scale.
         draft = None if self.ocr or self.faces else self.encoder.image_size
         image = open_image(source.path, data, max_pixels=self.config.max_pixels, draft_size=draft)
-        pixels = self.encoder.preprocess(image)
-        thumbnail = make_thumbnail(image, self.config.thumbnail_size)
+        small = self.encoder.resize_for_model(image)  # resampled once, for CLIP and the thumbnail
+        pixels = self.encoder.prepare(small)
+        thumbnail = make_thumbnail(small if max(small.size) >= self.config.thumbnail_size else image,
+                                   self.config.thumbnail_size)
         times.decode = time.perf_counter() - started
 
         lines = []

@@ -97,7 +97,9 @@ class VideoPipeline:
 
     def _analyse(self, frame: FrameRecord, image) -> object:
         """Worker thread: thumbnail, faces, text; returns CLIP's input tensor."""
-        frame.thumbnail = make_thumbnail(image, self.config.thumbnail_size)
+        small = self.encoder.resize_for_model(image)
+        frame.thumbnail = make_thumbnail(small if max(small.size) >= self.config.thumbnail_size else image,
+                                         self.config.thumbnail_size)
         if self.faces is not None:
             began = time.perf_counter()
             frame.faces = self.faces.detect(image, max_side=self.config.face_max_side)
@@ -106,7 +108,7 @@ class VideoPipeline:
             began = time.perf_counter()
             frame.ocr = self.ocr.read(image)
             self._add_time("ocr", time.perf_counter() - began)
-        return self.encoder.preprocess(image)
+        return self.encoder.prepare(small)
 
     def _collect(self, entry: tuple[FrameRecord, Future], batch: list) -> None:
         frame, future = entry

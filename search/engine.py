@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from indexer.images import crop_box
-from indexer.models.clip import ClipEncoder, parse_clip_spec
+from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
 from indexer.models.ocr import OcrModel
 from indexer.records import Product
 from indexer.text import compact, query_terms
@@ -217,9 +217,15 @@ class SearchEngine:
         return results
 
 
-def encoder_for(library: Library) -> ClipEncoder:
-    """Rebuild the encoder that built a library, so queries land in the same vector space."""
+def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:
+    """Rebuild the encoder that built a library, so queries land in the same vector space.
+
+    Queries use the library's precision where this CPU runs it natively, else fp32
+    (bf16 and fp32 image vectors agree to cosine ≥ 0.999).
+    """
     manifest = library.manifest
     if not manifest.clip:
         raise ValueError(f"the library at {library.root} has no encoder yet: index something first")
-    return ClipEncoder(parse_clip_spec(manifest.clip, manifest.clip_weights or None))
+    if precision is None:
+        precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
+    return ClipEncoder(parse_clip_spec(manifest.clip, manifest.clip_weights or None), precision=precision)

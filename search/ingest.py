@@ -108,6 +108,7 @@ class LibraryIndexer:
             self.encoder.identity, self.encoder.dim, self.encoder.semantic,
             clip=spec.text, clip_weights=str(spec.weights or ""),
         )
+        library.record_precision(self.encoder.precision)
         if self.faces is not None:
             library.bind_faces(self.faces.identity)
         products = read_catalog(self.options.catalog) if self.options.catalog else []

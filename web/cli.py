@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--clip", help="CLIP encoder NAME:PRETRAINED, NAME:random or tiny (default: the library's, "
                        "or ViT-B-32:laion2b_s34b_b79k for a new library)")
     index.add_argument("--clip-weights", type=Path, help="local CLIP checkpoint file or folder")
+    index.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                       help="image tower precision: bf16 where the CPU has it natively (auto, default), else fp32")
     index.add_argument("--ocr", default="rapidocr", help="rapidocr (default), paddleocr[:LANG] or off")
     index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
     index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
@@ -148,7 +150,7 @@ def cmd_index(args) -> int:
     with Library.open(_library_path(args), create=True) as library:
         clip = args.clip or library.manifest.clip or DEFAULT_CLIP
         weights = args.clip_weights or (library.manifest.clip_weights if not args.clip else None) or None
-        encoder = ClipEncoder(parse_clip_spec(clip, weights))
+        encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=args.precision)
         library.check_encoder(encoder.identity)
         encoder.load()  # a missing checkpoint fails here, before any file is touched
         ocr = create_ocr(args.ocr, threads=1)
@@ -279,6 +281,7 @@ def cmd_stats(args) -> int:
             "encoder": manifest.encoder,
             "clip": manifest.clip,
             "semantic": manifest.semantic,
+            "precision": manifest.precision,
             "dim": manifest.dim,
             "ocr": manifest.ocr,
             "backend": manifest.backend,

@@ -92,15 +92,47 @@ def parse_clip_spec(text: str, weights: str | Path | None = None) -> ClipSpec:
     return ClipSpec(name, tag)
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bf16 natively (AVX512-BF16 or AMX), which makes the image tower ~4× faster."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
+    except OSError:
+        flags = []
+    if flags:
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+    import torch
+
+    return "BF16" in str(torch.backends.cpu.get_cpu_capability()).upper()
+
+
+def resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise UnknownModelError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "auto":
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    return precision
+
+
 class ClipEncoder(InferenceModel):
-    """Embeds images and texts into one space; vectors are L2-normalised float32."""
+    """Embeds images and texts into one space; vectors are L2-normalised float32.
+
+    `precision` applies to the image tower: bf16 where the CPU has it natively
+    (`auto`), else fp32. Its vectors agree with fp32 to a cosine ≥ 0.999, so a
+    library built on one machine is searched correctly from another. The text
+    tower stays fp32: in bf16 it was slower here, not faster.
+    """
 
     kind = "clip"
 
-    def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None, precision: str = "fp32") -> None:
         super().__init__()
         self.spec = spec
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.precision = resolve_precision(precision)
         self._model = None
         self._tokenizer = None
         self._transform = None
@@ -138,12 +170,60 @@ class ClipEncoder(InferenceModel):
 
     # -- preprocessing: needs no weights, so decode workers can run it before the model loads
 
+    @property
+    def _standard_transform(self) -> bool:
+        """Shortest-side resize + centre crop: the transform the fast path reproduces."""
+        return self._pretrained_cfg().get("resize_mode", "shortest") == "shortest"
+
+    def resize_for_model(self, image):
+        """Scale so the short side is the model's input size (bicubic, as CLIP was trained).
+
+        The pipeline makes its thumbnail from this image too, so a photo is
+        resampled once for both.
+        """
+        from PIL import Image
+
+        size = self.image_size
+        if min(image.width, image.height) == size or not self._standard_transform:
+            return image
+        scale = size / min(image.width, image.height)
+        target = (max(size, round(image.width * scale)), max(size, round(image.height * scale)))
+        return image.resize(target, Image.Resampling.BICUBIC)
+
+    def prepare(self, image):
+        """CLIP's input as uint8 CHW: normalising waits for the batch, where it is one vectorised op.
+
+        Decode workers call this; it runs no torch kernels, so they do not
+        compete with the encoder for torch's thread pool.
+        """
+        import torch
+
+        if not self._standard_transform:
+            return self._torch_transform(self._pretrained_cfg())(image)
+        image = self.resize_for_model(image)
+        size = self.image_size
+        left, top = (image.width - size) // 2, (image.height - size) // 2
+        crop = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
+        return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
+
     def preprocess(self, image):
         """PIL RGB image → normalised CHW float tensor at the model's input size."""
+        return self._normalise(self.prepare(image)[None])[0]
+
+    def _normalise(self, batch):
+        import torch
+
+        if batch.dtype != torch.uint8:
+            return batch  # already normalised by the torchvision transform
+        cfg = self._pretrained_cfg()
+        mean = torch.tensor(cfg.get("mean", _OPENAI_MEAN)).view(1, 3, 1, 1) * 255.0
+        std = torch.tensor(cfg.get("std", _OPENAI_STD)).view(1, 3, 1, 1) * 255.0
+        return (batch.float() - mean) / std
+
+    def _torch_transform(self, cfg: dict):
         if self._transform is None:
             import open_clip
 
-            cfg = self._pretrained_cfg()
             self._transform = open_clip.image_transform(
                 self.image_size,
                 is_train=False,
@@ -152,7 +232,7 @@ class ClipEncoder(InferenceModel):
                 interpolation=cfg.get("interpolation", "bicubic"),
                 resize_mode=cfg.get("resize_mode", "shortest"),
             )
-        return self._transform(image)
+        return self._transform
 
     # -- loading
 
@@ -183,6 +263,8 @@ class ClipEncoder(InferenceModel):
                 ) from exc
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         model.eval()
+        if self.precision == "bf16":
+            model.visual.to(torch.bfloat16)
         self._model = model
         self._tokenizer = tokenizer
 
@@ -193,10 +275,13 @@ class ClipEncoder(InferenceModel):
     # -- inference
 
     def encode_pixels(self, pixels) -> np.ndarray:
-        """A batch of preprocessed tensors (N, 3, H, W) → (N, dim) unit vectors."""
+        """A batch from `prepare` (uint8) or `preprocess` (float), (N, 3, H, W) → (N, dim) unit vectors."""
         import torch
 
         self.load()
+        pixels = self._normalise(pixels)
+        if self.precision == "bf16":
+            pixels = pixels.to(torch.bfloat16)
         with torch.inference_mode():
             features = self._model.encode_image(pixels)
         return _unit_rows(features.float().numpy())
