@@ -64,10 +64,12 @@ class ImagePipeline:
         ocr: OcrModel | None = None,
         config: PipelineConfig = PipelineConfig(),
         faces: FaceModel | None = None,
+        local_features=None,
     ):
         self.encoder = encoder
         self.ocr = ocr
         self.faces = faces
+        self.local_features = local_features
         self.config = config
         self.times = StageTimes()
 
@@ -120,8 +122,9 @@ class ImagePipeline:
         times.read = time.perf_counter() - started
 
         started = time.perf_counter()
-        # Without OCR or faces only CLIP's input size is needed, so JPEGs can decode at a reduced scale.
-        draft = None if self.ocr or self.faces else self.encoder.image_size
+        # Without OCR or faces only CLIP's input size (or the local features' ~800 px) is needed,
+        # so JPEGs can decode at a reduced DCT scale.
+        draft = None if self.ocr or self.faces else (600 if self.local_features else self.encoder.image_size)
         image = open_image(source.path, data, max_pixels=self.config.max_pixels, draft_size=draft)
         small = self.encoder.resize_for_model(image)  # resampled once, for CLIP and the thumbnail
         pixels = self.encoder.prepare(small)
@@ -134,6 +137,7 @@ class ImagePipeline:
             started = time.perf_counter()
             lines = self.ocr.read(image)
             times.ocr = time.perf_counter() - started
+        features = self.local_features.extract(image) if self.local_features is not None else None
         faces = []
         if self.faces is not None:
             started = time.perf_counter()
@@ -148,6 +152,7 @@ class ImagePipeline:
             ocr=lines,
             thumbnail=thumbnail,
             faces=faces,
+            features=features,
         )
         return _Prepared(record, pixels, times)
 

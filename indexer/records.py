@@ -58,6 +58,7 @@ class ImageRecord:
     ocr: list[OcrLine] = field(default_factory=list)
     thumbnail: bytes | None = None
     faces: list["Face"] = field(default_factory=list)
+    features: object | None = None  # LocalFeatures, for exact-product verification
 
     @property
     def ocr_text(self) -> str:

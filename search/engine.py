@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from indexer.images import crop_box
+from indexer.local_features import RootSift
 from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
 from indexer.models.ocr import OcrModel
 from indexer.records import Product
@@ -18,11 +19,16 @@ from indexer.text import compact, query_terms
 from search.documents import TextHit
 from search.library import Library
 from search.proposals import propose
-from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches
+from search.geometry import Verification, foreground_box, suppress_overlaps, verify
+from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches, verified_first
 
 VECTOR_CANDIDATES = 100
 TEXT_CANDIDATES = 100
 MIN_OCR_TERM = 3  # shorter fragments read off a photo are mostly noise
+VOTE_SHORTLIST = 20  # images that collect the most descriptor votes get verified
+SHORTLIST_EACH = 10  # and the best few of the CLIP and text rankings
+QUERY_KEYPOINTS = 1500
+QUERY_MAX_SIDE = 1280
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Evidence:
     text_rank: int | None = None
     text_terms: list[str] = field(default_factory=list)
     text_matches: list[TermMatch] = field(default_factory=list)
+    local: Verification | None = None  # a RANSAC-verified match: where the product is in the query photo
 
 
 @dataclass
@@ -77,6 +84,11 @@ class SearchResult:
                     {"term": m.term, "text": m.text, "box": [round(v, 1) for v in m.box]}
                     for m in evidence.text_matches
                 ],
+                "local": None if evidence.local is None else {
+                    "inliers": evidence.local.inliers,
+                    "polygon": [[round(x, 1), round(y, 1)] for x, y in evidence.local.polygon],
+                    "box": [round(v, 1) for v in evidence.local.box],
+                },
             },
         }
 
@@ -94,12 +106,19 @@ class SearchResponse:
 class SearchEngine:
     """Queries one library with the encoder that built it (and OCR for photos)."""
 
-    def __init__(self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None = None) -> None:
+    def __init__(
+        self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None = None, local_features="auto"
+    ) -> None:
         if library.manifest.encoder and library.manifest.encoder != encoder.identity:
             raise ValueError(f"encoder {encoder.identity} does not match the library's {library.manifest.encoder}")
         self.library = library
         self.encoder = encoder
         self.ocr = ocr
+        if local_features == "auto":
+            # A query photo may hold several products, each small: look harder than at indexing time.
+            exists = (library.root / "features" / "CURRENT").exists()
+            local_features = RootSift(QUERY_KEYPOINTS, QUERY_MAX_SIDE) if exists else None
+        self.local_features = local_features
 
     @property
     def text_to_image(self) -> bool:
@@ -134,7 +153,8 @@ class SearchEngine:
             full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
             query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
-        return SearchResponse(query, self._results(rankings, vector_scores, hits, k), notices)
+        verified = self._verify(region, box, rankings)
+        return SearchResponse(query, self._results(rankings, vector_scores, hits, k, verified), notices)
 
     def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
         """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic."""
@@ -165,6 +185,35 @@ class SearchEngine:
 
     # -- internals
 
+    def _verify(self, region, box, rankings: dict) -> dict[int, Verification]:
+        """Shortlist by descriptor votes, CLIP and text, then keep what a RANSAC homography confirms."""
+        store = self.library.features
+        if self.local_features is None or not len(store):
+            return {}
+        query = self.local_features.extract(region)
+        if not len(query):
+            return {}
+        shortlist = [item for item, _ in store.vote(query, VOTE_SHORTLIST)]
+        if self.encoder.semantic:
+            shortlist += rankings.get("vector", [])[:SHORTLIST_EACH]
+        shortlist += rankings.get("text", [])[:SHORTLIST_EACH]
+        shortlist = [item for item in dict.fromkeys(shortlist) if item in store]
+        docs = self.library.docs.get(shortlist)
+        dx, dy = (box[0], box[1]) if box else (0.0, 0.0)
+        verified = {}
+        for item in shortlist:
+            doc = docs.get(item)
+            if doc is None:
+                continue
+            found = verify(query, store.get(item), (doc.width, doc.height), region.size, outline=self._outline(doc))
+            if found is not None:
+                verified[item] = Verification(
+                    found.inliers, [[x + dx, y + dy] for x, y in found.polygon],
+                    [found.box[0] + dx, found.box[1] + dy, found.box[2] + dx, found.box[3] + dy],
+                )
+        skus = {item: product.sku for item, product in self.library.docs.products_for(list(verified)).items()}
+        return suppress_overlaps(verified, skus)
+
     def _vector_ranking(self, vector: np.ndarray, rankings: dict) -> dict[int, float]:
         scores, ids = self.library.vectors.search(vector, VECTOR_CANDIDATES)
         pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -178,14 +227,28 @@ class SearchEngine:
         rankings["text"] = list(hits)
         return hits
 
+    def _outline(self, doc) -> tuple[float, float, float, float]:
+        """The product's extent in a catalogue image, read off its thumbnail."""
+        from PIL import Image
+
+        path = self.library.root / doc.thumbnail if doc.thumbnail else None
+        if path is None or not path.is_file():
+            return 0.0, 0.0, 1.0, 1.0
+        with Image.open(path) as thumbnail:
+            return foreground_box(np.asarray(thumbnail.convert("RGB")))
+
     def _results(
-        self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int
+        self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int,
+        verified: dict[int, Verification] | None = None,
     ) -> list[SearchResult]:
+        verified = verified or {}
         best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
         fused = reciprocal_rank_fusion(
             rankings, strengths={"text": {i: hit.score / best_text for i, hit in text_hits.items()}}
         )
         best_possible = len(rankings) / (RRF_K + 1) or 1.0
+        fused = [(item, score / best_possible) for item, score in fused]
+        fused = verified_first(fused, {item: v.inliers for item, v in verified.items()})
         docs = self.library.docs
         candidates = [item for item, _ in fused[: max(k * 5, 50)]]
         products = docs.products_for(candidates)
@@ -205,9 +268,10 @@ class SearchEngine:
                 text_rank=text_rank.get(item_id),
                 text_terms=list(hit.terms) if hit else [],
                 text_matches=term_matches(list(hit.terms), doc.ocr) if hit else [],
+                local=verified.get(item_id),
             )
             results.append(SearchResult(
-                id=item_id, path=doc.path, score=score / best_possible, kind=doc.kind,
+                id=item_id, path=doc.path, score=min(1.0, score), kind=doc.kind,
                 product=products.get(item_id), ocr_text=doc.ocr_text, thumbnail=doc.thumbnail, evidence=evidence,
                 video=doc.path if doc.kind == "frame" else None, time=doc.time, video_id=doc.video_id,
                 size=(doc.width, doc.height),

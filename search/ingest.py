@@ -87,7 +87,9 @@ class LibraryIndexer:
         ocr: OcrModel | None,
         options: IndexOptions = IndexOptions(),
         faces: FaceModel | None = None,
+        local_features=None,
     ) -> None:
+        self.local_features = local_features
         self.library = library
         self.encoder = encoder
         self.ocr = ocr
@@ -96,6 +98,7 @@ class LibraryIndexer:
         self._docs: list[ItemDoc] = []
         self._vectors: list[np.ndarray] = []
         self._faces: list[list[Face]] = []
+        self._features: list = []
         self._failures: list[Failure] = []
         self.video_times = None
 
@@ -134,6 +137,7 @@ class LibraryIndexer:
             pipeline = ImagePipeline(
                 self.encoder, self.ocr,
                 PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers), faces=self.faces,
+                local_features=self.local_features,
             )
             ids = {str(source.path): item_id for source, item_id in todo}
             bar = tqdm(
@@ -227,6 +231,7 @@ class LibraryIndexer:
                 Face(row.box, row.score, row.size, row.sharpness, row.embedding, row.usable)
                 for row in self.library.faces.faces_of([twin.id])[twin.id]
             ] if self.faces is not None else [])
+            self._features.append(self.library.features.get(twin.id))
             report.copied += 1
             return
         todo.append((source, state.id if state else None))
@@ -324,6 +329,7 @@ class LibraryIndexer:
 
     def _add(self, record: ImageRecord, item_id: int | None) -> None:
         self._faces.append(record.faces)
+        self._features.append(record.features)
         source = record.source
         thumbnail = self.library.write_thumbnail(source.sha256, record.thumbnail) if record.thumbnail else ""
         self._docs.append(ItemDoc(
@@ -350,16 +356,21 @@ class LibraryIndexer:
                 self.library.faces.delete_faces_of(replaced)
                 for item_id, faces in zip(ids, self._faces):
                     self.library.faces.add_faces(item_id, faces)
+            self.library.features.remove(replaced)
+            for item_id, features in zip(ids, self._features):
+                if features is not None and len(features):
+                    self.library.features.put(item_id, features)
             docs.clear_failures([doc.path for doc in self._docs])
         if self._failures:
             docs.record_failures(self._failures)
         docs.commit()
-        self._docs, self._vectors, self._faces, self._failures = [], [], [], []
+        self._docs, self._vectors, self._faces, self._features, self._failures = [], [], [], [], []
 
     def _remove(self, ids: Iterable[int]) -> None:
         ids = list(ids)
         self.library.docs.delete(ids)
         self.library.vectors.remove(ids)
+        self.library.features.remove(ids)
 
     def _prune(self) -> int:
         """Mark and sweep: items and recorded failures whose files are gone."""

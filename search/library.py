@@ -15,6 +15,7 @@ from pathlib import Path
 from indexer.errors import VisearchError
 from search.documents import DocumentStore
 from search.faces_store import SqliteFaceStore
+from search.features_store import FeatureStore
 from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
 from search.vectors import DEFAULT_ANN_THRESHOLD, FaissVectorStore
 
@@ -61,6 +62,7 @@ class Library:
         self.read_only = read_only
         self._vectors: FaissVectorStore | None = None
         self._faces: SqliteFaceStore | None = None
+        self._features: FeatureStore | None = None
 
     @classmethod
     def open(cls, root: Path | str, *, create: bool = False, read_only: bool = False) -> "Library":
@@ -131,6 +133,12 @@ class Library:
         return self._faces
 
     @property
+    def features(self) -> FeatureStore:
+        if self._features is None:
+            self._features = FeatureStore(self.root / "features", read_only=self.read_only)
+        return self._features
+
+    @property
     def vectors(self) -> FaissVectorStore:
         if self._vectors is None:
             if not self.manifest.dim:
@@ -163,6 +171,8 @@ class Library:
         self.docs.commit()
         if self._vectors is not None:
             self._vectors.save()
+        if self._features is not None:
+            self._features.save()
         changes = {"updated_at": time.time()}
         if self._vectors is not None:
             changes["vector_index"] = self._vectors.kind

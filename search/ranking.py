@@ -84,3 +84,22 @@ def term_matches(terms: Sequence[str], lines: Sequence[OcrLine]) -> list[TermMat
         for term in terms
         if term and term in line.compact
     ]
+
+
+def verified_first(ranked: Sequence[tuple[Id, float]], inliers: Mapping[Id, int]) -> list[tuple[Id, float]]:
+    """Geometrically verified items lead, most inliers first; the rest keep their order below them.
+
+    Scores stay non-increasing: verified items are raised to the best score of
+    the list, unverified ones are capped just under the weakest verified item.
+    Verified items missing from `ranked` (found only by descriptor votes) join too.
+    """
+    scores = dict(ranked)
+    top = max(scores.values(), default=0.0)
+    out: list[tuple[Id, float]] = []
+    ceiling = float("inf")
+    for item in sorted(inliers, key=lambda i: -inliers[i]):
+        ceiling = min(ceiling, max(scores.get(item, 0.0), top))
+        out.append((item, ceiling))
+    cap = ceiling * 0.999 if inliers else float("inf")
+    out += [(item, min(score, cap)) for item, score in ranked if item not in inliers]
+    return out

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="image tower precision: bf16 where the CPU has it natively (auto, default), else fp32")
     index.add_argument("--ocr", default="rapidocr", help="rapidocr (default), paddleocr[:LANG] or off")
     index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
+    index.add_argument("--local-features", choices=("on", "off"), default="on",
+                       help="RootSIFT keypoints for exact-product verification in the lens (default on)")
     index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
     index.add_argument("--ocr-frames", choices=("keyframes", "all"), default="keyframes",
                        help="OCR each shot's first sample (default) or every sampled frame")
@@ -162,7 +164,10 @@ def cmd_index(args) -> int:
             progress=not args.no_progress and sys.stderr.isatty(),
             video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all"),
         )
-        report = LibraryIndexer(library, encoder, ocr, options, faces=faces).run(args.paths)
+        from indexer.local_features import RootSift
+
+        extractor = RootSift() if args.local_features == "on" else None
+        report = LibraryIndexer(library, encoder, ocr, options, faces=faces, local_features=extractor).run(args.paths)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

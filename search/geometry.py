@@ -1,0 +1,135 @@
+"""Geometric verification: match local features, fit a homography with RANSAC, project the outline."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.local_features import LocalFeatures
+
+RATIO = 0.8  # Lowe's ratio test
+MIN_INLIERS = 20  # true matches here had 32-100; look-alike packages up to ~26 before overlap suppression
+REPROJECTION_ERROR = 6.0  # px in the query photo
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    inliers: int
+    polygon: list[list[float]]  # the catalogue image's corners in query-photo pixels
+    box: list[float]  # x0, y0, x1, y1 of the polygon, clamped to the photo
+
+
+def match(query: LocalFeatures, candidate: LocalFeatures, ratio: float = RATIO) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio-test matches as (query points, candidate points)."""
+    import cv2
+
+    if len(query) < 2 or len(candidate) < 2:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    pairs = matcher.knnMatch(query.descriptors.astype(np.float32), candidate.descriptors.astype(np.float32), k=2)
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < ratio * n.distance]
+    return (
+        np.asarray([query.points[m.queryIdx] for m in good], np.float32).reshape(-1, 2),
+        np.asarray([candidate.points[m.trainIdx] for m in good], np.float32).reshape(-1, 2),
+    )
+
+
+def foreground_box(pixels: np.ndarray, background: int = 235, margin: float = 0.95) -> tuple[float, float, float, float]:
+    """The product's extent in a studio shot, as fractions of the image: everything not near-white.
+
+    Catalogue images usually show the product on white; its outline, not the
+    white margin, is what the lens should draw. A photo with no white
+    background returns the whole image.
+    """
+    mask = (np.asarray(pixels)[..., :3] < background).any(axis=-1)
+    if not mask.any():
+        return 0.0, 0.0, 1.0, 1.0
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    height, width = mask.shape
+    box = (cols[0] / width, rows[0] / height, (cols[-1] + 1) / width, (rows[-1] + 1) / height)
+    return (0.0, 0.0, 1.0, 1.0) if (box[2] - box[0]) * (box[3] - box[1]) > margin else box
+
+
+def verify(
+    query: LocalFeatures, candidate: LocalFeatures, candidate_size: tuple[int, int], query_size: tuple[int, int],
+    *, min_inliers: int = MIN_INLIERS, outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
+) -> Verification | None:
+    """A RANSAC homography from the candidate image into the query photo, or None when it does not hold.
+
+    `outline` is the product's extent in the candidate (fractions): its corners
+    are what gets projected into the photo.
+    """
+    import cv2
+
+    query_points, candidate_points = match(query, candidate)
+    if len(query_points) < min_inliers:
+        return None
+    homography, mask = cv2.findHomography(candidate_points, query_points, cv2.RANSAC, REPROJECTION_ERROR)
+    if homography is None or mask is None:
+        return None
+    inliers = int(mask.sum())
+    if inliers < min_inliers:
+        return None
+    width, height = candidate_size
+    x0, y0, x1, y1 = outline[0] * width, outline[1] * height, outline[2] * width, outline[3] * height
+    corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).reshape(-1, 1, 2)
+    polygon = cv2.perspectiveTransform(corners, homography).reshape(-1, 2)
+    if not plausible(polygon, query_size):
+        return None
+    qw, qh = query_size
+    x0, y0 = polygon.min(axis=0)
+    x1, y1 = polygon.max(axis=0)
+    box = [float(max(0, x0)), float(max(0, y0)), float(min(qw, x1)), float(min(qh, y1))]
+    return Verification(inliers, [[float(x), float(y)] for x, y in polygon], box)
+
+
+def plausible(polygon: np.ndarray, query_size: tuple[int, int]) -> bool:
+    """Reject degenerate fits: a real view of a flat package is a convex quad of sensible size,
+    with opposite sides of similar length and no corner folded flat."""
+    import cv2
+
+    contour = polygon.reshape(-1, 1, 2).astype(np.float32)
+    if not cv2.isContourConvex(contour):
+        return False
+    area = cv2.contourArea(contour)
+    qw, qh = query_size
+    if not 0.002 * qw * qh <= area <= 4.0 * qw * qh:
+        return False
+    sides = np.linalg.norm(np.roll(polygon, -1, axis=0) - polygon, axis=1)
+    if min(sides[0], sides[2]) < 0.5 * max(sides[0], sides[2]) or min(sides[1], sides[3]) < 0.5 * max(sides[1], sides[3]):
+        return False
+    for corner in range(4):
+        a = polygon[corner - 1] - polygon[corner]
+        b = polygon[(corner + 1) % 4] - polygon[corner]
+        cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
+        if abs(cosine) > 0.7:  # a corner sharper than ~45° or flatter than ~135°
+            return False
+    return True
+
+
+def box_iou(a, b) -> float:
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def suppress_overlaps(verified: dict, group_of: dict, max_iou: float = 0.5) -> dict:
+    """One product per region of the photo: among verified matches of *different* products whose
+    boxes overlap, keep the one with the most inliers.
+
+    Packages that share a design (the same label layout, the same font) can
+    verify weakly on each other's spot; the true product there verifies more
+    strongly. Matches outside the catalogue (`group_of` lacks them) are kept
+    as they are: they compete with no SKU.
+    """
+    kept: dict = {}
+    for item in sorted(verified, key=lambda i: -verified[i].inliers):
+        group = group_of.get(item)
+        if group is not None and any(
+            group_of.get(other) not in (None, group) and box_iou(verified[item].box, match.box) >= max_iou
+            for other, match in kept.items()
+        ):
+            continue
+        kept[item] = verified[item]
+    return kept
