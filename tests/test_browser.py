@@ -91,6 +91,19 @@ def test_upload_a_photo_then_drag_the_box(server, page, fixture_set):
     shot(page, "search-lens-box-moved")
 
 
+def test_shelf_photo_outlines_each_product_and_a_click_filters(server, page, fixture_set):
+    page.goto(server + "/")
+    page.set_input_files("#file", str(fixture_set.root / "photos" / "shelf.jpg"))
+    page.wait_for_selector("#matches .match", timeout=60_000)
+    assert page.locator("#matches .match").count() >= 4
+    shot(page, "lens-shelf")
+    page.locator("#matches .match").first.dispatch_event("click")
+    page.wait_for_selector("#show-all")
+    assert page.locator(".result").count() == 1
+    page.click("#show-all")
+    assert page.locator(".result").count() > 1
+
+
 def test_text_query(server, page):
     page.goto(server + "/")
     page.fill("#text", "AX-2040")

@@ -36,15 +36,50 @@
     }
   }
 
+  let lastData = null;
+  let onlyId = null;
+
   function render(data) {
+    lastData = data;
+    drawMatches(data.results);
+    if (onlyId !== null) data = Object.assign({}, data, { results: data.results.filter((r) => r.id === onlyId) });
     const notices = (data.notices || []).map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join("");
+    const filtered = onlyId !== null ? `<p class="notice">Showing one outlined product. <button type="button" class="link" id="show-all">Show all results</button></p>` : "";
     if (!data.results.length) {
       results.innerHTML = `${notices}<p class="empty">No matches. Try another region of the photo, or other words.</p>`;
       setStatus("No results");
       return;
     }
     setStatus(`${data.results.length} results`);
-    results.innerHTML = notices + data.results.map(card).join("");
+    results.innerHTML = notices + filtered + data.results.map(card).join("");
+    const showAll = document.getElementById("show-all");
+    if (showAll) showAll.addEventListener("click", () => { onlyId = null; render(lastData); });
+  }
+
+  // Verified products, outlined where they are in the photo; a click shows only that one.
+  function drawMatches(list) {
+    let svg = document.getElementById("matches");
+    if (!svg) {
+      svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+      svg.id = "matches";
+      svg.setAttribute("class", "matches");
+      stage.appendChild(svg);
+    }
+    svg.setAttribute("viewBox", `0 0 ${natural.w} ${natural.h}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.innerHTML = "";
+    list.filter((r) => r.evidence.local).forEach((r) => {
+      const poly = document.createElementNS("http://www.w3.org/2000/svg", "polygon");
+      poly.setAttribute("points", r.evidence.local.polygon.map((p) => p.join(",")).join(" "));
+      poly.setAttribute("class", "match" + (onlyId === r.id ? " chosen" : ""));
+      poly.dataset.id = r.id;
+      const label = r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop();
+      const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+      title.textContent = `${label} — ${r.evidence.local.inliers} matching points`;
+      poly.appendChild(title);
+      poly.addEventListener("click", () => { onlyId = onlyId === r.id ? null : r.id; render(lastData); });
+      svg.appendChild(poly);
+    });
   }
 
   function card(r) {
@@ -54,6 +89,7 @@
       return `<span class="hit" style="left:${(100 * x0) / w}%;top:${(100 * y0) / h}%;width:${(100 * (x1 - x0)) / w}%;height:${(100 * (y1 - y0)) / h}%" title="${escapeHtml(m.term)}"></span>`;
     }).join("");
     const why = [];
+    if (r.evidence.local) why.push(`<span class="badge exact">exact product · ${r.evidence.local.inliers} points</span>`);
     if (r.evidence.vector_rank !== null && r.evidence.vector_rank <= 10) why.push(`<span class="badge visual">visual match</span>`);
     if (r.evidence.text_terms.length) why.push(`<span class="badge text">text: ${r.evidence.text_terms.map(escapeHtml).join(", ")}</span>`);
     const p = r.product;
@@ -87,6 +123,7 @@
 
   function usePhoto(file) {
     upload = file;
+    onlyId = null;
     const url = URL.createObjectURL(file);
     photo.onload = async () => {
       natural = { w: photo.naturalWidth, h: photo.naturalHeight };
