@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_SIDE = 800  # features are found on the image scaled to this longest side
+MIN_SIDE = 480  # smaller images are enlarged first: a 200-px catalogue thumbnail yields few keypoints otherwise
 MAX_KEYPOINTS = 400
 DESCRIPTOR_SCALE = 512.0  # RootSIFT components are ≤ ~0.5: ×512 fills uint8 without clipping in practice
 
@@ -37,9 +38,10 @@ class RootSift:
 
     name = "rootsift"
 
-    def __init__(self, max_keypoints: int = MAX_KEYPOINTS, max_side: int = MAX_SIDE) -> None:
+    def __init__(self, max_keypoints: int = MAX_KEYPOINTS, max_side: int = MAX_SIDE, min_side: int = MIN_SIDE) -> None:
         self.max_keypoints = max_keypoints
         self.max_side = max_side
+        self.min_side = min_side
         self._local = threading.local()
 
     def _sift(self):
@@ -57,8 +59,11 @@ class RootSift:
         pixels = np.asarray(image.convert("L") if hasattr(image, "convert") else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
         height, width = pixels.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
-        if scale < 1.0:
-            pixels = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        if max(height, width) < self.min_side:
+            scale = self.min_side / max(height, width)
+        if scale != 1.0:
+            interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_CUBIC
+            pixels = cv2.resize(pixels, (round(width * scale), round(height * scale)), interpolation=interpolation)
         keypoints, descriptors = self._sift().detectAndCompute(pixels, None)
         if descriptors is None or not keypoints:
             return LocalFeatures.empty()

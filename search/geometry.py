@@ -96,13 +96,13 @@ def plausible(polygon: np.ndarray, query_size: tuple[int, int]) -> bool:
     if not 0.002 * qw * qh <= area <= 4.0 * qw * qh:
         return False
     sides = np.linalg.norm(np.roll(polygon, -1, axis=0) - polygon, axis=1)
-    if min(sides[0], sides[2]) < 0.5 * max(sides[0], sides[2]) or min(sides[1], sides[3]) < 0.5 * max(sides[1], sides[3]):
+    if min(sides[0], sides[2]) < 0.4 * max(sides[0], sides[2]) or min(sides[1], sides[3]) < 0.4 * max(sides[1], sides[3]):
         return False
     for corner in range(4):
         a = polygon[corner - 1] - polygon[corner]
         b = polygon[(corner + 1) % 4] - polygon[corner]
         cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
-        if abs(cosine) > 0.7:  # a corner sharper than ~45° or flatter than ~135°
+        if abs(cosine) > 0.85:  # a corner sharper than ~30° or flatter than ~150°
             return False
     return True
 

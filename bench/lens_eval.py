@@ -1,0 +1,147 @@
+"""Lens evaluation on real grocery photos: which product is this?
+
+    python bench/lens_eval.py [--distractors N] [--clip tiny]
+
+Catalogue: the studio ("iconic") image of each grocery SKU in
+../shared/data/products/grocerystore, plus every other product image of
+../shared/data/products as distractors (clothing, shoes, cutlery, shelves…),
+plus N generated distractor packages (rendered brand and model text, in the
+catalogue CSV so the text channel has rivals too). Queries: the natural,
+hand-held in-store photos of the grocery SKUs. Reports top-1 / top-5 product
+accuracy for each combination of stages, query latency p50/p99 and memory.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "products"
+
+
+def catalogue(folder: Path, distractors: int) -> tuple[Path, list[tuple[Path, str]]]:
+    """Write the catalogue CSV (sku, title, brand from the folder names); return it and the queries."""
+    rows, queries = [], []
+    catalogue_files = [p for p in SHARED.iterdir() if p.name != "grocerystore" and p.name != "products.csv"]
+    for product in sorted(p for p in (SHARED / "grocerystore").iterdir() if p.is_dir()):
+        brand, *words = product.name.split("-")
+        for image in sorted(product.glob("*.jpg")):
+            if "_Iconic" in image.name:
+                rows.append({"sku": product.name, "title": " ".join(words), "brand": brand, "image": str(image)})
+                catalogue_files.append(image)
+            else:
+                queries.append((image, product.name))
+    if distractors:
+        rows += generated_distractors(folder / "distractors", distractors)
+    path = folder / "catalog.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["sku", "title", "brand", "image"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path, queries, catalogue_files
+
+
+def generated_distractors(folder: Path, count: int) -> list[dict]:
+    from fixtures.generate import ProductSpec, jpeg, product_image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "ri", "ven", "to", "mar", "sel", "du", "pra", "nix", "quo", "zen", "bel", "tor"]
+    patterns = ["stripes", "dots", "rings", "waves", "leaves", "grid"]
+    rows = []
+    for number in range(count):
+        brand = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).upper()
+        model = f"{brand[:2]}-{rng.randint(10, 9999)}"
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        ink = tuple(rng.randint(0, 120) for _ in range(3))
+        spec = ProductSpec(f"GEN-{number:05d}", brand, model, rng.choice(["Milk", "Juice", "Yoghurt", "Cream", "Soy"]),
+                           "generated", 1.0, colour, ink, rng.choice(patterns))
+        path = folder / f"{spec.sku}.jpg"
+        if not path.exists():
+            path.write_bytes(jpeg(product_image(spec).resize((320, 320)), 85))
+        rows.append({"sku": spec.sku, "title": spec.title, "brand": spec.brand, "image": str(path)})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--distractors", type=int, default=0, help="generated distractor catalogue images")
+    parser.add_argument("--clip", default="tiny")
+    parser.add_argument("--keep", type=Path, help="build the library here and keep it")
+    args = parser.parse_args()
+    logging.getLogger().setLevel(logging.ERROR)
+    if not SHARED.is_dir():
+        sys.exit(f"{SHARED} not found: this evaluation needs the shared sample products")
+
+    from indexer.images import open_image
+    from indexer.local_features import RootSift
+    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from indexer.models.ocr import create_ocr
+    from search.engine import QUERY_KEYPOINTS, QUERY_MAX_SIDE, SearchEngine
+    from search.ingest import IndexOptions, LibraryIndexer
+    from search.library import Library
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="lens-eval-"))
+    work.mkdir(parents=True, exist_ok=True)
+    csv_path, queries, catalogue_files = catalogue(work, args.distractors)
+    encoder = ClipEncoder(parse_clip_spec(args.clip), precision="auto")
+    ocr = create_ocr("rapidocr", threads=1)
+    library_path = work / "library"
+    started = time.perf_counter()
+    with Library.open(library_path, create=True) as library:
+        inputs = catalogue_files  # studio shots + unrelated product photos, never the query photos
+        # Real product photos get OCR; generated distractors carry their text in the catalogue CSV.
+        LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
+                       local_features=RootSift()).run(inputs)
+        if args.distractors:
+            LibraryIndexer(library, encoder, None, IndexOptions(catalog=csv_path, progress=False),
+                           local_features=RootSift()).run([work / "distractors"])
+        counts = library.docs.counts()
+    build = time.perf_counter() - started
+    print(f"catalogue: {counts['images']} images ({counts['products']} products; the {len({s for _, s in queries})} "
+          f"grocery SKUs have one studio image each), {len(queries)} in-store query photos; built in {build:.0f} s")
+    features = sum(f.stat().st_size for f in (library_path / "features").rglob("*") if f.is_file())
+    print(f"local features on disk: {features / 2**20:.1f} MiB ({features / counts['images'] / 1024:.1f} KiB per image)")
+
+    library = Library.open(library_path, read_only=True)
+    photos = [(open_image(path), sku) for path, sku in queries]
+    stages = {
+        "CLIP only": dict(ocr=None, local=None),
+        "CLIP + OCR": dict(ocr=ocr, local=None),
+        "CLIP + local": dict(ocr=None, local="auto"),
+        "local only": dict(ocr=None, local="auto", no_vector=True),
+        "CLIP + OCR + local": dict(ocr=ocr, local="auto"),
+    }
+    print(f"{'stages':<22} {'top-1':>6} {'top-5':>6} {'p50 ms':>7} {'p99 ms':>7}")
+    for name, stage in stages.items():
+        engine = SearchEngine(library, encoder, stage["ocr"], local_features=stage["local"])
+        if stage.get("no_vector"):
+            engine._vector_ranking = lambda vector, rankings: {}  # the local stage alone
+        top1 = top5 = 0
+        latencies = []
+        for image, sku in photos:
+            began = time.perf_counter()
+            results = engine.search_image(image, k=5).results
+            latencies.append((time.perf_counter() - began) * 1000)
+            skus = [r.product.sku if r.product else None for r in results]
+            top1 += bool(skus) and skus[0] == sku
+            top5 += sku in skus
+        print(f"{name:<22} {top1 / len(photos):6.3f} {top5 / len(photos):6.3f} {np.percentile(latencies, 50):7.0f} "
+              f"{np.percentile(latencies, 99):7.0f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
