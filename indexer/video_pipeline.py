@@ -24,6 +24,7 @@ class VideoConfig:
     thumbnail_size: int = 256
     workers: int = 2
     face_max_side: int = 960  # the detector's view of a frame: faces from ~110 px high in 720p
+    ocr_detect_side: int = 480  # on-screen text (captions, signs) is large: a 720p frame is read at 853×480
 
 
 @dataclass
@@ -46,7 +47,7 @@ class VideoPipeline:
         config: VideoConfig = VideoConfig(),
     ) -> None:
         self.encoder = encoder
-        self.ocr = ocr
+        self.ocr = ocr.with_detect_side(config.ocr_detect_side) if ocr is not None else None
         self.faces = faces
         self.config = config
         self.times = VideoTimes()

@@ -5,6 +5,7 @@ The JSON shape of `SearchResponse.to_json()` is a public contract: the CLI's
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
@@ -25,10 +26,11 @@ from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion,
 VECTOR_CANDIDATES = 100
 TEXT_CANDIDATES = 100
 MIN_OCR_TERM = 3  # shorter fragments read off a photo are mostly noise
-VOTE_SHORTLIST = 20  # images that collect the most descriptor votes get verified
-SHORTLIST_EACH = 10  # and the best few of the CLIP and text rankings
-QUERY_KEYPOINTS = 1500
-QUERY_MAX_SIDE = 1280
+VOTE_SHORTLIST = 12  # images that collect the most descriptor votes get verified
+SHORTLIST_EACH = 5  # and the best few of the CLIP and text rankings
+NON_SEMANTIC_VECTOR_WEIGHT = 0.5
+QUERY_KEYPOINTS = 1000
+QUERY_MAX_SIDE = 1024
 
 
 @dataclass
@@ -119,6 +121,7 @@ class SearchEngine:
             exists = (library.root / "features" / "CURRENT").exists()
             local_features = RootSift(QUERY_KEYPOINTS, QUERY_MAX_SIDE) if exists else None
         self.local_features = local_features
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
 
     @property
     def text_to_image(self) -> bool:
@@ -134,13 +137,16 @@ class SearchEngine:
         """
         query: dict = {"type": "image", "k": k, "box": list(box) if box else None, "size": [image.width, image.height]}
         region = crop_box(image, tuple(box)) if box else image
+        # OCR runs beside CLIP and the local features: onnxruntime and OpenCV release the GIL.
+        reading = self._pool.submit(self.ocr.read, region) if self.ocr is not None else None
         rankings: dict[str, list[int]] = {}
         vector_scores = self._vector_ranking(self.encoder.encode_images([region]), rankings)
+        query_features = self.local_features.extract(region) if self._has_features else None
         notices = []
         terms: list[str] = []
         lines = []
-        if self.ocr is not None:
-            lines = self.ocr.read(region)
+        if reading is not None:
+            lines = reading.result()
             query["ocr_text"] = "\n".join(line.text for line in lines)
             for line in lines:
                 terms += [t for t in query_terms(line.text, MIN_OCR_TERM) if t not in terms]
@@ -153,7 +159,7 @@ class SearchEngine:
             full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
             query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
-        verified = self._verify(region, box, rankings)
+        verified = self._verify(query_features, region, box, rankings) if query_features is not None else {}
         return SearchResponse(query, self._results(rankings, vector_scores, hits, k, verified), notices)
 
     def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
@@ -185,12 +191,13 @@ class SearchEngine:
 
     # -- internals
 
-    def _verify(self, region, box, rankings: dict) -> dict[int, Verification]:
+    @property
+    def _has_features(self) -> bool:
+        return self.local_features is not None and len(self.library.features) > 0
+
+    def _verify(self, query, region, box, rankings: dict) -> dict[int, Verification]:
         """Shortlist by descriptor votes, CLIP and text, then keep what a RANSAC homography confirms."""
         store = self.library.features
-        if self.local_features is None or not len(store):
-            return {}
-        query = self.local_features.extract(region)
         if not len(query):
             return {}
         shortlist = [item for item, _ in store.vote(query, VOTE_SHORTLIST)]
@@ -243,10 +250,12 @@ class SearchEngine:
     ) -> list[SearchResult]:
         verified = verified or {}
         best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
+        # Without semantics, CLIP similarity only means "near-duplicate": a text match outweighs it.
+        weights = {"vector": 1.0 if self.encoder.semantic else NON_SEMANTIC_VECTOR_WEIGHT, "text": 1.0}
         fused = reciprocal_rank_fusion(
-            rankings, strengths={"text": {i: hit.score / best_text for i, hit in text_hits.items()}}
+            rankings, weights, strengths={"text": {i: hit.score / best_text for i, hit in text_hits.items()}}
         )
-        best_possible = len(rankings) / (RRF_K + 1) or 1.0
+        best_possible = sum(weights[name] for name in rankings) / (RRF_K + 1) or 1.0
         fused = [(item, score / best_possible) for item, score in fused]
         fused = verified_first(fused, {item: v.inliers for item, v in verified.items()})
         docs = self.library.docs

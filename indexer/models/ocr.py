@@ -6,6 +6,7 @@ recognition-only when it still finds nothing); large images are read whole.
 """
 from __future__ import annotations
 
+import copy
 from abc import abstractmethod
 from pathlib import Path
 
@@ -30,10 +31,18 @@ class OcrModel(InferenceModel):
     kind = "ocr"
     name = ""
 
-    def __init__(self, *, min_confidence: float = MIN_CONFIDENCE, threads: int = 0) -> None:
+    def __init__(self, *, min_confidence: float = MIN_CONFIDENCE, threads: int = 0, detect_side: int = 736) -> None:
         super().__init__()
         self.min_confidence = min_confidence
         self.threads = threads
+        self.detect_side = detect_side  # the detector sees the image with its short side at least this
+
+    def with_detect_side(self, side: int) -> "OcrModel":
+        """A sibling reading at another detector resolution (video frames: big captions, tight time budget)."""
+        sibling = copy.copy(self)
+        InferenceModel.__init__(sibling)
+        sibling.detect_side = side
+        return sibling
 
     @property
     def identity(self) -> str:
@@ -104,6 +113,7 @@ class RapidOcr(OcrModel):
             intra_op_num_threads=threads,
             inter_op_num_threads=1 if threads > 0 else -1,
             text_score=self.min_confidence,
+            det_limit_side_len=self.detect_side,
         )
 
     def _close(self) -> None:
