@@ -1,14 +1,13 @@
 """Video decoding and sampling with PyAV; shot boundaries from PySceneDetect.
 
-Two passes over the stream. The first decodes every frame at thumbnail size,
-records its time stamp (pts × time_base, so variable frame rates come out
-right) and feeds PySceneDetect's ContentDetector. The sampling plan is then a
-pure function of those times and cuts. The second pass decodes again and keeps
-the planned frames at full size. Decoding is cheap next to CLIP and face
-models, and two passes keep memory flat for any length of video.
+One pass over the stream: each frame's time stamp comes from the stream
+(pts × time_base, so variable frame rates come out right), each frame is
+scored for cuts by PySceneDetect's ContentDetector at 256 px, and a sampling
+planner takes each shot's first frame plus one frame per second.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -80,52 +79,147 @@ def _frame_time(frame, stream, origin: float, fallback: float) -> float:
     return max(0.0, float(frame.pts * stream.time_base) - origin)
 
 
-def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoScan:
-    """Pass one: stream facts, frame times and shot cuts. Damage ends the scan, not the video."""
-    import av
-    from scenedetect import ContentDetector
-    from scenedetect.common import FrameTimecode
+class VideoSampler:
+    """One decode pass: shot detection, sampling, and near-black / near-duplicate filtering.
 
-    container, stream = _open(path)
-    with container:
-        fps = float(stream.average_rate or stream.guessed_rate or 25.0)
-        codec = stream.codec_context.name
-        scan = VideoScan(duration=0.0, fps=fps, width=stream.width, height=stream.height, codec=codec, rotation=0)
-        detector = ContentDetector(
-            threshold=config.scene_threshold, min_scene_len=max(1, round(config.min_shot_seconds * fps))
-        )
-        index = -1
-        origin = _origin(container)
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                if index == 0:
-                    scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
-                time = _frame_time(frame, stream, origin, index / fps)
-                scan.frame_times.append(time)
-                height = max(2, round(SCAN_WIDTH * frame.height / max(frame.width, 1) / 2) * 2)
-                small = frame.to_ndarray(format="bgr24", width=SCAN_WIDTH, height=height)
-                for cut in detector.process_frame(FrameTimecode(index, fps=fps), small):
-                    scan.cut_frames.append(int(cut.frame_num))
-            if index >= 0 and hasattr(detector, "post_process"):
-                for cut in detector.post_process(FrameTimecode(index, fps=fps)) or []:
-                    scan.cut_frames.append(int(cut.frame_num))
-        except (av.error.FFmpegError, ValueError) as exc:
-            scan.error = f"decoding stopped at {scan.frame_times[-1] if scan.frame_times else 0:.2f} s: {exc}"
-        if not scan.frame_times:
-            raise MediaError(path, f"no decodable video frames{': ' + scan.error if scan.error else ''}")
-        if container.duration:
-            declared = container.duration / 1_000_000
-        elif stream.duration:
-            declared = float(stream.duration * stream.time_base)
-        else:
-            declared = 0.0
-        last_frame_end = scan.frame_times[-1] + 1.0 / fps
-        if not scan.error and declared and last_frame_end < declared * 0.95 - 0.5:
-            # Demuxers end quietly at a truncated file's end; the declared length tells.
-            scan.error = f"frames end at {last_frame_end:.2f} s of {declared:.2f} s declared: file truncated"
-        scan.duration = last_frame_end if scan.error or not declared else max(declared, last_frame_end)
-        scan.cut_frames = sorted({c for c in scan.cut_frames if 0 < c < len(scan.frame_times)})
-    return scan
+    Iterating yields (sample, RGB image) for the frames worth analysing, and
+    (sample, None) for near-duplicates of the previous kept frame in the same
+    shot (nothing new to analyse, but what was on screen is still there, which
+    keeps time spans honest). Every frame is scored for cuts at 256 px; frames
+    wait in a short buffer (the detector's minimum shot length) before the
+    sampling decision, so a cut reported a few frames late still starts its
+    shot on the right frame. `scan` holds the stream facts, frame times and
+    cuts; it is complete when the iteration ends. Damage ends the pass, not
+    the video: what was decoded before it is kept and `scan.error` says why.
+    """
+
+    def __init__(self, path: Path, config: SamplingConfig = SamplingConfig()) -> None:
+        self.path = path
+        self.config = config
+        self.scan: VideoScan | None = None
+
+    def __iter__(self) -> Iterator[tuple[PlannedSample, "object | None"]]:
+        import av
+        from scenedetect import ContentDetector
+        from scenedetect.common import FrameTimecode
+
+        config = self.config
+        container, stream = _open(self.path)
+        with container:
+            fps = float(stream.average_rate or stream.guessed_rate or 25.0)
+            scan = self.scan = VideoScan(duration=0.0, fps=fps, width=stream.width, height=stream.height,
+                                         codec=stream.codec_context.name, rotation=0)
+            delay = max(1, round(config.min_shot_seconds * fps))
+            detector = ContentDetector(threshold=config.scene_threshold, min_scene_len=delay)
+            planner = SamplePlanner(config.rate)
+            keeper = _Keeper(config)
+            cuts: set[int] = set()
+            waiting: deque = deque()
+            origin = _origin(container)
+            index = -1
+            try:
+                for index, frame in enumerate(container.decode(stream)):
+                    if index == 0:
+                        scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+                    scan.frame_times.append(_frame_time(frame, stream, origin, index / fps))
+                    height = max(2, round(SCAN_WIDTH * frame.height / max(frame.width, 1) / 2) * 2)
+                    small = frame.to_ndarray(format="bgr24", width=SCAN_WIDTH, height=height,
+                                             interpolation="FAST_BILINEAR")  # cut scoring needs no finesse
+                    cuts.update(int(c.frame_num) for c in detector.process_frame(FrameTimecode(index, fps=fps), small))
+                    waiting.append((index, frame))
+                    while waiting and waiting[0][0] <= index - delay:
+                        yield from self._decide(waiting.popleft(), planner, keeper, cuts, scan)
+                if index >= 0 and hasattr(detector, "post_process"):
+                    cuts.update(int(c.frame_num) for c in detector.post_process(FrameTimecode(index, fps=fps)) or [])
+            except (av.error.FFmpegError, ValueError) as exc:
+                at = scan.frame_times[-1] if scan.frame_times else 0.0
+                scan.error = f"decoding stopped at {at:.2f} s: {exc}"
+            while waiting:
+                yield from self._decide(waiting.popleft(), planner, keeper, cuts, scan)
+            if not scan.frame_times:
+                raise MediaError(self.path, f"no decodable video frames{': ' + scan.error if scan.error else ''}")
+            _finish(scan, container, stream, cuts)
+
+    def _decide(self, entry, planner: "SamplePlanner", keeper: "_Keeper", cuts: set[int], scan: VideoScan):
+        index, frame = entry
+        sample = planner.feed(index, scan.frame_times[index], index in cuts)
+        if sample is not None:
+            kept = keeper.judge(sample, frame, scan.rotation)
+            if kept is not None:
+                yield kept
+
+
+def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoScan:
+    """Stream facts, frame times and shot cuts (the sampling pass, with its samples dropped)."""
+    sampler = VideoSampler(path, config)
+    for _ in sampler:
+        pass
+    return sampler.scan
+
+
+def _finish(scan: VideoScan, container, stream, cuts: set[int]) -> None:
+    if container.duration:
+        declared = container.duration / 1_000_000
+    elif stream.duration:
+        declared = float(stream.duration * stream.time_base)
+    else:
+        declared = 0.0
+    last_frame_end = scan.frame_times[-1] + 1.0 / scan.fps
+    if not scan.error and declared and last_frame_end < declared * 0.95 - 0.5:
+        # Demuxers end quietly at a truncated file's end; the declared length tells.
+        scan.error = f"frames end at {last_frame_end:.2f} s of {declared:.2f} s declared: file truncated"
+    scan.duration = last_frame_end if scan.error or not declared else max(declared, last_frame_end)
+    scan.cut_frames = sorted(c for c in cuts if 0 < c < len(scan.frame_times))
+
+
+class SamplePlanner:
+    """Each shot's first frame, then one frame per 1/rate seconds within the shot."""
+
+    def __init__(self, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("sampling rate must be positive")
+        self.interval = 1.0 / rate
+        self.shot = -1
+        self.next_time = 0.0
+
+    def feed(self, index: int, time: float, cut: bool) -> PlannedSample | None:
+        if index == 0 or cut:
+            self.shot += 1
+            self.next_time = time + self.interval
+            return PlannedSample(index, time, self.shot, True)
+        if time >= self.next_time - 1e-6:
+            self.next_time += self.interval * max(1, int((time - self.next_time) // self.interval) + 1)
+            return PlannedSample(index, time, self.shot, False)
+        return None
+
+
+class _Keeper:
+    """Drops near-black samples and marks near-duplicates; a shot whose first sample was black
+    gets its next kept sample as keyframe."""
+
+    def __init__(self, config: SamplingConfig) -> None:
+        self.config = config
+        self.previous: np.ndarray | None = None
+        self.keyframe_pending: set[int] = set()
+
+    def judge(self, sample: PlannedSample, frame, rotation: int):
+        grey = frame.to_ndarray(format="gray", width=32, height=32).astype(np.float32)
+        if grey.mean() < self.config.black_luma and grey.std() < 12:
+            if sample.shot_start:
+                self.keyframe_pending.add(sample.shot)
+            return None
+        starts_shot = sample.shot_start or sample.shot in self.keyframe_pending
+        if not starts_shot and self.previous is not None and \
+                np.abs(grey - self.previous).mean() < self.config.duplicate_difference:
+            return sample, None
+        self.keyframe_pending.discard(sample.shot)
+        self.previous = grey
+        image = frame.to_image()
+        if rotation:
+            image = image.rotate(rotation, expand=True)
+        if starts_shot and not sample.shot_start:
+            sample = PlannedSample(sample.frame, sample.time, sample.shot, True)
+        return sample, image
 
 
 def shots_from_cuts(frame_times: list[float], cut_frames: list[int], duration: float) -> list[Shot]:
@@ -139,72 +233,8 @@ def shots_from_cuts(frame_times: list[float], cut_frames: list[int], duration: f
 
 
 def plan_samples(frame_times: list[float], cut_frames: list[int], rate: float) -> list[PlannedSample]:
-    """Each shot's first frame, then one frame per 1/rate seconds within the shot."""
-    if rate <= 0:
-        raise ValueError("sampling rate must be positive")
+    """The sampling plan for known frame times and cuts (what the sampler decides frame by frame)."""
+    planner = SamplePlanner(rate)
     cuts = set(cut_frames)
-    interval = 1.0 / rate
-    plan: list[PlannedSample] = []
-    shot = -1
-    next_time = 0.0
-    for index, time in enumerate(frame_times):
-        if index == 0 or index in cuts:
-            shot += 1
-            plan.append(PlannedSample(index, time, shot, True))
-            next_time = time + interval
-        elif time >= next_time - 1e-6:
-            plan.append(PlannedSample(index, time, shot, False))
-            next_time += interval * max(1, int((time - next_time) // interval) + 1)
-    return plan
-
-
-def read_samples(
-    path: Path, plan: list[PlannedSample], rotation: int = 0, config: SamplingConfig = SamplingConfig()
-) -> Iterator[tuple[PlannedSample, "object | None"]]:
-    """Pass two: decode again and yield (sample, RGB image) for the planned frames worth keeping.
-
-    Near-black frames are dropped. A near-duplicate of the previous kept frame
-    in the same shot yields (sample, None): nothing new to analyse, but what
-    was on screen is still there, which keeps time spans honest. When a shot's
-    first frame is dropped, its next kept frame becomes the shot's keyframe.
-    """
-    import av
-    from PIL import Image
-
-    wanted = {sample.frame: sample for sample in plan}
-    if not wanted:
-        return
-    last_frame = max(wanted)
-    previous: np.ndarray | None = None
-    keyframe_pending: set[int] = set()
-    container, stream = _open(path)
-    with container:
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                sample = wanted.get(index)
-                if sample is not None:
-                    grey = frame.to_ndarray(format="gray", width=32, height=32).astype(np.float32)
-                    if grey.mean() < config.black_luma and grey.std() < 12:
-                        if sample.shot_start:
-                            keyframe_pending.add(sample.shot)
-                        continue
-                    starts_shot = sample.shot_start or sample.shot in keyframe_pending
-                    if (
-                        not starts_shot
-                        and previous is not None
-                        and np.abs(grey - previous).mean() < config.duplicate_difference
-                    ):
-                        yield sample, None
-                        continue
-                    keyframe_pending.discard(sample.shot)
-                    previous = grey
-                    image = frame.to_image()
-                    if rotation:
-                        image = image.rotate(rotation, expand=True)
-                    if starts_shot and not sample.shot_start:
-                        sample = PlannedSample(sample.frame, sample.time, sample.shot, True)
-                    yield sample, image
-                if index >= last_frame:
-                    break
-        except (av.error.FFmpegError, ValueError):
-            return  # the scan already recorded the damage
+    planned = (planner.feed(index, time, index in cuts) for index, time in enumerate(frame_times))
+    return [sample for sample in planned if sample is not None]

@@ -13,7 +13,7 @@ from indexer.models.faces import FaceModel
 from indexer.models.ocr import OcrModel
 from indexer.records import FrameRecord, SourceFile, VideoRecord
 from indexer.tracking import link_tracks
-from indexer.video import SamplingConfig, plan_samples, read_samples, scan_video, shots_from_cuts
+from indexer.video import SamplingConfig, VideoSampler, shots_from_cuts
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,12 @@ class VideoConfig:
     thumbnail_size: int = 256
     workers: int = 2
     face_max_side: int = 960  # the detector's view of a frame: faces from ~110 px high in 720p
-    ocr_detect_side: int = 480  # on-screen text (captions, signs) is large: a 720p frame is read at 853×480
+    ocr_detect_side: int = 960  # on-screen text (captions, signs) is large: frames are read at ≤ 960 px
 
 
 @dataclass
 class VideoTimes:
-    scan: float = 0.0
-    decode: float = 0.0
+    decode: float = 0.0  # one pass: decode, shot detection, sampling
     clip: float = 0.0
     faces: float = 0.0
     ocr: float = 0.0
@@ -56,25 +55,18 @@ class VideoPipeline:
     def process(self, source: SourceFile, fmt: str = "") -> VideoRecord:
         """Raises MediaError when nothing can be decoded; partial damage is kept in `record.error`.
 
-        The main thread decodes and runs CLIP in batches; worker threads find
+        The main thread decodes (one pass) and runs CLIP in batches; worker threads find
         faces and read text (dlib and onnxruntime release the GIL), a bounded
         window ahead, so a 2-core machine keeps both cores busy.
         """
-        started = time.perf_counter()
-        scan = scan_video(source.path, self.config.sampling)
-        self.times.scan += time.perf_counter() - started
-        record = VideoRecord(
-            source=source, format=fmt, duration=scan.duration, fps=scan.fps, width=scan.width,
-            height=scan.height, codec=scan.codec, rotation=scan.rotation, error=scan.error,
-            shots=shots_from_cuts(scan.frame_times, scan.cut_frames, scan.duration),
-        )
-        plan = plan_samples(scan.frame_times, scan.cut_frames, self.config.sampling.rate)
+        sampler = VideoSampler(source.path, self.config.sampling)
+        record = VideoRecord(source=source, format=fmt, duration=0.0, fps=0.0, width=0, height=0, codec="")
         window = self.config.workers * 2
         in_flight: deque[tuple[FrameRecord, Future]] = deque()
         batch: list[tuple[FrameRecord, object]] = []
         with ThreadPoolExecutor(self.config.workers, thread_name_prefix="visearch-frames") as pool:
             began = time.perf_counter()
-            for sample, image in read_samples(source.path, plan, scan.rotation, self.config.sampling):
+            for sample, image in sampler:
                 self.times.decode += time.perf_counter() - began
                 if image is None:  # a near-duplicate: the last frame's content lasts until now
                     if record.frames and record.frames[-1].shot == sample.shot:
@@ -90,6 +82,10 @@ class VideoPipeline:
                 self._collect(in_flight.popleft(), batch)
         if batch:
             self._encode(batch)
+        scan = sampler.scan
+        record.duration, record.fps, record.width, record.height = scan.duration, scan.fps, scan.width, scan.height
+        record.codec, record.rotation, record.error = scan.codec, scan.rotation, scan.error
+        record.shots = shots_from_cuts(scan.frame_times, scan.cut_frames, scan.duration)
         if self.faces is not None:
             record.tracks = link_tracks(record.frames, self.faces.metric, self.faces.same_person)
         self.times.seconds_of_video += record.duration

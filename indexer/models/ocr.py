@@ -36,12 +36,15 @@ class OcrModel(InferenceModel):
         self.min_confidence = min_confidence
         self.threads = threads
         self.detect_side = detect_side  # the detector sees the image with its short side at least this
+        self.detect_limit = "min"
 
     def with_detect_side(self, side: int) -> "OcrModel":
-        """A sibling reading at another detector resolution (video frames: big captions, tight time budget)."""
+        """A sibling whose detector sees images at most `side` px long (video frames: big captions,
+        tight time budget), where the default enlarges them to at least 736 px short side."""
         sibling = copy.copy(self)
         InferenceModel.__init__(sibling)
         sibling.detect_side = side
+        sibling.detect_limit = "max"
         return sibling
 
     @property
@@ -114,6 +117,7 @@ class RapidOcr(OcrModel):
             inter_op_num_threads=1 if threads > 0 else -1,
             text_score=self.min_confidence,
             det_limit_side_len=self.detect_side,
+            det_limit_type=self.detect_limit,
         )
 
     def _close(self) -> None:
