@@ -67,14 +67,17 @@ def main() -> None:
     reference = bare[precision]
     encoder = encoders[precision]
 
-    def pipeline_rate(files, ocr) -> tuple[float, object]:
-        pipeline = ImagePipeline(encoder, ocr, PipelineConfig(batch_size=args.batch_size, workers=args.workers))
+    def pipeline_rate(files, ocr, using=None) -> tuple[float, object]:
+        pipeline = ImagePipeline(using or encoder, ocr,
+                                 PipelineConfig(batch_size=args.batch_size, workers=args.workers))
         started = time.perf_counter()
         count = sum(1 for _ in pipeline.run(SourceFile.from_path(p) for p in files))
         return count / (time.perf_counter() - started), pipeline.times
 
+    rate32, _ = pipeline_rate(paths, None, encoders["fp32"])
     rate, times = pipeline_rate(paths, None)
     print(f"bare encode_image fp32        {bare['fp32']:7.1f} img/s")
+    print(f"pipeline, OCR off (fp32)      {rate32:7.1f} img/s   ratio to bare fp32 {rate32 / bare['fp32']:.3f}")
     print(f"bare encode_image bf16        {bare['bf16']:7.1f} img/s")
     print(f"pipeline, OCR off ({precision})    {rate:7.1f} img/s   ratio to bare {precision} {rate / reference:.3f}")
     print(f"  stage CPU seconds: read+hash {times.read:.2f}  decode+preprocess+thumbnail {times.decode:.2f}  "

@@ -30,6 +30,17 @@ def video_library(people_video, tmp_path_factory):
     return library
 
 
+def remux(video: Path, target: Path) -> Path:
+    """The same video stream in another container: new bytes, same pictures."""
+    with av.open(str(video)) as source, av.open(str(target), "w") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    return target
+
+
 def _matches(a, b, tolerance=1.0):
     return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
 
@@ -124,13 +135,7 @@ def test_name_merge_hide_and_forget(video_library, people_video, tmp_path, capsy
         assert lib.faces.references().get(jennifer["id"]) is None
         assert all(t.person_id is None or t.person_id != jennifer["id"] for t in lib.faces.units())
     # Re-indexing the video (changed bytes) must not bring her back.
-    copy = tmp_path / "people-copy.mkv"
-    with av.open(str(people_video.video)) as source, av.open(str(copy), "w") as target:
-        stream = target.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                target.mux(packet)
+    copy = remux(people_video.video, tmp_path / "people-copy.mkv")
     assert main(["--library", str(library), "index", str(copy), "--no-progress"]) == 0
     names = {p["name"] for p in run_json(capsys, "--library", str(library), "people", "list", "--json", "--all")}
     assert "deepface:Jennifer" not in names
@@ -167,13 +172,7 @@ def test_every_shared_video_indexes(shared_data, tmp_path, capsys):
 
 
 def test_truncated_video_keeps_frames_before_the_damage(people_video, tmp_path, capsys):
-    whole = tmp_path / "whole.mkv"
-    with av.open(str(people_video.video)) as source, av.open(str(whole), "w") as target:
-        stream = target.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                target.mux(packet)
+    whole = remux(people_video.video, tmp_path / "whole.mkv")
     broken = tmp_path / "broken.mkv"
     data = whole.read_bytes()
     broken.write_bytes(data[: len(data) // 2])
