@@ -8,7 +8,7 @@
   `auto`), the decode pool overlapping the encoder; OCR off, then on (on the
   first --ocr-images files: OCR costs ~0.3 s an image);
 - whole process: `visearch index` in a fresh process on the same files, model
-  load and start-up included, faces and OCR off.
+  load and start-up included, faces, OCR and local features off.
 The ratios are against bare bf16 (or fp32 where the CPU lacks native bf16).
 """
 from __future__ import annotations
@@ -87,7 +87,8 @@ def main() -> None:
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "web.cli", "--library", folder, "index", str(paths[0].parent), "--clip", args.clip,
-             "--ocr", "off", "--faces", "off", "--no-progress", "--json", "--batch-size", str(args.batch_size)],
+             "--ocr", "off", "--faces", "off", "--local-features", "off", "--no-progress", "--json",
+             "--batch-size", str(args.batch_size)],
             capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"),
         )
         wall = time.perf_counter() - started
