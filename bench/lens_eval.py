@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
-import os
 import random
 import resource
 import sys
@@ -88,7 +87,7 @@ def main() -> None:
     from indexer.local_features import RootSift
     from indexer.models.clip import ClipEncoder, parse_clip_spec
     from indexer.models.ocr import create_ocr
-    from search.engine import QUERY_KEYPOINTS, QUERY_MAX_SIDE, SearchEngine
+    from search.engine import SearchEngine
     from search.ingest import IndexOptions, LibraryIndexer
     from search.library import Library
 

@@ -9,8 +9,6 @@ exact Flat search below its threshold, HNSW above. Ground truth is brute force
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import sys
 import tempfile
 import time

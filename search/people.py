@@ -40,6 +40,14 @@ class Clips:
     notes: list[str] = field(default_factory=list)
 
 
+def people_index(library) -> "PeopleIndex":
+    """The people of a library, on the distance scale of the face backend that built it."""
+    from indexer.models.faces import FACE_BACKENDS
+
+    backend = FACE_BACKENDS[library.manifest.faces or "dlib"]
+    return PeopleIndex(library.faces, backend.metric, backend.same_person)
+
+
 class PeopleIndex:
     """Operations on the people of one library; `metric` and `max_distance` come from its face backend."""
 

@@ -8,8 +8,6 @@ import csv
 import difflib
 import re
 
-import pytest
-
 from indexer.images import open_image
 from indexer.text import compact
 

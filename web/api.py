@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from search.browse import BrowseQuery
 from web import views
 from web.services import services
 from web.uploads import BadUpload, parse_box, read_upload

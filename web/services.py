@@ -58,12 +58,9 @@ class Services:
         return (self.library_path / MANIFEST).exists()
 
     def people(self):
-        from indexer.models.faces import FACE_BACKENDS
-        from search.people import PeopleIndex
+        from search.people import people_index
 
-        library = self.library
-        backend = FACE_BACKENDS[library.manifest.faces or "dlib"]
-        return PeopleIndex(library.faces, backend.metric, backend.same_person)
+        return people_index(self.library)
 
     # -- models
 

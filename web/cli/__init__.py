@@ -1,0 +1,48 @@
+"""The `visearch` command line. Only this layer (and the web app) turns errors into exit codes.
+
+Each module registers its commands: `indexing` (index), `querying` (search,
+stats, errors), `people` (people, clips), `serving` (serve, demo).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from indexer.errors import ModelUnavailableError, VisearchError
+from web.cli import indexing, people, querying, serving
+from web.cli.common import EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.handler(args)
+    except ModelUnavailableError as exc:
+        print(f"visearch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (VisearchError, ValueError, OSError) as exc:
+        print(f"visearch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("visearch: interrupted; finished items were saved", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from search.library import default_library_path
+
+    parser = argparse.ArgumentParser(prog="visearch", description="Visual search over your images: lens, text, OCR.")
+    parser.add_argument(
+        "--library", type=Path, default=None,
+        help=f"library folder (default: $VISEARCH_LIBRARY or ./{default_library_path()})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (indexing, querying, people, serving):
+        module.register(commands)
+    return parser

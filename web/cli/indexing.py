@@ -1,0 +1,104 @@
+"""`visearch index`: files and folders into the library."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from web.cli.common import EXIT_FAILURES, EXIT_OK, library_path
+
+
+def register(commands) -> None:
+    index = commands.add_parser("index", help="index images in files and folders (recursively)")
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("--catalog", type=Path, help="product catalogue, .csv or .jsonl")
+    index.add_argument("--clip", help="CLIP encoder NAME:PRETRAINED, NAME:random or tiny (default: the library's, "
+                       "or ViT-B-32:laion2b_s34b_b79k for a new library)")
+    index.add_argument("--clip-weights", type=Path, help="local CLIP checkpoint file or folder")
+    index.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                       help="image tower precision: bf16 where the CPU has it natively (auto, default), else fp32")
+    index.add_argument("--ocr", default="rapidocr", help="rapidocr (default), paddleocr[:LANG] or off")
+    index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
+    index.add_argument("--local-features", choices=("on", "off"), default="on",
+                       help="RootSIFT keypoints for exact-product verification in the lens (default on)")
+    index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
+    index.add_argument("--ocr-frames", choices=("keyframes", "all"), default="keyframes",
+                       help="OCR each shot's first sample (default) or every sampled frame")
+    index.add_argument("--prune", action="store_true", help="remove items whose files have disappeared")
+    index.add_argument("--strict", action="store_true", help="exit non-zero if any file failed")
+    index.add_argument("--batch-size", type=int, default=16)
+    index.add_argument("--workers", type=int, default=2, help="decode/OCR threads")
+    index.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    index.add_argument("--no-progress", action="store_true")
+    index.set_defaults(handler=cmd_index)
+
+
+
+def cmd_index(args) -> int:
+    from indexer.models.clip import DEFAULT_CLIP, ClipEncoder, parse_clip_spec
+    from indexer.models.faces import create_faces
+    from indexer.models.ocr import create_ocr
+    from indexer.video import SamplingConfig
+    from indexer.video_pipeline import VideoConfig
+    from search.ingest import IndexOptions, LibraryIndexer
+    from search.library import Library
+
+    _limit_threads()
+    with Library.open(library_path(args), create=True) as library:
+        clip = args.clip or library.manifest.clip or DEFAULT_CLIP
+        weights = args.clip_weights or (library.manifest.clip_weights if not args.clip else None) or None
+        encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=args.precision)
+        library.check_encoder(encoder.identity)
+        encoder.load()  # a missing checkpoint fails here, before any file is touched
+        ocr = create_ocr(args.ocr, threads=1)
+        faces = create_faces(args.faces or library.manifest.faces or "dlib")
+        if faces is not None:
+            library.check_faces(faces.identity)
+        options = IndexOptions(
+            catalog=args.catalog, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
+            progress=not args.no_progress and sys.stderr.isatty(),
+            video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all"),
+        )
+        from indexer.local_features import RootSift
+
+        extractor = RootSift() if args.local_features == "on" else None
+        report = LibraryIndexer(library, encoder, ocr, options, faces=faces, local_features=extractor).run(args.paths)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_FAILURES if args.strict and report.failed else EXIT_OK
+
+
+def _print_report(report) -> None:
+    indexed = f"{report.indexed} images" + (f" and {report.videos} videos" if report.videos else "") + " indexed"
+    parts = [indexed, f"{report.unchanged} unchanged", f"{len(report.failed)} failed"]
+    if report.moved:
+        parts.append(f"{report.moved} moved")
+    if report.copied:
+        parts.append(f"{report.copied} duplicates reused")
+    if report.pruned:
+        parts.append(f"{report.pruned} pruned")
+    if report.products:
+        parts.append(f"{report.products} products")
+    print(", ".join(parts) + f" in {report.seconds:.1f} s")
+    if report.videos:
+        print(f"videos: {report.frames} frames sampled, {report.faces} faces found in them")
+    if report.people and (report.people.new_people or report.people.joined or report.people.unassigned):
+        p = report.people
+        print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
+              f"{p.unassigned} without a person")
+    for failure in report.failed:
+        print(f"  failed: {failure.path}: {failure.reason}")
+    if report.failed:
+        print("(`visearch errors` lists them again)")
+
+
+def _limit_threads() -> None:
+    """Leave cores to the decode workers instead of letting every library grab them all."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("VISEARCH_TORCH_THREADS", os.cpu_count() or 1)))
+
+

@@ -1,0 +1,131 @@
+"""`visearch people` and `visearch clips`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from search.people import people_index
+from web.cli.common import EXIT_OK, library_path, timecode
+from web.views import clips_json, person_json
+
+
+def register(commands) -> None:
+    people = commands.add_parser("people", help="list, name, merge, enroll and forget people")
+    people_commands = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    listing = people_commands.add_parser("list", help="people with their counts")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--all", action="store_true", help="include hidden people")
+    naming = people_commands.add_parser("name", help="name a person")
+    naming.add_argument("person")
+    naming.add_argument("name")
+    merging = people_commands.add_parser("merge", help="merge the second person into the first")
+    merging.add_argument("keep")
+    merging.add_argument("other")
+    enrolling = people_commands.add_parser("enroll", help="create or label a person from reference photos")
+    enrolling.add_argument("name")
+    enrolling.add_argument("photos", nargs="+", type=Path)
+    forgetting = people_commands.add_parser("forget", help="delete a person and their face data for good")
+    forgetting.add_argument("person")
+    for action in ("hide", "unhide"):
+        hiding = people_commands.add_parser(action, help=f"{action} a person in listings")
+        hiding.add_argument("person")
+    people.set_defaults(handler=cmd_people)
+
+    clips = commands.add_parser("clips", help="all clips of a person: time spans in every video")
+    who = clips.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="a person's name or id")
+    who.add_argument("--face", type=Path, help="a photo of the person's face")
+    clips.add_argument("--gap", type=float, default=2.0, help="merge spans closer than this (seconds, default 2)")
+    clips.add_argument("--json", action="store_true")
+    clips.add_argument("--export", type=Path, metavar="DIR", help="cut each clip to its own file")
+    clips.add_argument("--compile", type=Path, metavar="FILE", help="join the clips into one reel")
+    clips.add_argument("--fast", action="store_true", help="cut at keyframes (stream copy) instead of frame-exact")
+    clips.set_defaults(handler=cmd_clips)
+
+
+
+def _largest_face_embedding(library, photo: Path):
+    from indexer.images import open_image
+    from indexer.models.faces import create_faces
+
+    model = create_faces(library.manifest.faces or "dlib")
+    faces = model.detect(open_image(photo.expanduser()))
+    if not faces:
+        raise ValueError(f"{photo}: no face found")
+    return faces[0].embedding
+
+
+def cmd_people(args) -> int:
+    from search.library import Library
+
+    with Library.open(library_path(args)) as library:
+        people = people_index(library)
+        action = args.people_command
+        if action == "list":
+            rows = [row for row in library.faces.people() if args.all or not row.hidden]
+            if args.json:
+                print(json.dumps([person_json(row) for row in rows], indent=2))
+            elif not rows:
+                print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
+            for row in rows if not args.json else []:
+                hidden = "  (hidden)" if row.hidden else ""
+                print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
+                      f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
+            return EXIT_OK
+        if action == "name":
+            person = people.resolve(args.person)
+            library.faces.rename(person, args.name)
+            print(f"person {person} is now '{args.name}'")
+        elif action == "merge":
+            keep, other = people.resolve(args.keep), people.resolve(args.other)
+            if keep == other:
+                raise ValueError("cannot merge a person into themselves")
+            library.faces.merge(keep, other)
+            print(f"merged person {other} into {keep}")
+        elif action == "enroll":
+            embeddings = [_largest_face_embedding(library, photo) for photo in args.photos]
+            person = people.enroll(args.name, embeddings)
+            print(f"'{args.name}' is person {person}")
+        elif action == "forget":
+            person = people.resolve(args.person)
+            people.forget(person)
+            print(f"person {person} and all their face data are deleted; their faces will not be clustered again")
+        elif action in ("hide", "unhide"):
+            library.faces.set_hidden(people.resolve(args.person), action == "hide")
+        library.save()
+    return EXIT_OK
+
+
+def cmd_clips(args) -> int:
+    from search.export import compile_reel, export_segments, temporary_folder
+    from search.library import Library
+
+    with Library.open(library_path(args), read_only=True) as library:
+        people = people_index(library)
+        if args.person:
+            result = people.clips(people.resolve(args.person), gap=args.gap)
+        else:
+            result = people.clips_for_face(_largest_face_embedding(library, args.face), gap=args.gap)
+        data = clips_json(library, result)
+    if args.export or args.compile:
+        segments = [(Path(c["video"]), c["start"], c["end"]) for c in data["clips"]]
+        folder = args.export or temporary_folder()
+        files = export_segments(segments, folder, exact=not args.fast)
+        if args.compile:
+            compile_reel(files, args.compile)
+        data["exported"] = [str(f) for f in files] + ([str(args.compile)] if args.compile else [])
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    person = data["person"]
+    print(f"{person['name'] or 'person ' + str(person['id'] or '?')}: {len(data['clips'])} clips, "
+          f"{len(data['photos'])} photos")
+    for note in data["notes"]:
+        print(f"note: {note}")
+    for clip in data["clips"]:
+        print(f"  {clip['video']}  {timecode(clip['start'])}-{timecode(clip['end'])}  score {clip['score']:.2f}")
+    for photo in data["photos"]:
+        print(f"  photo {photo['path']}  score {photo['score']:.2f}")
+    for path in data.get("exported", []):
+        print(f"  wrote {path}")
+    return EXIT_OK

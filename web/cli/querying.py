@@ -1,0 +1,136 @@
+"""`visearch search`, `stats` and `errors`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from web.cli.common import EXIT_OK, library_path, timecode
+
+
+def register(commands) -> None:
+    search = commands.add_parser("search", help="search by photo (lens) or by text")
+    what = search.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", type=Path, help="query photo")
+    what.add_argument("--text", help="query text")
+    search.add_argument("--box", help="x0,y0,x1,y1: search only this region of the photo (pixels)")
+    search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
+    search.add_argument("--ocr", default=None, help="OCR for the query photo (default: the library's)")
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(handler=cmd_search)
+
+    stats = commands.add_parser("stats", help="counts, encoder and backend of the library")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    errors = commands.add_parser("errors", help="files that failed to index, and why")
+    errors.add_argument("--json", action="store_true")
+    errors.set_defaults(handler=cmd_errors)
+
+
+
+def open_engine(library_path: Path, ocr_name: str | None = None):
+    from indexer.models.ocr import create_ocr
+    from search.engine import SearchEngine, encoder_for
+    from search.library import Library
+
+    library = Library.open(library_path, read_only=True)
+    ocr = create_ocr(ocr_name or library.manifest.ocr or "rapidocr")
+    return SearchEngine(library, encoder_for(library), ocr)
+
+
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--box must be x0,y0,x1,y1 in pixels, got {text!r}") from None
+    if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
+        raise ValueError(f"--box must be x0,y0,x1,y1 with x1 > x0 and y1 > y0, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def cmd_search(args) -> int:
+    from indexer.images import open_image
+
+    box = parse_box(args.box) if args.box else None
+    if box and not args.image:
+        raise ValueError("--box applies to --image")
+    engine = open_engine(library_path(args), args.ocr)
+    try:
+        if args.image:
+            response = engine.search_image(open_image(args.image.expanduser()), box=box, k=args.k)
+        else:
+            response = engine.search_text(args.text, k=args.k)
+    finally:
+        engine.library.close()
+    if args.json:
+        print(json.dumps(response.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for notice in response.notices:
+        print(f"note: {notice}")
+    if not response.results:
+        print("no results")
+    for rank, result in enumerate(response.results, 1):
+        print(_result_line(rank, result))
+    return EXIT_OK
+
+
+def _result_line(rank: int, result) -> str:
+    why = []
+    if result.evidence.vector_rank is not None:
+        why.append(f"visual {result.evidence.vector_score:.3f}")
+    if result.evidence.text_terms:
+        why.append("text: " + ", ".join(result.evidence.text_terms))
+    product = ""
+    if result.product is not None:
+        p = result.product
+        price = f" {p.price:.2f} {p.currency}".rstrip() if p.price is not None else ""
+        product = f"  [{p.sku}] {p.brand} {p.title}{price}".rstrip()
+    where = f"{result.path} @ {timecode(result.time)}" if result.kind == "frame" else result.path
+    return f"{rank:>3}. {result.score:.3f}  {where}{product}  ({'; '.join(why)})"
+
+
+def cmd_stats(args) -> int:
+    from search.library import Library
+
+    with Library.open(library_path(args), read_only=True) as library:
+        counts = library.docs.counts()
+        manifest = library.manifest
+        vectors = len(library.vectors) if manifest.dim else 0
+        stats = {
+            **counts,
+            "vectors": vectors,
+            "encoder": manifest.encoder,
+            "clip": manifest.clip,
+            "semantic": manifest.semantic,
+            "precision": manifest.precision,
+            "dim": manifest.dim,
+            "ocr": manifest.ocr,
+            "backend": manifest.backend,
+            "vector_index": manifest.vector_index,
+            "schema_version": manifest.schema_version,
+            "library": str(library.root.absolute()),
+        }
+    if args.json:
+        print(json.dumps(stats, indent=2))
+    else:
+        width = max(map(len, stats))
+        for key, value in stats.items():
+            print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+def cmd_errors(args) -> int:
+    from search.library import Library
+
+    with Library.open(library_path(args), read_only=True) as library:
+        failures = library.docs.failures()
+    if args.json:
+        print(json.dumps([{"path": str(f.path), "reason": f.reason} for f in failures], indent=2))
+    elif not failures:
+        print("no failed files")
+    else:
+        for failure in failures:
+            print(f"{failure.path}: {failure.reason}")
+    return EXIT_OK
+
+

@@ -1,0 +1,93 @@
+"""`visearch serve` and `visearch demo`."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from indexer.errors import ModelUnavailableError
+from web.cli.common import EXIT_OK, library_path
+
+
+def register(commands) -> None:
+    serve = commands.add_parser("serve", help="the web UI and JSON API (waitress)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--token", help="write token (default: $VISEARCH_TOKEN, or a new one off loopback)")
+    serve.set_defaults(handler=cmd_serve)
+
+    demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
+    demo.add_argument("--out", type=Path, default=Path("fixtures/out"), help="where to write the fixtures")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the sample searches")
+    demo.add_argument("--port", type=int, default=5000)
+    demo.set_defaults(handler=cmd_demo)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_serve(args) -> int:
+    import secrets
+
+    from waitress import serve
+
+    from web import create_app
+
+    token = args.token or os.environ.get("VISEARCH_TOKEN") or None
+    if not is_loopback(args.host) and not token:
+        token = secrets.token_urlsafe(18)
+    app = create_app({"LIBRARY": str(library_path(args)), "WRITE_TOKEN": token})
+    shown = "localhost" if is_loopback(args.host) else args.host
+    print(f"visearch: serving {library_path(args)} on http://{shown}:{args.port}/")
+    if token:
+        print(f"visearch: changes (rename, merge, forget) need the token; open "
+              f"http://{shown}:{args.port}/?token={token} once in your browser")
+    serve(app, host=args.host, port=args.port, threads=args.threads, ident="visearch")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
+    from fixtures.generate import generate
+    from indexer.models.clip import DEFAULT_CLIP, parse_clip_spec, resolve_checkpoint
+
+    out = generate(args.out)
+    library = library_path(args)
+    clip = DEFAULT_CLIP
+    try:
+        resolve_checkpoint(parse_clip_spec(DEFAULT_CLIP))
+    except ModelUnavailableError as exc:
+        print(f"demo: the default CLIP model is not available here:\n{exc}\n")
+        print("demo: continuing with the 'tiny' encoder: semantic text-to-image search is OFF; "
+              "OCR, catalogue and near-duplicate search work.\n")
+        clip = "tiny"
+    inputs = [str(out.catalog_dir)]
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if shared.is_dir():  # the sample faces make a people video for the People pages
+        from fixtures.video import generate_video
+
+        inputs.append(str(generate_video(shared, args.out / "video").video))
+    from web.cli import main
+
+    code = main(["--library", str(library), "index", *inputs, "--catalog", str(out.catalog_csv), "--clip", clip])
+    if code:
+        return code
+    print("\n$ visearch search --text 'AX-2040'")
+    main(["--library", str(library), "search", "--text", "AX-2040", "-k", "3"])
+    photo = out.photos[1]
+    print(f"\n$ visearch search --image {photo}")
+    code = main(["--library", str(library), "search", "--image", str(photo), "-k", "3"])
+    if code or args.no_serve:
+        return code
+    print("\nStarting the web UI (Ctrl+C to stop)…")
+    return main(["--library", str(library), "serve", "--port", str(args.port)])
+
+
