@@ -76,6 +76,8 @@ def cmd_search(args) -> int:
 
 def _result_line(rank: int, result) -> str:
     why = []
+    if result.evidence.local is not None:
+        why.append(f"exact product, {result.evidence.local.inliers} points")
     if result.evidence.vector_rank is not None:
         why.append(f"visual {result.evidence.vector_score:.3f}")
     if result.evidence.text_terms:

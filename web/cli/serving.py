@@ -70,7 +70,7 @@ def cmd_demo(args) -> int:
               "OCR, catalogue and near-duplicate search work.\n")
         clip = "tiny"
     inputs = [str(out.catalog_dir)]
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
     if shared.is_dir():  # the sample faces make a people video for the People pages
         from fixtures.video import generate_video
 
