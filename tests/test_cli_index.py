@@ -143,3 +143,15 @@ def test_search_needs_a_library(tmp_path, capsys):
 def test_malformed_box_is_a_usage_error(indexed_library, fixture_set, capsys, box):
     code = main(["--library", str(indexed_library), "search", "--image", str(fixture_set.photos[0]), "--box", box])
     assert code == 2 and "--box" in capsys.readouterr().err
+
+
+def test_demo_runs_offline_and_says_so(tmp_path, capsys):
+    from tests.conftest import SHARED_DATA
+
+    code = main(["--library", str(tmp_path / "lib"), "demo", "--out", str(tmp_path / "out"), "--no-serve"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "continuing with the 'tiny' encoder" in out and "semantic text-to-image search is OFF" in out
+    assert "[AUR-2040] AURA Air purifier" in out
+    stats = run_json(capsys, "--library", str(tmp_path / "lib"), "stats", "--json")
+    assert stats["products"] == 8 and stats["videos"] == (1 if SHARED_DATA.is_dir() else 0)
