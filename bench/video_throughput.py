@@ -50,7 +50,7 @@ def main() -> None:
         ocr.load()
     print(f"{video.name}: 1280x720, 25 fps, 35 s; faces dlib, OCR {'off' if ocr is None else 'keyframes'}")
     for clip in args.clip:
-        encoder = ClipEncoder(parse_clip_spec(clip))
+        encoder = ClipEncoder(parse_clip_spec(clip), precision="auto")  # as `visearch index` does
         encoder.load()
         best = None
         pipeline = VideoPipeline(encoder, ocr, faces)

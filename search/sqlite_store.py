@@ -518,6 +518,10 @@ class SqliteDocumentStore:
                 "videos": one("SELECT count(*) FROM videos"),
                 "frames": one("SELECT count(*) FROM items WHERE kind = 'frame'"),
                 "faces": one("SELECT count(*) FROM faces"),
+                "faces_without_person": one(
+                    "SELECT count(*) FROM faces f LEFT JOIN tracks t ON t.id = f.track_id "
+                    "WHERE COALESCE(f.person_id, t.person_id) IS NULL"
+                ),
                 "people": one("SELECT count(*) FROM people"),
                 "text_lines": one("SELECT count(*) FROM ocr_lines"),
                 "items_with_text": one("SELECT count(DISTINCT item_id) FROM ocr_lines"),
