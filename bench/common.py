@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import random
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from PIL import Image
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -30,16 +27,3 @@ def phone_photos(count: int, folder: Path | None = None, size=(1024, 768)) -> li
             path.write_bytes(jpeg(background, 88))
         paths.append(path)
     return paths
-
-
-@contextmanager
-def stopwatch(results: dict, name: str):
-    started = time.perf_counter()
-    yield
-    results[name] = time.perf_counter() - started
-
-
-def load_images(paths: list[Path]) -> list[Image.Image]:
-    from indexer.images import open_image
-
-    return [open_image(path) for path in paths]

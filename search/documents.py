@@ -89,7 +89,8 @@ class DocumentStore(Protocol):
 
     def delete(self, ids: Sequence[int]) -> None: ...
 
-    def item_ids(self) -> list[int]: ...
+    def item_ids(self, video_id: int | None = None) -> list[int]:
+        """Every item id, or the frames of one video."""
 
     def file_states(self) -> Iterator[FileState]: ...
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.local_features import LocalFeatures
+from indexer.tracking import box_iou
 
 RATIO = 0.8  # Lowe's ratio test
 MIN_INLIERS = 20  # true matches here had 32-100; look-alike packages up to ~26 before overlap suppression
@@ -105,13 +106,6 @@ def plausible(polygon: np.ndarray, query_size: tuple[int, int]) -> bool:
         if abs(cosine) > 0.85:  # a corner sharper than ~30° or flatter than ~150°
             return False
     return True
-
-
-def box_iou(a, b) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def suppress_overlaps(verified: dict, group_of: dict, max_iou: float = 0.5) -> dict:

@@ -244,7 +244,7 @@ class LibraryIndexer:
             self._fail(report, Failure(path, f"cannot read: {exc.strerror or exc}"), {})
             return
         state = known.get(str(path))
-        complete = state is not None and all(f.id in with_vectors for f in docs.frames_of(state.id))
+        complete = state is not None and all(i in with_vectors for i in docs.item_ids(video_id=state.id))
         if complete and (state.size, state.mtime_ns) == (source.size, source.mtime_ns):
             report.unchanged += 1
             return

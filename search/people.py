@@ -111,53 +111,44 @@ class PeopleIndex:
             report.dropped = len(dropped)
             units = [u for u, d in zip(units, distances) if d > self._eps]
 
-        centroids = self.centroids(units)
         pool = [u for u in units if u.person_id is None]
-        assignments: list[tuple[str, int, int | None]] = []
-        if pool and centroids:
-            people = list(centroids)
-            distances, nearest = self._nearest(np.stack([u.embedding for u in pool]), np.stack(list(centroids.values())))
-            still = []
-            for unit, distance, index in zip(pool, distances, nearest):
-                if distance <= self._eps:
-                    assignments.append((unit.kind, unit.id, people[index]))
-                    report.joined += 1
-                else:
-                    still.append(unit)
-            pool = still
+        assignments, pool = self._join(pool, self.centroids(units))
+        report.joined = len(assignments)
 
         seeds = [u for u in pool if u.usable]
+        born: dict[int, list[Unit]] = {}
         if seeds:
             labels = DBSCAN(eps=self._eps, min_samples=self.min_faces).fit_predict(
                 self._space(np.stack([u.embedding for u in seeds])), sample_weight=[u.weight for u in seeds]
             )
-            new_people: dict[int, int] = {}
-            born: dict[int, list[Unit]] = {}
             for unit, label in zip(seeds, labels):
                 if label >= 0:
-                    if label not in new_people:
-                        new_people[label] = self.faces.create_person()
-                        report.new_people += 1
-                    assignments.append((unit.kind, unit.id, new_people[label]))
-                    born.setdefault(new_people[label], []).append(unit)
-            rest = [u for u in pool if not any(u is m for members in born.values() for m in members)]
-            if born and rest:  # small or blurry faces may join the new people, never found them
-                new_centroids = {
-                    p: np.average(self._space(np.stack([m.embedding for m in members])), axis=0,
-                                  weights=[m.weight for m in members])
-                    for p, members in born.items()
-                }
-                ids = list(new_centroids)
-                distances, nearest = self._nearest(np.stack([u.embedding for u in rest]),
-                                                   np.stack(list(new_centroids.values())))
-                for unit, distance, index in zip(rest, distances, nearest):
-                    if distance <= self._eps:
-                        assignments.append((unit.kind, unit.id, ids[index]))
-            report.unassigned = len(pool) - sum(1 for a in assignments if a[2] in new_people.values())
-        else:
-            report.unassigned = len(pool)
+                    born.setdefault(int(label), []).append(unit)
+        new_people = {self.faces.create_person(): members for members in born.values()}
+        report.new_people = len(new_people)
+        assignments += [(u.kind, u.id, person) for person, members in new_people.items() for u in members]
+        seeded = {(u.kind, u.id) for members in born.values() for u in members}
+        rest = [u for u in pool if (u.kind, u.id) not in seeded]
+        # Small or blurry faces may join the new people; they never found one.
+        late, rest = self._join(rest, {person: self._mean(members) for person, members in new_people.items()})
+        assignments += late
+        report.unassigned = len(rest)
         self.faces.assign(assignments)
         return report
+
+    def _join(self, units: list[Unit], centroids: dict[int, np.ndarray]) -> tuple[list, list[Unit]]:
+        """Assign each unit to its nearest person within reach; returns (assignments, the units left over)."""
+        if not units or not centroids:
+            return [], units
+        people = list(centroids)
+        distances, nearest = self._nearest(np.stack([u.embedding for u in units]), np.stack(list(centroids.values())))
+        joined = [(u.kind, u.id, people[i]) for u, d, i in zip(units, distances, nearest) if d <= self._eps]
+        left = [u for u, d in zip(units, distances) if d > self._eps]
+        return joined, left
+
+    def _mean(self, units: list[Unit]) -> np.ndarray:
+        return np.average(self._space(np.stack([u.embedding for u in units])), axis=0,
+                          weights=[u.weight for u in units]).astype(np.float32)
 
     # -- people by hand
 

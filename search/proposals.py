@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from indexer.records import OcrLine
+from indexer.tracking import box_iou
 
 Box = tuple[float, float, float, float]
 
@@ -53,7 +54,7 @@ def propose(pixels: np.ndarray, lines: list[OcrLine], limit: int = 6) -> list[di
     height, width = pixels.shape[:2]
     found = [{"box": [round(v, 1) for v in box], "source": "text"} for box in text_region_boxes(lines, width, height)]
     for box in salient_boxes(pixels):
-        if all(_iou(box, tuple(f["box"])) < 0.5 for f in found):
+        if all(box_iou(box, tuple(f["box"])) < 0.5 for f in found):
             found.append({"box": [round(v, 1) for v in box], "source": "saliency"})
     return found[:limit]
 
@@ -61,10 +62,3 @@ def propose(pixels: np.ndarray, lines: list[OcrLine], limit: int = 6) -> list[di
 def _clamp(box: Box, width: int, height: int) -> Box:
     x0, y0, x1, y1 = box
     return max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
-
-
-def _iou(a: Box, b: Box) -> float:
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union else 0.0

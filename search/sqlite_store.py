@@ -255,9 +255,11 @@ class SqliteDocumentStore:
                 self._db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
                 self._db.execute(f"DELETE FROM item_text WHERE rowid IN ({marks})", chunk)
 
-    def item_ids(self) -> list[int]:
+    def item_ids(self, video_id: int | None = None) -> list[int]:
         with self._lock:
-            return [row[0] for row in self._db.execute("SELECT id FROM items")]
+            if video_id is None:
+                return [row[0] for row in self._db.execute("SELECT id FROM items")]
+            return [row[0] for row in self._db.execute("SELECT id FROM items WHERE video_id = ?", (video_id,))]
 
     def file_states(self) -> Iterator[FileState]:
         with self._lock:

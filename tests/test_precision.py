@@ -20,7 +20,6 @@ def test_bf16_image_vectors_agree_with_fp32(fixture_set, spec):
 def test_text_tower_stays_fp32():
     encoder = ClipEncoder(parse_clip_spec("tiny"), precision="bf16")
     encoder.load()
-    assert next(encoder._model.visual.parameters()).dtype.is_floating_point
     assert str(next(encoder._model.visual.parameters()).dtype) == "torch.bfloat16"
     assert str(encoder._model.token_embedding.weight.dtype) == "torch.float32"
 

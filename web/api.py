@@ -30,7 +30,7 @@ def search():
         k = _k(request.form.get("k"))
         suggest = request.form.get("suggest", "") in ("1", "true", "yes")
         response = services().engine().search_image(image, box=box, k=k, suggest=suggest)
-        return jsonify(views.search_json(response))
+        return jsonify(response.to_json())
     body = request.get_json(silent=True) if request.is_json else None
     text = (body or {}).get("text") if body is not None else request.form.get("text")
     k = _k((body or {}).get("k") if body is not None else request.form.get("k"))
@@ -38,7 +38,7 @@ def search():
         raise BadUpload(400, "send an image (multipart field 'image') or a non-empty 'text'")
     if len(text) > 500:
         raise BadUpload(400, "text queries are limited to 500 characters")
-    return jsonify(views.search_json(services().engine().search_text(text.strip(), k=k)))
+    return jsonify(services().engine().search_text(text.strip(), k=k).to_json())
 
 
 @api.get("/status")
@@ -64,7 +64,7 @@ def similar(item_id: int):
     library = services().library
     if not library.docs.get([item_id]):
         abort(404, f"no item {item_id}")
-    return jsonify(views.search_json(services().engine().similar(item_id, k=_k(request.args.get("k")))))
+    return jsonify(services().engine().similar(item_id, k=_k(request.args.get("k"))).to_json())
 
 
 @api.get("/browse")
@@ -96,23 +96,24 @@ def clips(person_id: int):
 @api.post("/people/<int:person_id>/name")
 def rename(person_id: int):
     views.require_token()
-    views.person_row(services().library, person_id)
     name = (request.get_json(silent=True) or request.form or {}).get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise BadUpload(400, "send a 'name' of 1 to 200 characters")
-    library = services().library
-    library.faces.rename(person_id, name.strip())
-    library.save()
-    return jsonify(views.person_json(views.person_row(library, person_id)))
+    return _change_person(person_id, lambda faces: faces.rename(person_id, name.strip()))
 
 
 @api.post("/people/<int:person_id>/hide")
 def hide(person_id: int):
     views.require_token()
-    views.person_row(services().library, person_id)
     hidden = (request.get_json(silent=True) or {}).get("hidden", True)
+    return _change_person(person_id, lambda faces: faces.set_hidden(person_id, bool(hidden)))
+
+
+def _change_person(person_id: int, change):
+    """Apply a change to an existing person, save, and answer with the person as it now is."""
     library = services().library
-    library.faces.set_hidden(person_id, bool(hidden))
+    views.person_row(library, person_id)  # 404 for an unknown id
+    change(library.faces)
     library.save()
     return jsonify(views.person_json(views.person_row(library, person_id)))
 

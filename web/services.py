@@ -31,7 +31,6 @@ class Services:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["visearch"] = self
-        app.teardown_appcontext(lambda _exc: None)
 
     # -- the library, reopened when an indexer run changed it underneath us
 

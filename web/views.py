@@ -32,16 +32,13 @@ def require_token() -> None:
         abort(403, "this server needs a write token (X-Visearch-Token header) for changes")
 
 
-def search_json(response) -> dict:
-    return response.to_json()
-
-
 def stats_json(library) -> dict:
     manifest = library.manifest
     return {
         **library.docs.counts(),
         "vectors": len(library.vectors) if manifest.dim else 0,
-        "encoder": manifest.encoder, "clip": manifest.clip, "semantic": manifest.semantic, "dim": manifest.dim,
+        "encoder": manifest.encoder, "clip": manifest.clip, "semantic": manifest.semantic,
+        "precision": manifest.precision, "dim": manifest.dim,
         "ocr": manifest.ocr, "faces_backend": manifest.faces, "backend": manifest.backend,
         "vector_index": manifest.vector_index, "schema_version": manifest.schema_version,
     }

@@ -44,15 +44,19 @@ def register(commands) -> None:
 
 
 
-def _largest_face_embedding(library, photo: Path):
+def _largest_face_embeddings(library, photos: list[Path]) -> list:
+    """The identity vector of the largest face in each photo, with the library's face backend."""
     from indexer.images import open_image
     from indexer.models.faces import create_faces
 
     model = create_faces(library.manifest.faces or "dlib")
-    faces = model.detect(open_image(photo.expanduser()))
-    if not faces:
-        raise ValueError(f"{photo}: no face found")
-    return faces[0].embedding
+    embeddings = []
+    for photo in photos:
+        faces = model.detect(open_image(photo.expanduser()))
+        if not faces:
+            raise ValueError(f"{photo}: no face found")
+        embeddings.append(faces[0].embedding)
+    return embeddings
 
 
 def cmd_people(args) -> int:
@@ -83,7 +87,7 @@ def cmd_people(args) -> int:
             library.faces.merge(keep, other)
             print(f"merged person {other} into {keep}")
         elif action == "enroll":
-            embeddings = [_largest_face_embedding(library, photo) for photo in args.photos]
+            embeddings = _largest_face_embeddings(library, args.photos)
             person = people.enroll(args.name, embeddings)
             print(f"'{args.name}' is person {person}")
         elif action == "forget":
@@ -105,7 +109,7 @@ def cmd_clips(args) -> int:
         if args.person:
             result = people.clips(people.resolve(args.person), gap=args.gap)
         else:
-            result = people.clips_for_face(_largest_face_embedding(library, args.face), gap=args.gap)
+            result = people.clips_for_face(_largest_face_embeddings(library, [args.face])[0], gap=args.gap)
         data = clips_json(library, result)
     if args.export or args.compile:
         segments = [(Path(c["video"]), c["start"], c["end"]) for c in data["clips"]]

@@ -94,24 +94,10 @@ def _result_line(rank: int, result) -> str:
 def cmd_stats(args) -> int:
     from search.library import Library
 
+    from web.views import stats_json
+
     with Library.open(library_path(args), read_only=True) as library:
-        counts = library.docs.counts()
-        manifest = library.manifest
-        vectors = len(library.vectors) if manifest.dim else 0
-        stats = {
-            **counts,
-            "vectors": vectors,
-            "encoder": manifest.encoder,
-            "clip": manifest.clip,
-            "semantic": manifest.semantic,
-            "precision": manifest.precision,
-            "dim": manifest.dim,
-            "ocr": manifest.ocr,
-            "backend": manifest.backend,
-            "vector_index": manifest.vector_index,
-            "schema_version": manifest.schema_version,
-            "library": str(library.root.absolute()),
-        }
+        stats = {**stats_json(library), "library": str(library.root.absolute())}
     if args.json:
         print(json.dumps(stats, indent=2))
     else:
