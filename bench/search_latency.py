@@ -1,14 +1,20 @@
-"""Vector search latency and recall at 100k and 1M synthetic clustered vectors.
+"""Vector search at 100k and 1M synthetic clustered vectors, for each index type.
 
-    python bench/search_latency.py [--sizes 100000 1000000] [--dim 512] [--queries 1000]
+    python bench/search_latency.py [--sizes 100000 1000000] [--dim 512] [--queries 1000] [--kinds flat hnsw ivfpq]
 
-Goes through `search.vectors.FaissVectorStore`, the code path a library uses:
-exact Flat search below its threshold, HNSW above. Ground truth is brute force
-(faiss IndexFlatIP) on the same vectors. Recall@10 = |ANN top-10 ∩ exact top-10| / 10.
+Goes through `search.vectors.FaissVectorStore`, the code path a library uses,
+forcing each index type with its thresholds: build (add) time, tuning time
+(`save()` picks efSearch / nprobe for the target recall on leave-one-out
+queries from the stored vectors), then a fresh process loads the saved index
+read-only (memory-mapped where faiss allows) and answers held-out queries one
+at a time: p50/p99 latency, recall@10 against brute force (faiss IndexFlatIP),
+and its memory: anonymous RSS (heap) and file-backed RSS (mapped pages).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,12 +40,14 @@ def clustered(count: int, dim: int, clusters: int, seed: int) -> tuple[np.ndarra
     return out, labels
 
 
-def rss_gib() -> float:
+def memory_gib() -> dict[str, float]:
+    found = {}
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 2**20
-    return 0.0
+            key = line.split(":")[0]
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                found[key] = int(line.split()[1]) / 2**20
+    return found
 
 
 def measure(store, queries: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
@@ -53,21 +61,46 @@ def measure(store, queries: np.ndarray, truth: np.ndarray) -> tuple[float, float
     return float(np.percentile(latencies, 50)), float(np.percentile(latencies, 99)), hits / (10 * len(queries))
 
 
+def search_in_fresh_process(folder: Path, dim: int) -> None:
+    """Child: load read-only, answer the queries, print one JSON line."""
+    import faiss
+
+    from search.vectors import FaissVectorStore
+
+    faiss.omp_set_num_threads(1)  # one query at a time, as a web worker answers them
+    before = memory_gib()
+    store = FaissVectorStore(folder / "v.faiss", dim, read_only=True)
+    queries, truth = np.load(folder / "queries.npy"), np.load(folder / "truth.npy")
+    p50, p99, recall = measure(store, queries, truth)
+    after = memory_gib()
+    print(json.dumps({
+        "p50": p50, "p99": p99, "recall": recall, "params": store.tuning.params if store.tuning else {},
+        "anon": after["RssAnon"] - before["RssAnon"], "file": after["RssFile"] - before["RssFile"],
+    }))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--ef", type=int, nargs="+", default=[64, 128, 256, 512])
+    parser.add_argument("--kinds", nargs="+", default=["flat", "hnsw", "ivfpq"], choices=["flat", "hnsw", "ivfpq"])
+    parser.add_argument("--target-recall", type=float, default=0.95)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        search_in_fresh_process(args.child, args.dim)
+        return
 
     import faiss
 
     from search.vectors import FaissVectorStore
 
-    print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads, dim {args.dim}, "
-          f"{args.queries} single-vector queries")
-    print(f"{'vectors':>9} {'index':>12} {'build s':>8} {'RAM GiB':>8} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}")
+    print(f"faiss {faiss.__version__}, dim {args.dim}, {args.queries} held-out single-vector queries, "
+          f"target recall {args.target_recall}")
+    print(f"{'vectors':>9} {'index':>6} {'params':>24} {'build s':>8} {'tune s':>7} {'disk GiB':>8} "
+          f"{'heap GiB':>8} {'mapped':>7} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}")
+    thresholds = {"flat": (1 << 62, 1 << 62), "hnsw": (1, 1 << 62), "ivfpq": (1, 1)}
     for size in args.sizes:
         # Queries are held-out draws from the same clusters as the base vectors.
         both, _ = clustered(size + args.queries, args.dim, clusters=max(100, size // 1000), seed=0)
@@ -76,30 +109,34 @@ def main() -> None:
         exact = faiss.IndexFlatIP(args.dim)
         exact.add(base)
         _, truth = exact.search(queries, 10)
+        del exact
         ids = np.arange(size, dtype=np.int64)
-
-        with tempfile.TemporaryDirectory() as folder:
-            before = rss_gib()
-            started = time.perf_counter()
-            flat = FaissVectorStore(Path(folder) / "flat.faiss", args.dim, ann_threshold=size + 1)
-            flat.add(ids, base)
-            build = time.perf_counter() - started
-            p50, p99, recall = measure(flat, queries[:200], truth[:200])
-            print(f"{size:>9} {'flat':>12} {build:>8.1f} {rss_gib() - before:>8.2f} {p50:>7.2f} {p99:>7.2f} {recall:>9.3f}")
-            del flat
-
-            before = rss_gib()
-            started = time.perf_counter()
-            hnsw = FaissVectorStore(Path(folder) / "hnsw.faiss", args.dim, ann_threshold=1)
-            hnsw.add(ids, base)
-            build = time.perf_counter() - started
-            ram = rss_gib() - before
-            for ef in args.ef:
-                faiss.downcast_index(hnsw._index.index).hnsw.efSearch = ef
-                p50, p99, recall = measure(hnsw, queries, truth)
-                print(f"{size:>9} {f'hnsw ef={ef}':>12} {build:>8.1f} {ram:>8.2f} {p50:>7.2f} {p99:>7.2f} {recall:>9.3f}")
-            del hnsw
-        del base, exact
+        for kind in args.kinds:
+            with tempfile.TemporaryDirectory() as name:
+                folder = Path(name)
+                ann, ivf = thresholds[kind]
+                store = FaissVectorStore(folder / "v.faiss", args.dim, ann_threshold=ann, ivf_threshold=ivf,
+                                         target_recall=args.target_recall)
+                started = time.perf_counter()
+                store.add(ids, base)
+                build = time.perf_counter() - started
+                started = time.perf_counter()
+                store.save()
+                tune = time.perf_counter() - started
+                del store
+                disk = sum(p.stat().st_size for p in folder.iterdir()) / 2**30
+                np.save(folder / "queries.npy", queries[: 200 if kind == "flat" else None])
+                np.save(folder / "truth.npy", truth[: 200 if kind == "flat" else None])
+                child = subprocess.run(
+                    [sys.executable, __file__, "--child", str(folder), "--dim", str(args.dim)],
+                    check=True, capture_output=True, text=True,
+                )
+                r = json.loads(child.stdout.strip().splitlines()[-1])
+                params = ",".join(f"{k}={v}" for k, v in r["params"].items()) or "exact"
+                print(f"{size:>9} {kind:>6} {params:>24} {build:>8.1f} {tune:>7.1f} {disk:>8.2f} "
+                      f"{r['anon']:>8.2f} {r['file']:>7.2f} {r['p50']:>7.2f} {r['p99']:>7.2f} {r['recall']:>9.3f}",
+                      flush=True)
+        del base
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Find media under the paths a user gave: files and folders, walked recursively."""
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +29,33 @@ def canonical_path(path: Path | str) -> Path:
     return Path(os.path.abspath(os.path.expanduser(path)))
 
 
-def walk_media(paths: Iterable[Path | str]) -> Iterator[FoundFile]:
+def parse_shard(text: str) -> tuple[int, int]:
+    """`"2/4"` → (2, 4): the second of four workers (numbered from 1, like a shell loop)."""
+    try:
+        number, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard wants I/N, e.g. 1/4, not {text!r}") from None
+    if not 1 <= number <= count:
+        raise ValueError(f"--shard {text}: I must be between 1 and N")
+    return number, count
+
+
+def in_shard(path: Path | str, shard: tuple[int, int] | None) -> bool:
+    """Whether `path` is this worker's: a hash of the stored path, so every machine agrees without talking."""
+    if shard is None:
+        return True
+    number, count = shard
+    digest = hashlib.blake2b(str(path).encode("utf-8", "surrogateescape"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % count == number - 1
+
+
+def walk_media(paths: Iterable[Path | str], shard: tuple[int, int] | None = None) -> Iterator[FoundFile]:
     """Yield every file under `paths` (sorted, so runs and shards are deterministic).
 
     A file named explicitly, or named like media, that turns out not to be media
     comes back with a `problem`; other non-media files in folders come back with
     neither kind nor problem, so callers can count them without reporting them.
+    With `shard`, files of other shards are skipped before anything reads them.
     """
     for given in paths:
         root = canonical_path(given)
@@ -41,8 +63,10 @@ def walk_media(paths: Iterable[Path | str]) -> Iterator[FoundFile]:
             for folder, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith("."):
+                    if not name.startswith(".") and in_shard(Path(folder, name), shard):
                         yield _classify(Path(folder, name), explicit=False)
+        elif not in_shard(root, shard):
+            continue
         elif root.exists():
             yield _classify(root, explicit=True)
         else:

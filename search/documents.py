@@ -121,6 +121,9 @@ class DocumentStore(Protocol):
 
     def products_for(self, ids: Sequence[int]) -> dict[int, Product]: ...
 
+    def products(self) -> list[Product]:
+        """The whole catalogue, with each product's image paths (for migration)."""
+
     def record_failures(self, failures: Sequence[Failure]) -> None: ...
 
     def clear_failures(self, paths: Sequence[str]) -> None: ...

@@ -28,7 +28,7 @@ from indexer.pipeline import ImagePipeline, PipelineConfig, StageTimes
 from indexer.records import Face, Failure, ImageRecord, SourceFile, VideoRecord
 from indexer.sniff import MediaKind
 from indexer.video_pipeline import VideoConfig, VideoPipeline
-from indexer.walk import walk_media
+from indexer.walk import in_shard, walk_media
 from search.documents import FileState, ItemDoc, VideoDoc
 from search.library import Library
 from search.people import ClusterReport, PeopleIndex
@@ -43,6 +43,7 @@ class IndexOptions:
     commit_every: int = 256
     progress: bool = True
     video: VideoConfig = field(default_factory=VideoConfig)
+    shard: tuple[int, int] | None = None  # (I, N): index only this worker's 1/N of the inputs
 
 
 @dataclass
@@ -122,7 +123,7 @@ class LibraryIndexer:
 
         todo: list[tuple[SourceFile, int | None]] = []
         videos: list[tuple[SourceFile, str, int | None]] = []
-        for found in walk_media(paths):
+        for found in walk_media(paths, self.options.shard):
             if found.problem:
                 self._fail(report, Failure(found.path, found.problem), known)
             elif found.kind is None:
@@ -164,7 +165,8 @@ class LibraryIndexer:
                 report.products = len(products)
             if self.options.prune:
                 report.pruned = self._prune()
-            if self.faces is not None:
+            if self.faces is not None and self.options.shard is None:
+                # Workers would race to create the same people: cluster once, after all shards (`people cluster`).
                 report.people = self.people().cluster()
             library.save(ocr=self.ocr.identity if self.ocr else "off")
         report.seconds = time.perf_counter() - started
@@ -375,7 +377,8 @@ class LibraryIndexer:
     def _prune(self) -> int:
         """Mark and sweep: items and recorded failures whose files are gone."""
         docs = self.library.docs
-        gone = [state for state in docs.file_states() if not os.path.exists(state.path)]
+        gone = [state for state in docs.file_states()
+                if in_shard(state.path, self.options.shard) and not os.path.exists(state.path)]
         self._remove(state.id for state in gone if state.kind == "image")
         for state in gone:
             if state.kind == "video":

@@ -16,8 +16,10 @@ from indexer.errors import VisearchError
 from search.documents import DocumentStore
 from search.faces_store import SqliteFaceStore
 from search.features_store import FeatureStore
+from search.es_client import EsSettings
 from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
-from search.vectors import DEFAULT_ANN_THRESHOLD, FaissVectorStore
+from search.vector_tuning import DEFAULT_TARGET_RECALL
+from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
 
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
@@ -39,11 +41,16 @@ class Manifest:
     precision: str = "fp32"  # the image tower's precision at the last index run
     dim: int = 0
     semantic: bool = False
-    backend: str = "sqlite"
+    backend: str = "sqlite"  # where documents live: "sqlite" (items.sqlite here) or "elasticsearch"
+    es_url: str = ""  # without credentials: those come from options or the environment
+    es_prefix: str = ""
+    vector_store: str = "faiss"  # "faiss" (vectors.faiss here) or "elasticsearch" (kNN on the items index)
     schema_version: int = SCHEMA_VERSION
     ocr: str = ""
     faces: str = ""  # the face backend: embeddings from two backends are not comparable
     vector_index: str = "flat"
+    vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
+    shard: str = ""  # "I/N" for a worker's library whose vectors are one shard of a catalogue
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
 
@@ -65,23 +72,43 @@ class Library:
         self._features: FeatureStore | None = None
 
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = False, read_only: bool = False) -> "Library":
+    def open(
+        cls,
+        root: Path | str,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        backend: str | None = None,
+        es: "EsSettings | None" = None,
+        es_vectors: bool = False,
+    ) -> "Library":
+        """Open (or with `create`, start) a library; `backend` and `es` only matter for a new one.
+
+        An Elasticsearch library keeps its documents on the cluster and its
+        manifest, thumbnails and FAISS file here; the cluster's credentials
+        come from `es` or the environment each time, never from the manifest.
+        """
         root = Path(root).expanduser()
         manifest_path = root / MANIFEST
         if not manifest_path.exists():
             if not create:
                 raise LibraryError(f"no visearch library at {root} (run `visearch index` first, or pass --library)")
             root.mkdir(parents=True, exist_ok=True)
-            manifest = Manifest()
+            manifest = Manifest(backend=backend or "sqlite")
+            if manifest.backend == "elasticsearch":
+                es = es or EsSettings.from_env()
+                manifest = replace(manifest, es_url=_without_credentials(es.url), es_prefix=es.prefix,
+                                   vector_store="elasticsearch" if es_vectors else "faiss")
         else:
             try:
                 data = json.loads(manifest_path.read_text())
                 manifest = Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
             except (ValueError, TypeError) as exc:
                 raise LibraryError(f"{manifest_path} is not a valid manifest: {exc}") from None
-        if manifest.backend != "sqlite":
-            raise LibraryError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
-        docs = SqliteDocumentStore(root / "items.sqlite", read_only=read_only and (root / "items.sqlite").exists())
+            if backend and backend != manifest.backend:
+                raise LibraryError(f"{root} keeps its documents in {manifest.backend}, not {backend}: "
+                                   f"use `visearch migrate --to {backend}` to move it")
+        docs = open_documents(root, manifest, es, read_only=read_only)
         library = cls(root, manifest, docs, read_only=read_only)
         if not manifest_path.exists():
             library._write_manifest()
@@ -127,9 +154,14 @@ class Library:
             self._write_manifest()
 
     @property
-    def faces(self) -> SqliteFaceStore:
+    def faces(self) -> "SqliteFaceStore | EsFaceStore":
         if self._faces is None:
-            self._faces = SqliteFaceStore(self.docs)
+            if self.manifest.backend == "elasticsearch":
+                from search.es_faces import EsFaceStore
+
+                self._faces = EsFaceStore(self.docs)
+            else:
+                self._faces = SqliteFaceStore(self.docs)
         return self._faces
 
     @property
@@ -139,15 +171,43 @@ class Library:
         return self._features
 
     @property
-    def vectors(self) -> FaissVectorStore:
+    def vectors_path(self) -> Path:
+        """A shard worker writes its own file, which `visearch merge-vectors` later combines."""
+        if self.manifest.shard:
+            number, count = self.manifest.shard.split("/")
+            return self.root / f"vectors-shard-{number}-of-{count}.faiss"
+        return self.root / "vectors.faiss"
+
+    @property
+    def vectors(self) -> "FaissVectorStore | EsVectorStore":
         if self._vectors is None:
             if not self.manifest.dim:
                 raise LibraryError(f"the library at {self.root} is empty: nothing has been indexed yet")
-            self._vectors = FaissVectorStore(
-                self.root / "vectors.faiss", self.manifest.dim, read_only=self.read_only,
-                ann_threshold=int(os.environ.get("VISEARCH_ANN_THRESHOLD", DEFAULT_ANN_THRESHOLD)),
-            )
+            if self.manifest.vector_store == "elasticsearch":
+                from search.es_vectors import EsVectorStore
+
+                self._vectors = EsVectorStore(self.docs, self.manifest.dim)
+            else:
+                self._vectors = open_vector_store(self.vectors_path, self.manifest.dim, read_only=self.read_only)
         return self._vectors
+
+    def start_vectors_from(self, template: Path) -> None:
+        """Begin the vector file from an empty trained index, so shards can be merged without re-encoding."""
+        import shutil
+
+        if self.vectors_path.exists():
+            return  # already started: the template only seeds a new file
+        if not Path(template).is_file():
+            raise LibraryError(f"{template}: no such vectors template (make one with `visearch train-vectors`)")
+        shutil.copyfile(template, self.vectors_path)
+
+    def set_shard(self, shard: str) -> None:
+        """Record which 1/N of the inputs this library's vectors hold ("" for all)."""
+        if self.manifest.shard != shard:
+            if self._vectors is not None:
+                raise LibraryError("set the shard before the vectors are opened")
+            self.manifest = replace(self.manifest, shard=shard)
+            self._write_manifest()
 
     @property
     def thumbnails(self) -> Path:
@@ -176,6 +236,8 @@ class Library:
         changes = {"updated_at": time.time()}
         if self._vectors is not None:
             changes["vector_index"] = self._vectors.kind
+            tuning = self._vectors.tuning
+            changes["vector_tuning"] = tuning.to_json() if tuning is not None else {}
         if ocr is not None:
             changes["ocr"] = ocr
         self.manifest = replace(self.manifest, **changes)
@@ -191,6 +253,40 @@ class Library:
 
     def close(self) -> None:
         self.docs.close()
+
+
+def open_documents(root: Path, manifest: Manifest, es: "EsSettings | None", *, read_only: bool) -> DocumentStore:
+    if manifest.backend == "sqlite":
+        return SqliteDocumentStore(root / "items.sqlite", read_only=read_only and (root / "items.sqlite").exists())
+    if manifest.backend == "elasticsearch":
+        from search.es_client import connect
+        from search.es_store import EsDocumentStore
+
+        settings = es or EsSettings.from_env(url=manifest.es_url or None, prefix=manifest.es_prefix or None)
+        dims = manifest.dim if manifest.vector_store == "elasticsearch" else 0
+        return EsDocumentStore(connect(settings), settings.prefix, vector_dims=dims)
+    raise LibraryError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
+
+
+def open_vector_store(path: Path, dim: int, *, read_only: bool = False) -> FaissVectorStore:
+    """The FAISS store with thresholds and target recall from the environment, for experiments."""
+    env = os.environ
+    return FaissVectorStore(
+        path, dim, read_only=read_only,
+        ann_threshold=int(env.get("VISEARCH_ANN_THRESHOLD", DEFAULT_ANN_THRESHOLD)),
+        ivf_threshold=int(env.get("VISEARCH_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD)),
+        target_recall=float(env.get("VISEARCH_TARGET_RECALL", DEFAULT_TARGET_RECALL)),
+    )
+
+
+def _without_credentials(url: str) -> str:
+    """`https://user:secret@host:9200` → `https://host:9200`: the manifest is not a secret store."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     def __enter__(self) -> "Library":
         return self

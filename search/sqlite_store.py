@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -489,6 +490,14 @@ class SqliteDocumentStore:
                 ):
                     found.setdefault(row["id"], _product_from_row(row))
         return found
+
+    def products(self) -> list[Product]:
+        with self._lock:
+            images: dict[str, list[Path]] = {}
+            for sku, path in self._db.execute("SELECT sku, path FROM product_images ORDER BY sku, path"):
+                images.setdefault(sku, []).append(Path(path))
+            rows = self._db.execute("SELECT * FROM products ORDER BY sku").fetchall()
+        return [replace(_product_from_row(row), images=tuple(images.get(row["sku"], ()))) for row in rows]
 
     # -- failures
 

@@ -1,12 +1,16 @@
-"""Vector stores: one protocol, FAISS behind it.
+"""Vector stores: one protocol, FAISS behind it, the index chosen by size.
 
-Ids are document ids, so a vector hit needs no translation table. Small
-libraries use exact inner-product search; past `ann_threshold` vectors the
-store switches to HNSW, which answers in about a millisecond at a million
-vectors for a small, measured loss of recall (see bench/search_latency.py).
+Ids are document ids, so a vector hit needs no translation table. Below
+`ann_threshold` vectors search is exact (Flat); up to `ivf_threshold` it is
+HNSW (about a millisecond at a million, 2.2 KiB per 512-d vector); beyond,
+IVF+PQ with exact float16 re-ranking (`search.ivfpq`, ~0.1 KiB in RAM).
+Approximate indexes get their search parameters (efSearch, nprobe) from a
+target recall measured on the library's own vectors when they are built or
+have grown by a quarter; see bench/search_latency.py for the trade-offs.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -14,10 +18,25 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from search.ivfpq import IvfPqIndex
+from search.vector_tuning import DEFAULT_TARGET_RECALL, RECALL_K, TUNING_QUERIES, Tuning, choose, \
+    exact_neighbours, leave_one_out_recall, timed_search
+
 DEFAULT_ANN_THRESHOLD = 50_000
+DEFAULT_IVF_THRESHOLD = 2_000_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 256
+HNSW_EF_SEARCH = 256  # until tuning has measured one
+EF_CANDIDATES = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+RETUNE_GROWTH = 1.25
+MIN_TUNING_SIZE = 1_000
+
+
+def index_kind_for(count: int, ann_threshold: int, ivf_threshold: int) -> str:
+    """Flat while exact search is cheap, HNSW while its RAM is affordable, IVF-PQ beyond."""
+    if count >= ivf_threshold:
+        return "ivfpq"
+    return "hnsw" if count >= ann_threshold else "flat"
 
 
 class VectorStore(Protocol):
@@ -43,7 +62,7 @@ class VectorStore(Protocol):
 
 
 class FaissVectorStore:
-    """FAISS `IndexIDMap2` over a Flat or HNSW index, saved atomically to one file."""
+    """FAISS `IndexIDMap2` over Flat or HNSW, or an `IvfPqIndex`; saved atomically."""
 
     def __init__(
         self,
@@ -52,7 +71,8 @@ class FaissVectorStore:
         *,
         read_only: bool = False,
         ann_threshold: int = DEFAULT_ANN_THRESHOLD,
-        ef_search: int = HNSW_EF_SEARCH,
+        ivf_threshold: int = DEFAULT_IVF_THRESHOLD,
+        target_recall: float = DEFAULT_TARGET_RECALL,
     ) -> None:
         import faiss
 
@@ -60,35 +80,54 @@ class FaissVectorStore:
         self.dim = dim
         self.read_only = read_only
         self.ann_threshold = ann_threshold
-        self.ef_search = ef_search
+        self.ivf_threshold = max(ivf_threshold, ann_threshold)
+        self.target_recall = target_recall
+        self.tuning: Tuning | None = None
+        self._ivf: IvfPqIndex | None = None
         self._dirty = False
+        self._id_set: set[int] = set()
         if self.path.exists():
             # IO_FLAG_MMAP so a read-only searcher shares pages with the OS cache instead of copying.
             flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if read_only else 0
-            self._index = faiss.read_index(str(self.path), flags)
-            if self._index.d != dim:
-                raise ValueError(f"{self.path} holds {self._index.d}-d vectors, expected {dim}")
+            index = faiss.read_index(str(self.path), flags)
+            if index.d != dim:
+                raise ValueError(f"{self.path} holds {index.d}-d vectors, expected {dim}")
+            if IvfPqIndex.is_ivf(index):
+                self._ivf = IvfPqIndex.load(self.path, dim, index, read_only=read_only)
+            else:
+                self._index = index
+                self._id_set = set(self.ids().tolist())
+            self._load_tuning()
         else:
             self._index = self._new_index("flat")
-        self._id_set = set(self.ids().tolist())
         self._configure()
 
     # -- the protocol
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return len(self._ivf) if self._ivf is not None else int(self._index.ntotal)
 
     @property
     def kind(self) -> str:
         import faiss
 
+        if self._ivf is not None:
+            return self._ivf.kind
         inner = faiss.downcast_index(self._index.index)
         return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
 
     def ids(self) -> np.ndarray:
         import faiss
 
+        if self._ivf is not None:
+            return self._ivf.ids()
         return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+
+    def contains(self, ids: Sequence[int]) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._ivf is not None:
+            return self._ivf.contains(ids)
+        return np.fromiter((int(i) in self._id_set for i in ids), bool, len(ids))
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         self._writable()
@@ -96,24 +135,31 @@ class FaissVectorStore:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected ({len(ids)}, {self.dim}) vectors, got {vectors.shape}")
-        if len(set(ids.tolist())) != len(ids):
+        if len(np.unique(ids)) != len(ids):
             raise ValueError("duplicate ids in one add")
-        replaced = [i for i in ids.tolist() if i in self._id_set]
-        if replaced:
+        replaced = ids[self.contains(ids)]
+        if len(replaced):
             self.remove(replaced)
         if len(ids) == 0:
             return
-        if self.kind == "flat" and len(self) + len(ids) >= self.ann_threshold:
-            self._rebuild("hnsw", extra=(ids, vectors))
+        wanted = index_kind_for(len(self) + len(ids), self.ann_threshold, self.ivf_threshold)
+        if self._ivf is not None:
+            self._ivf.add(ids, vectors)
+        elif wanted != self.kind:
+            self._rebuild(wanted, extra=(ids, vectors))
         else:
             self._index.add_with_ids(vectors, ids)
-        self._id_set.update(ids.tolist())
+            self._id_set.update(ids.tolist())
         self._dirty = True
 
     def remove(self, ids: Sequence[int]) -> int:
         import faiss
 
         self._writable()
+        if self._ivf is not None:
+            removed = self._ivf.remove(np.unique(np.asarray(ids, dtype=np.int64)))
+            self._dirty = self._dirty or removed > 0
+            return removed
         present = np.asarray([i for i in set(int(i) for i in ids) if i in self._id_set], dtype=np.int64)
         if len(present) == 0:
             return 0
@@ -130,35 +176,55 @@ class FaissVectorStore:
         if len(self) == 0 or k <= 0:
             empty = np.full((len(queries), max(k, 0)), -1, np.int64)
             return np.zeros(empty.shape, np.float32), empty
-        scores, ids = self._index.search(queries, min(k, len(self)))
-        return scores, ids
+        if self._ivf is not None:
+            return self._ivf.search(queries, min(k, len(self)))
+        return self._index.search(queries, min(k, len(self)))
 
     def get(self, ids: Sequence[int]) -> np.ndarray:
-        missing = [i for i in ids if int(i) not in self._id_set]
-        if missing:
-            raise KeyError(f"no vectors for ids {missing[:5]}")
+        ids = np.asarray(ids, dtype=np.int64)
+        missing = ids[~self.contains(ids)]
+        if len(missing):
+            raise KeyError(f"no vectors for ids {missing[:5].tolist()}")
         if len(ids) == 0:
             return np.zeros((0, self.dim), np.float32)
+        if self._ivf is not None:
+            return self._ivf.get(ids)
         return np.vstack([self._index.reconstruct(int(i)) for i in ids])
 
-    def save(self) -> None:
-        """Write to a temp file, fsync, rename: a crash leaves the old index or the new, never half."""
-        import faiss
+    def blocks(self, size: int = 100_000):
+        """Every (ids, vectors) in blocks: for tuning, rebuilding and merging shards."""
+        if self._ivf is not None:
+            yield from self._ivf.blocks(size)
+            return
+        ids = self.ids()
+        for start in range(0, len(ids), size):
+            count = min(size, len(ids) - start)
+            yield ids[start : start + count], self._index.index.reconstruct_n(start, count)
 
+    def tune(self) -> Tuning | None:
+        """Choose efSearch or nprobe for `target_recall` on leave-one-out queries from the stored vectors."""
+        if self.kind == "flat" or len(self) < MIN_TUNING_SIZE:
+            self.tuning = None
+            return None
+        if self._ivf is not None:
+            self.tuning = self._ivf.tune(self.target_recall)
+        else:
+            self.tuning = self._tune_hnsw()
+        return self.tuning
+
+    def save(self) -> None:
+        """Tune if the index is new or has grown, then write it atomically."""
         if not self._dirty and self.path.exists():
             return
         self._writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-        os.close(handle)
-        try:
-            faiss.write_index(self._index, temp)
-            with open(temp, "rb") as written:
-                os.fsync(written.fileno())
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        if self._needs_tuning():
+            self.tune()
+        if self._ivf is not None:
+            self._ivf.save(_write_index_atomically)
+        else:
+            _write_index_atomically(self._index, self.path)
+        self._save_tuning()
         directory = os.open(self.path.parent, os.O_RDONLY)
         try:
             os.fsync(directory)
@@ -185,9 +251,13 @@ class FaissVectorStore:
     def _configure(self) -> None:
         import faiss
 
+        params = self.tuning.params if self.tuning else {}
+        if self._ivf is not None:
+            self._ivf.apply(params)
+            return
         inner = faiss.downcast_index(self._index.index)
         if isinstance(inner, faiss.IndexHNSW):
-            inner.hnsw.efSearch = self.ef_search
+            inner.hnsw.efSearch = int(params.get("ef_search", HNSW_EF_SEARCH))
 
     def _rebuild(self, kind: str, *, drop: np.ndarray | None = None, extra=None) -> None:
         ids = self.ids()
@@ -200,8 +270,77 @@ class FaissVectorStore:
             vectors = np.vstack([vectors, extra[1]])
         if kind == "hnsw" and len(ids) < self.ann_threshold // 2:
             kind = "flat"  # shrunk well below the threshold: exact search is cheap again
-        index = self._new_index(kind)
-        if len(ids):
-            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-        self._index = index
+        self.tuning = None
+        if kind == "ivfpq":
+            self._ivf = IvfPqIndex.build(self.path, self.dim, ids, vectors)
+            self._index, self._id_set = None, set()
+        else:
+            index = self._new_index(kind)
+            if len(ids):
+                index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            self._index = index
+            self._id_set = set(ids.tolist())
         self._configure()
+
+    # -- tuning
+
+    @property
+    def tuning_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".json")
+
+    def _needs_tuning(self) -> bool:
+        if self.kind == "flat" or len(self) < MIN_TUNING_SIZE:
+            return False
+        if self.tuning is None:
+            return True
+        return not (1 / RETUNE_GROWTH <= len(self) / max(1, self.tuning.size) <= RETUNE_GROWTH)
+
+    def _tune_hnsw(self) -> Tuning:
+        import faiss
+
+        hnsw = faiss.downcast_index(self._index.index)
+        ids = self.ids()
+        query_ids = np.random.default_rng(0).choice(ids, min(TUNING_QUERIES, len(ids)), replace=False)
+        queries = self.get(query_ids)
+        truth = exact_neighbours(queries, self.blocks(), RECALL_K + 1)
+
+        def measure(params: dict) -> tuple[float, float]:
+            hnsw.hnsw.efSearch = params["ef_search"]
+            found, latency = timed_search(self._index.search, queries, RECALL_K + 1)
+            return leave_one_out_recall(found, truth, query_ids), latency
+
+        params, recall, latency = choose([{"ef_search": ef} for ef in EF_CANDIDATES], measure, self.target_recall)
+        hnsw.hnsw.efSearch = params["ef_search"]
+        return Tuning(params, round(recall, 4), round(latency, 3), self.target_recall, len(ids), len(query_ids))
+
+    def _load_tuning(self) -> None:
+        try:
+            data = json.loads(self.tuning_path.read_text())
+            if data.get("kind") == self.kind:
+                self.tuning = Tuning(**data["tuning"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.tuning = None  # untuned: defaults until the next save measures
+
+    def _save_tuning(self) -> None:
+        if self.tuning is None:
+            self.tuning_path.unlink(missing_ok=True)
+            return
+        temp = self.tuning_path.with_suffix(".tmp")
+        temp.write_text(json.dumps({"kind": self.kind, "tuning": self.tuning.to_json()}, indent=2))
+        os.replace(temp, self.tuning_path)
+
+
+def _write_index_atomically(index, path: Path) -> None:
+    """Write to a temp file, fsync, rename: a crash leaves the old index or the new, never half."""
+    import faiss
+
+    handle, temp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        faiss.write_index(index, temp)
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

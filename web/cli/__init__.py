@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from indexer.errors import ModelUnavailableError, VisearchError
-from web.cli import indexing, people, querying, serving
+from web.cli import indexing, people, querying, scaling, serving
 from web.cli.common import EXIT_USAGE
 
 
@@ -42,7 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"library folder (default: $VISEARCH_LIBRARY or ./{default_library_path()})",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
+    store = parser.add_argument_group("document store (Elasticsearch options also read VISEARCH_ES_* variables)")
+    store.add_argument("--backend", choices=("sqlite", "elasticsearch"),
+                       help="where a new library keeps its documents (default sqlite; existing libraries keep theirs)")
+    store.add_argument("--es-url", help="Elasticsearch URL ($VISEARCH_ES_URL)")
+    store.add_argument("--es-api-key", help="API key ($VISEARCH_ES_API_KEY)")
+    store.add_argument("--es-user", help="basic-auth user ($VISEARCH_ES_USER; password from $VISEARCH_ES_PASSWORD)")
+    store.add_argument("--es-password", help=argparse.SUPPRESS)
+    store.add_argument("--es-ca-certs", type=Path, help="CA certificate file for https ($VISEARCH_ES_CA_CERTS)")
+    store.add_argument("--es-prefix", help="index name prefix ($VISEARCH_ES_PREFIX, default visearch)")
+    store.add_argument("--es-vectors", action="store_true",
+                       help="new library: CLIP vectors in Elasticsearch (int8_hnsw kNN) instead of a FAISS file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, querying, people, serving):
+    for module in (indexing, querying, people, serving, scaling):
         module.register(commands)
     return parser

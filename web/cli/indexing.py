@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from web.cli.common import EXIT_FAILURES, EXIT_OK, library_path
+from web.cli.common import open_library, EXIT_FAILURES, EXIT_OK, library_path
 
 
 def register(commands) -> None:
@@ -25,6 +25,10 @@ def register(commands) -> None:
     index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
     index.add_argument("--ocr-frames", choices=("keyframes", "all"), default="keyframes",
                        help="OCR each shot's first sample (default) or every sampled frame")
+    index.add_argument("--shard", help="I/N: index only this worker's deterministic 1/N of the files "
+                       "(vectors go to a shard file; see `merge-vectors`)")
+    index.add_argument("--vectors-template", type=Path,
+                       help="start a new vector file from this trained IVF-PQ index (`train-vectors`)")
     index.add_argument("--prune", action="store_true", help="remove items whose files have disappeared")
     index.add_argument("--strict", action="store_true", help="exit non-zero if any file failed")
     index.add_argument("--batch-size", type=int, default=16)
@@ -45,7 +49,13 @@ def cmd_index(args) -> int:
     from search.library import Library
 
     _limit_threads()
-    with Library.open(library_path(args), create=True) as library:
+    from indexer.walk import parse_shard
+
+    shard = parse_shard(args.shard) if args.shard else None
+    with open_library(args, create=True) as library:
+        library.set_shard(args.shard or "")
+        if args.vectors_template:
+            library.start_vectors_from(args.vectors_template)
         clip = args.clip or library.manifest.clip or DEFAULT_CLIP
         weights = args.clip_weights or (library.manifest.clip_weights if not args.clip else None) or None
         encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=args.precision)
@@ -57,7 +67,7 @@ def cmd_index(args) -> int:
             library.check_faces(faces.identity)
         options = IndexOptions(
             catalog=args.catalog, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
-            progress=not args.no_progress and sys.stderr.isatty(),
+            progress=not args.no_progress and sys.stderr.isatty(), shard=shard,
             video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all"),
         )
         from indexer.local_features import RootSift

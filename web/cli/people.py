@@ -5,13 +5,14 @@ import json
 from pathlib import Path
 
 from search.people import people_index
-from web.cli.common import EXIT_OK, library_path, timecode
+from web.cli.common import open_library, EXIT_OK, library_path, timecode
 from web.views import clips_json, person_json
 
 
 def register(commands) -> None:
     people = commands.add_parser("people", help="list, name, merge, enroll and forget people")
     people_commands = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    people_commands.add_parser("cluster", help="group unassigned faces into people (after sharded indexing)")
     listing = people_commands.add_parser("list", help="people with their counts")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--all", action="store_true", help="include hidden people")
@@ -62,7 +63,7 @@ def _largest_face_embeddings(library, photos: list[Path]) -> list:
 def cmd_people(args) -> int:
     from search.library import Library
 
-    with Library.open(library_path(args)) as library:
+    with open_library(args) as library:
         people = people_index(library)
         action = args.people_command
         if action == "list":
@@ -76,7 +77,11 @@ def cmd_people(args) -> int:
                 print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
                       f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
             return EXIT_OK
-        if action == "name":
+        if action == "cluster":
+            report = people.cluster()
+            print(f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
+                  f"{report.unassigned} without a person")
+        elif action == "name":
             person = people.resolve(args.person)
             library.faces.rename(person, args.name)
             print(f"person {person} is now '{args.name}'")
@@ -104,7 +109,7 @@ def cmd_clips(args) -> int:
     from search.export import compile_reel, export_segments, temporary_folder
     from search.library import Library
 
-    with Library.open(library_path(args), read_only=True) as library:
+    with open_library(args, read_only=True) as library:
         people = people_index(library)
         if args.person:
             result = people.clips(people.resolve(args.person), gap=args.gap)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from web.cli.common import EXIT_OK, library_path, timecode
+from web.cli.common import open_library, EXIT_OK, library_path, timecode
 
 
 def register(commands) -> None:
@@ -96,7 +96,7 @@ def cmd_stats(args) -> int:
 
     from web.views import stats_json
 
-    with Library.open(library_path(args), read_only=True) as library:
+    with open_library(args, read_only=True) as library:
         stats = {**stats_json(library), "library": str(library.root.absolute())}
     if args.json:
         print(json.dumps(stats, indent=2))
@@ -110,7 +110,7 @@ def cmd_stats(args) -> int:
 def cmd_errors(args) -> int:
     from search.library import Library
 
-    with Library.open(library_path(args), read_only=True) as library:
+    with open_library(args, read_only=True) as library:
         failures = library.docs.failures()
     if args.json:
         print(json.dumps([{"path": str(f.path), "reason": f.reason} for f in failures], indent=2))
