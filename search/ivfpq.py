@@ -19,11 +19,11 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from search.vector_tuning import RECALL_K, TUNING_QUERIES, Tuning, choose, exact_neighbours, \
-    leave_one_out_recall, timed_search
+    leave_one_out_recall, timed_search, tuning_goal
 
 TRAIN_MAX = 200_000
 NPROBES = (4, 8, 16, 32, 64, 128, 256)
-RERANK_FACTORS = (4, 10, 20)
+RERANK_FACTORS = (10, 20, 50, 100)
 COMPACT_WHEN_REMOVED = 0.25
 
 
@@ -201,7 +201,7 @@ class IvfPqIndex:
             return leave_one_out_recall(found, truth, query_ids), latency
 
         candidates = [{"nprobe": p, "rerank": r} for p in NPROBES if p <= self._ivf.nlist for r in RERANK_FACTORS]
-        params, recall, latency = choose(candidates, measure, target)
+        params, recall, latency = choose(candidates, measure, tuning_goal(target))
         self.apply(params)
         return Tuning(params, round(recall, 4), round(latency, 3), target, len(live), len(query_ids))
 

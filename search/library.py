@@ -11,12 +11,17 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from indexer.errors import VisearchError
 from search.documents import DocumentStore
 from search.faces_store import SqliteFaceStore
 from search.features_store import FeatureStore
 from search.es_client import EsSettings
+
+if TYPE_CHECKING:
+    from search.es_faces import EsFaceStore
+    from search.es_vectors import EsVectorStore
 from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
 from search.vector_tuning import DEFAULT_TARGET_RECALL
 from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore

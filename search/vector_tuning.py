@@ -13,6 +13,14 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 DEFAULT_TARGET_RECALL = 0.95
+# Leave-one-out queries are easier than new photos (each sits in its own IVF cell, on its own HNSW
+# node): 1M-vector runs measured 0.95 on them but 0.943 on held-out queries. Aim halfway to 1.
+HEADROOM = 0.5
+
+
+def tuning_goal(target: float) -> float:
+    """The leave-one-out recall to reach so that new queries reach `target`."""
+    return target + (1 - target) * HEADROOM
 TUNING_QUERIES = 300
 RECALL_K = 10
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from search.ivfpq import IvfPqIndex
 from search.vector_tuning import DEFAULT_TARGET_RECALL, RECALL_K, TUNING_QUERIES, Tuning, choose, \
-    exact_neighbours, leave_one_out_recall, timed_search
+    exact_neighbours, leave_one_out_recall, timed_search, tuning_goal
 
 DEFAULT_ANN_THRESHOLD = 50_000
 DEFAULT_IVF_THRESHOLD = 2_000_000
@@ -89,6 +89,8 @@ class FaissVectorStore:
         if self.path.exists():
             # IO_FLAG_MMAP so a read-only searcher shares pages with the OS cache instead of copying.
             flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if read_only else 0
+            if Path(str(self.path) + ".ivfdata").exists():
+                flags = 0  # merged on-disk lists are memory-mapped by faiss already; the mmap flag breaks them
             index = faiss.read_index(str(self.path), flags)
             if index.d != dim:
                 raise ValueError(f"{self.path} holds {index.d}-d vectors, expected {dim}")
@@ -309,7 +311,8 @@ class FaissVectorStore:
             found, latency = timed_search(self._index.search, queries, RECALL_K + 1)
             return leave_one_out_recall(found, truth, query_ids), latency
 
-        params, recall, latency = choose([{"ef_search": ef} for ef in EF_CANDIDATES], measure, self.target_recall)
+        params, recall, latency = choose([{"ef_search": ef} for ef in EF_CANDIDATES], measure,
+                                         tuning_goal(self.target_recall))
         hnsw.hnsw.efSearch = params["ef_search"]
         return Tuning(params, round(recall, 4), round(latency, 3), self.target_recall, len(ids), len(query_ids))
 

@@ -1,22 +1,57 @@
-"""The document-store contract: every backend must pass these (the ES half needs VISEARCH_ES_URL)."""
+"""The document-store contract: every backend must pass these.
+
+The Elasticsearch half runs against a real server named by VISEARCH_ES_URL
+(credentials from VISEARCH_ES_API_KEY or VISEARCH_ES_USER/PASSWORD); each test
+gets its own index prefix and deletes it afterwards.
+"""
+import os
+import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from indexer.records import Failure, OcrLine, Product
-from search.documents import ItemDoc
+from indexer.records import Face, Failure, OcrLine, Product, Track
+from search.browse import BrowseQuery
+from search.documents import ItemDoc, VideoDoc
 
 BOX = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
+NO_SERVER = "no Elasticsearch server: set VISEARCH_ES_URL to run the ES half of the store contract"
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "elasticsearch"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         from search.sqlite_store import SqliteDocumentStore
 
         store = SqliteDocumentStore(tmp_path / "items.sqlite")
-    yield store
-    store.close()
+        yield store
+        store.close()
+        return
+    if not os.environ.get("VISEARCH_ES_URL"):
+        pytest.skip(NO_SERVER)
+    from search.es_client import EsSettings, connect
+    from search.es_store import EsDocumentStore, drop_indices
+
+    prefix = f"visearch-test-{uuid.uuid4().hex[:8]}"
+    client = connect(EsSettings.from_env(prefix=prefix))
+    store = EsDocumentStore(client, prefix)
+    try:
+        yield store
+    finally:
+        drop_indices(connect(EsSettings.from_env(prefix=prefix)), prefix)
+        store.close()
+
+
+@pytest.fixture
+def faces(store):
+    if store.backend == "sqlite":
+        from search.faces_store import SqliteFaceStore
+
+        return SqliteFaceStore(store)
+    from search.es_faces import EsFaceStore
+
+    return EsFaceStore(store)
 
 
 def item(path: str, *lines: str, sha: str | None = None) -> ItemDoc:
@@ -99,3 +134,79 @@ def test_counts(store):
     store.upsert([item("/a/1.jpg", "one", "two"), item("/a/2.jpg")])
     counts = store.counts()
     assert (counts["items"], counts["text_lines"], counts["items_with_text"]) == (2, 2, 1)
+
+
+def test_browse_filters_by_kind_source_text_and_brand(store):
+    ids = store.upsert([item("/shop/a.jpg", "AX-2040PRO"), item("/shop/sub/b.jpg"), item("/other/c.jpg", "tea")])
+    store.upsert_products([Product("A-1", "Kettle", "Kettlo", 10.0, "EUR", category="Kitchen",
+                                   images=(Path("/shop/a.jpg"),))])
+    assert set(store.browse(BrowseQuery(source="/shop")).ids) == {ids[0], ids[1]}
+    assert store.browse(BrowseQuery(text="2040")).ids == [ids[0]]
+    assert store.browse(BrowseQuery(brand="kettlo")).ids == [ids[0]]
+    assert set(store.browse(BrowseQuery(has_text=False)).ids) == {ids[1]}
+    page = store.browse(BrowseQuery(sort="name", descending=False, per_page=2))
+    assert page.ids == [ids[2], ids[0]] and page.total == 3 and page.pages == 2
+    assert page.facets["brand"] == ["Kettlo"] and "/shop/sub" in page.facets["source"]
+
+
+def test_videos_with_shots_and_frames_by_time(store):
+    video = VideoDoc(path="/v/clip.mp4", sha256="v1", duration=12.0, fps=25.0, shots=[(0.0, 5.0), (5.0, 12.0)])
+    video_id = store.upsert_video(video)
+    frames = [ItemDoc(path="/v/clip.mp4", sha256="v1", kind="frame", video_id=video_id, time=t, shot=int(t >= 5),
+                      keyframe=t in (0.0, 5.0), ocr=[OcrLine(f"sign {t}", BOX, 0.9)]) for t in (6.0, 0.0, 5.0)]
+    store.upsert(frames)
+    assert [f.time for f in store.frames_of(video_id)] == [0.0, 5.0, 6.0]
+    assert store.get_videos([video_id])[video_id].shots == [(0.0, 5.0), (5.0, 12.0)]
+    assert {s.kind for s in store.file_states()} == {"video"}  # frames are not files
+    store.update_video_file(video_id, "/v/renamed.mp4", 1, 2, "/v")
+    assert {f.path for f in store.frames_of(video_id)} == {"/v/renamed.mp4"}
+    assert sorted(store.delete_video(video_id)) == sorted(f.id for f in frames)
+    assert store.item_ids() == [] and store.get_videos([video_id]) == {}
+
+
+def unit(seed: int) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_faces_people_and_browse_by_person(store, faces):
+    photo, other = store.upsert([item("/p/1.jpg"), item("/p/2.jpg")])
+    faces.add_faces(photo, [Face((0, 0, 10, 10), 0.9, 10, 50, unit(1))])
+    faces.add_faces(other, [Face((0, 0, 20, 20), 0.9, 20, 50, unit(2))])
+    units = {u.id: u for u in faces.units()}
+    assert len(units) == 2 and all(u.kind == "face" for u in units.values())
+    ann, bob = faces.create_person("Ann"), faces.create_person("")
+    first, second = sorted(units)
+    faces.assign([("face", first, ann), ("face", second, bob)])
+    assert store.browse(BrowseQuery(people=(ann,))).ids == [photo]
+    assert store.browse(BrowseQuery(not_people=(ann,))).ids == [other]
+    assert faces.find_person("ann") == ann and faces.find_person(str(bob)) == bob
+    faces.add_reference(ann, unit(3))
+    faces.merge(ann, bob)
+    assert set(store.browse(BrowseQuery(people=(ann,))).ids) == {photo, other}
+    [row] = faces.people()
+    assert (row.id, row.name, row.faces, row.photos) == (ann, "Ann", 2, 2) and row.cover_item == other
+    assert len(faces.references()[ann]) == 1
+    faces.forget(ann, unit(4))
+    assert faces.people() == [] and faces.faces_of([photo, other]) == {photo: [], other: []}
+    assert len(faces.forgotten()) == 1
+    assert store.browse(BrowseQuery(people=(ann,))).ids == []
+
+
+def test_tracks_carry_their_faces_to_a_person(store, faces):
+    video_id = store.upsert_video(VideoDoc(path="/v/a.mp4", sha256="a", duration=4.0, shots=[(0.0, 4.0)]))
+    frames = store.upsert([ItemDoc(path="/v/a.mp4", sha256="a", kind="frame", video_id=video_id, time=t, shot=0)
+                           for t in (1.0, 2.0)])
+    face = Face((0, 0, 10, 10), 0.9, 10, 50, unit(5))
+    [track] = faces.add_tracks(video_id, [Track(shot=0, start=1.0, end=2.0, faces=[(0, 0), (1, 0)],
+                                                embedding=unit(5))])
+    for frame in frames:
+        faces.add_faces(frame, [face], [track])
+    assert [u.kind for u in faces.units()] == ["track"]
+    person = faces.create_person("Cy")
+    faces.assign([("track", track, person)])
+    [row] = faces.tracks(person_id=person)
+    assert (row.video_id, row.start, row.end, row.shot_start, row.shot_end) == (video_id, 1.0, 2.0, 0.0, 4.0)
+    assert row.best_item in frames
+    assert set(store.browse(BrowseQuery(people=(person,), kind="frame")).ids) == set(frames)
+    assert all(f.person_id == person for found in faces.faces_of(frames).values() for f in found)

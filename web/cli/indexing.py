@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from web.cli.common import open_library, EXIT_FAILURES, EXIT_OK, library_path
+from web.cli.common import EXIT_FAILURES, EXIT_OK, open_library
 
 
 def register(commands) -> None:
@@ -46,13 +46,15 @@ def cmd_index(args) -> int:
     from indexer.video import SamplingConfig
     from indexer.video_pipeline import VideoConfig
     from search.ingest import IndexOptions, LibraryIndexer
-    from search.library import Library
 
     _limit_threads()
     from indexer.walk import parse_shard
 
     shard = parse_shard(args.shard) if args.shard else None
     with open_library(args, create=True) as library:
+        if shard and library.manifest.backend != "elasticsearch":
+            raise ValueError("--shard needs a shared document store: index with --backend elasticsearch --es-url URL "
+                             "(embedded SQLite libraries on N machines would hand out the same ids)")
         library.set_shard(args.shard or "")
         if args.vectors_template:
             library.start_vectors_from(args.vectors_template)

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from search.people import people_index
-from web.cli.common import open_library, EXIT_OK, library_path, timecode
+from web.cli.common import EXIT_OK, open_library, timecode
 from web.views import clips_json, person_json
 
 
@@ -61,7 +61,6 @@ def _largest_face_embeddings(library, photos: list[Path]) -> list:
 
 
 def cmd_people(args) -> int:
-    from search.library import Library
 
     with open_library(args) as library:
         people = people_index(library)
@@ -107,7 +106,6 @@ def cmd_people(args) -> int:
 
 def cmd_clips(args) -> int:
     from search.export import compile_reel, export_segments, temporary_folder
-    from search.library import Library
 
     with open_library(args, read_only=True) as library:
         people = people_index(library)

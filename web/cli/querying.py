@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from web.cli.common import open_library, EXIT_OK, library_path, timecode
+from web.cli.common import EXIT_OK, library_path, open_library, timecode
 
 
 def register(commands) -> None:
@@ -92,7 +92,6 @@ def _result_line(rank: int, result) -> str:
 
 
 def cmd_stats(args) -> int:
-    from search.library import Library
 
     from web.views import stats_json
 
@@ -108,7 +107,6 @@ def cmd_stats(args) -> int:
 
 
 def cmd_errors(args) -> int:
-    from search.library import Library
 
     with open_library(args, read_only=True) as library:
         failures = library.docs.failures()

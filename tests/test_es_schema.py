@@ -1,0 +1,132 @@
+"""The Elasticsearch bodies visearch sends, checked against the shapes ES documents; no server needed."""
+import numpy as np
+import pytest
+
+from indexer.records import OcrLine
+from search import es_schema as schema
+from search.browse import BrowseQuery
+from search.documents import ItemDoc, VideoDoc
+from search.es_client import BulkWriteError, EsError, EsSettings, bulk_write
+from search.es_store import item_from_source, item_source, video_from_source, video_source
+from search.library import _without_credentials
+
+
+def test_items_mapping_types_the_fields_for_their_queries():
+    body = schema.mappings("items", vector_dims=512)
+    props = body["properties"]
+    assert body["dynamic"] == "strict" and body["_meta"]["visearch_schema"] == schema.SCHEMA_VERSION
+    assert all(props[f]["type"] == "keyword" for f in ("path", "sha256", "kind", "source", "skus"))
+    assert props["people"]["type"] == "long" and props["added_at"]["type"] == "date"
+    assert props["ocr"]["analyzer"] == "cjk" and props["ocr"]["fields"]["compact"]["analyzer"] == "visearch_compact"
+    assert props["compact"]["type"] == "wildcard"
+    assert props["clip"] == {"type": "dense_vector", "dims": 512, "index": True, "similarity": "dot_product",
+                             "index_options": {"type": "int8_hnsw"}}
+    assert body["_source"] == {"excludes": ["clip"]}
+    assert "clip" not in schema.mappings("items")["properties"]
+
+
+def test_shots_are_nested_and_every_kind_has_a_mapping():
+    assert schema.mappings("videos")["properties"]["shots"]["type"] == "nested"
+    for kind in schema.KINDS:
+        assert schema.mappings(kind)["properties"]
+    with pytest.raises(ValueError):
+        schema.mappings("nope")
+
+
+def test_compact_analyzer_is_trigrams_of_folded_text():
+    analysis = schema.settings()["analysis"]
+    analyzer = analysis["analyzer"]["visearch_compact"]
+    assert analysis["tokenizer"][analyzer["tokenizer"]] == {"type": "ngram", "min_gram": 3, "max_gram": 3,
+                                                           "token_chars": []}
+    assert analyzer["filter"] == ["cjk_width", "lowercase", "asciifolding"]
+
+
+def test_template_versioned_index_and_atomic_alias_swap():
+    body = schema.template("shop", "items")
+    assert body["index_patterns"] == ["shop-items-v*"] and body["name"] == "shop-items"
+    assert schema.index_name("shop", "items") == f"shop-items-v{schema.SCHEMA_VERSION}"
+    assert schema.alias_swap("shop", "items", "shop-items-v1", "shop-items-v2") == [
+        {"remove": {"index": "shop-items-v1", "alias": "shop-items"}},
+        {"add": {"index": "shop-items-v2", "alias": "shop-items", "is_write_index": True}},
+    ]
+    assert len(schema.alias_swap("shop", "items", None, "shop-items-v1")) == 1
+
+
+def test_text_query_uses_trigrams_for_long_terms_and_wildcards_for_short():
+    query = schema.text_query(["ax-2040", "北京", "a*b"])
+    should = query["bool"]["should"]
+    assert {"match": {"ocr.compact": {"query": "ax-2040", "operator": "and"}}} in should
+    assert {"match": {"catalog.compact": {"query": "ax-2040", "operator": "and"}}} in should
+    assert {"wildcard": {"compact": {"value": "*北京*"}}} in should
+    assert {"match": {"ocr.compact": {"query": "a*b", "operator": "and"}}} in should
+    assert query["bool"]["minimum_should_match"] == 1
+
+
+def test_browse_filter_and_sort():
+    query = BrowseQuery(kind="frame", people=(1, 2), person_mode="or", not_people=(3,), has_text=True,
+                        text="AX 2040", brand="Kettlo", source="/shop/", sort="name", descending=False)
+    body = schema.browse_filter(query)["bool"]
+    assert {"term": {"kind": "frame"}} in body["filter"]
+    assert {"bool": {"should": [{"term": {"people": 1}}, {"term": {"people": 2}}], "minimum_should_match": 1}} \
+        in body["filter"]
+    assert body["must_not"] == [{"term": {"people": 3}}]
+    assert {"wildcard": {"compact": {"value": "*ax2040*"}}} in body["filter"]
+    assert {"bool": {"should": [{"term": {"source": "/shop"}}, {"prefix": {"source": "/shop/"}}],
+                     "minimum_should_match": 1}} in body["filter"]
+    assert schema.browse_sort(query)[0] == {"path": "asc"}
+    both = schema.browse_filter(BrowseQuery(people=(1, 2)))["bool"]["filter"]
+    assert both == [{"term": {"people": 1}}, {"term": {"people": 2}}]
+
+
+def test_knn_clause_with_filter():
+    clause = schema.knn_clause(np.ones(3, np.float32), 10, filter_query={"term": {"kind": "image"}})
+    assert clause == {"field": "clip", "query_vector": [1.0, 1.0, 1.0], "k": 10, "num_candidates": 100,
+                      "filter": {"term": {"kind": "image"}}}
+
+
+def test_item_and_video_documents_round_trip():
+    box = ((0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (0.0, 2.0))
+    item = ItemDoc(path="/a/1.jpg", sha256="s", id=7, ocr=[OcrLine("Model AX-2040 PRO", box, 0.9)], added_at=5.0)
+    source = item_source(item, [{"sku": "A-1", "title": "Kettle", "brand": "Kettlo", "category": "Kitchen"}])
+    assert source["compact"].split("\n")[0] == "modelax-2040pro" and source["skus"] == ["A-1"]
+    assert source["has_text"] and source["ocr_line_count"] == 1 and source["added_at"] == 5000
+    back = item_from_source(7, source)
+    assert back.ocr == item.ocr and back.path == item.path and back.added_at == 5.0
+    video = VideoDoc(path="/v.mp4", sha256="v", shots=[(0.0, 1.5), (1.5, 3.0)], id=3, added_at=1.0)
+    assert video_from_source(3, video_source(video)) == video
+
+
+def test_settings_prefer_options_over_environment(monkeypatch):
+    monkeypatch.setenv("VISEARCH_ES_URL", "https://env:9200")
+    monkeypatch.setenv("VISEARCH_ES_API_KEY", "from-env")
+    settings = EsSettings.from_env(api_key="from-option")
+    assert (settings.url, settings.api_key, settings.prefix) == ("https://env:9200", "from-option", "visearch")
+    monkeypatch.delenv("VISEARCH_ES_URL")
+    with pytest.raises(EsError, match="VISEARCH_ES_URL"):
+        EsSettings.from_env()
+    assert _without_credentials("https://elastic:secret@es.local:9200/") == "https://es.local:9200/"
+
+
+def test_bulk_write_retries_busy_documents_and_names_the_rest(monkeypatch):
+    """The retry policy around the client's streaming_bulk (which is replaced by a scripted cluster here)."""
+    from elasticsearch import helpers
+
+    replies = iter([
+        [(True, {"index": {"status": 201}}), (False, {"index": {"status": 429}}),
+         (False, {"index": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": "bad"}}}),
+         (False, {"delete": {"status": 404}})],
+        [(True, {"index": {"status": 201}})],
+    ])
+    sent = []
+
+    def scripted(client, actions, **kwargs):
+        sent.append([a["_id"] for a in actions])
+        return iter(next(replies))
+
+    monkeypatch.setattr(helpers, "streaming_bulk", scripted)
+    monkeypatch.setattr("search.es_client.INITIAL_BACKOFF", 0)
+    actions = [{"_index": "i", "_id": str(n)} for n in range(3)] + [{"_op_type": "delete", "_index": "i", "_id": "3"}]
+    with pytest.raises(BulkWriteError, match="i/2: mapper_parsing_exception: bad") as raised:
+        bulk_write(None, actions)
+    assert sent == [["0", "1", "2", "3"], ["1"]] and raised.value.failures == [
+        ("i", "2", "mapper_parsing_exception: bad")]
