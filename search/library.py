@@ -259,6 +259,12 @@ class Library:
     def close(self) -> None:
         self.docs.close()
 
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def open_documents(root: Path, manifest: Manifest, es: "EsSettings | None", *, read_only: bool) -> DocumentStore:
     if manifest.backend == "sqlite":
@@ -292,9 +298,3 @@ def _without_credentials(url: str) -> str:
     host = parts.hostname or ""
     netloc = host + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-    def __enter__(self) -> "Library":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
