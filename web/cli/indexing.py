@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from web.cli.common import EXIT_FAILURES, EXIT_OK, open_library
+from web.cli.common import EXIT_FAILURES, EXIT_OK, library_path, open_library
 
 
 def register(commands) -> None:
@@ -38,6 +38,9 @@ def register(commands) -> None:
     index.set_defaults(handler=cmd_index)
 
 
+_SHARD_NEEDS_ES = ("--shard needs a shared document store: index with --backend elasticsearch --es-url URL "
+                   "(embedded SQLite libraries on N machines would hand out the same ids)")
+
 
 def cmd_index(args) -> int:
     from indexer.models.clip import DEFAULT_CLIP, ClipEncoder, parse_clip_spec
@@ -47,14 +50,16 @@ def cmd_index(args) -> int:
     from indexer.video_pipeline import VideoConfig
     from search.ingest import IndexOptions, LibraryIndexer
 
-    _limit_threads()
     from indexer.walk import parse_shard
 
+    _limit_threads()
     shard = parse_shard(args.shard) if args.shard else None
+    new_library = not (library_path(args) / "manifest.json").exists()
+    if shard and new_library and args.backend != "elasticsearch":
+        raise ValueError(_SHARD_NEEDS_ES)
     with open_library(args, create=True) as library:
         if shard and library.manifest.backend != "elasticsearch":
-            raise ValueError("--shard needs a shared document store: index with --backend elasticsearch --es-url URL "
-                             "(embedded SQLite libraries on N machines would hand out the same ids)")
+            raise ValueError(_SHARD_NEEDS_ES)
         library.set_shard(args.shard or "")
         if args.vectors_template:
             library.start_vectors_from(args.vectors_template)
