@@ -44,6 +44,15 @@ class EsDocumentStore:
         self._stale = False
         ensure_indices(client, prefix, vector_dims=vector_dims, shards=shards, replicas=replicas)
 
+    def enable_vectors(self, dims: int) -> None:
+        """Add the CLIP field to the items index (a new library learns its dimension at the first run)."""
+        if self.vector_dims == dims:
+            return
+        if self.vector_dims:
+            raise ValueError(f"the Elasticsearch items index holds {self.vector_dims}-d vectors, not {dims}")
+        self.client.indices.put_mapping(index=self.index("items"), properties={"clip": schema.clip_field(dims)})
+        self.vector_dims = dims
+
     def index(self, kind: str) -> str:
         return schema.alias_name(self.prefix, kind)
 
@@ -332,8 +341,7 @@ def ensure_indices(client, prefix: str, *, vector_dims: int = 0, shards: int = 1
         current = _alias_target(client, alias)
         if current == target:
             if dims:
-                client.indices.put_mapping(index=target, properties={"clip": schema.mappings(
-                    "items", vector_dims=dims)["properties"]["clip"]})  # vectors enabled after creation
+                client.indices.put_mapping(index=target, properties={"clip": schema.clip_field(dims)})
             continue
         if current is not None and _version_of(current) > schema.SCHEMA_VERSION:
             raise EsError(f"{alias} holds schema v{_version_of(current)}; this visearch knows up to "

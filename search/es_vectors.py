@@ -19,8 +19,7 @@ class EsVectorStore:
     kind = "es-knn"
 
     def __init__(self, documents: EsDocumentStore, dim: int) -> None:
-        if documents.vector_dims != dim:
-            raise ValueError(f"the Elasticsearch items index holds {documents.vector_dims}-d vectors, not {dim}")
+        documents.enable_vectors(dim)
         self.docs = documents
         self.dim = dim
         self.tuning = None
@@ -33,7 +32,7 @@ class EsVectorStore:
                           "doc": {"clip": vector.tolist()}} for i, vector in zip(ids, vectors)])
 
     def remove(self, ids: Sequence[int]) -> int:
-        present = [i for i in ids if int(i) in set(self._present(ids))]
+        present = self._present(ids)
         self.docs.write([{"_op_type": "update", "_index": self.docs.index("items"), "_id": str(int(i)),
                           "doc": {"clip": None}} for i in present])
         return len(present)

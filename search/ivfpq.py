@@ -18,8 +18,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from search.vector_tuning import RECALL_K, TUNING_QUERIES, Tuning, choose, exact_neighbours, \
-    leave_one_out_recall, timed_search, tuning_goal
+from search.vector_tuning import Tuning, tune_for_recall
 
 TRAIN_MAX = 200_000
 NPROBES = (4, 8, 16, 32, 64, 128, 256)
@@ -97,9 +96,9 @@ class IvfPqIndex:
     @classmethod
     def load(cls, path: Path, dim: int, index, *, read_only: bool) -> "IvfPqIndex":
         """`index` is the faiss index already read from `path`."""
-        rows_path = Path(path).with_name(Path(path).name + ".rows.npy")
-        rows = np.load(rows_path) if rows_path.exists() else np.zeros(0, np.int64)
-        store = cls(path, dim, index, rows, read_only=read_only)
+        store = cls(path, dim, index, np.zeros(0, np.int64), read_only=read_only)
+        if store.rows_path.exists():
+            store._rows = np.load(store.rows_path)
         committed = len(store._rows) * dim * 2
         if not read_only and store.vectors_path.exists() and store.vectors_path.stat().st_size > committed:
             os.truncate(store.vectors_path, committed)  # rows written after the last save: a crash
@@ -188,22 +187,9 @@ class IvfPqIndex:
         self.params = {**self.params, **params}
         self._ivf.nprobe = min(int(self.params["nprobe"]), self._ivf.nlist)
 
-    def tune(self, target: float, *, seed: int = 0) -> Tuning:
-        live = self.ids()
-        rng = np.random.default_rng(seed)
-        query_ids = rng.choice(live, min(TUNING_QUERIES, len(live)), replace=False)
-        queries = self.get(query_ids)
-        truth = exact_neighbours(queries, self.blocks(), RECALL_K + 1)
-
-        def measure(params: dict) -> tuple[float, float]:
-            self.apply(params)
-            found, latency = timed_search(self.search, queries, RECALL_K + 1)
-            return leave_one_out_recall(found, truth, query_ids), latency
-
+    def tune(self, target: float) -> Tuning:
         candidates = [{"nprobe": p, "rerank": r} for p in NPROBES if p <= self._ivf.nlist for r in RERANK_FACTORS]
-        params, recall, latency = choose(candidates, measure, tuning_goal(target))
-        self.apply(params)
-        return Tuning(params, round(recall, 4), round(latency, 3), target, len(live), len(query_ids))
+        return tune_for_recall(self.ids(), self.get, self.blocks, self.search, self.apply, candidates, target)
 
     # -- persistence
 

@@ -18,13 +18,13 @@ from search.documents import DocumentStore
 from search.faces_store import SqliteFaceStore
 from search.features_store import FeatureStore
 from search.es_client import EsSettings
+from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
+from search.vector_tuning import DEFAULT_TARGET_RECALL
+from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
 
 if TYPE_CHECKING:
     from search.es_faces import EsFaceStore
     from search.es_vectors import EsVectorStore
-from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
-from search.vector_tuning import DEFAULT_TARGET_RECALL
-from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
 
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
@@ -105,11 +105,7 @@ class Library:
                 manifest = replace(manifest, es_url=_without_credentials(es.url), es_prefix=es.prefix,
                                    vector_store="elasticsearch" if es_vectors else "faiss")
         else:
-            try:
-                data = json.loads(manifest_path.read_text())
-                manifest = Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
-            except (ValueError, TypeError) as exc:
-                raise LibraryError(f"{manifest_path} is not a valid manifest: {exc}") from None
+            manifest = read_manifest(root)
             if backend and backend != manifest.backend:
                 raise LibraryError(f"{root} keeps its documents in {manifest.backend}, not {backend}: "
                                    f"use `visearch migrate --to {backend}` to move it")
@@ -177,11 +173,7 @@ class Library:
 
     @property
     def vectors_path(self) -> Path:
-        """A shard worker writes its own file, which `visearch merge-vectors` later combines."""
-        if self.manifest.shard:
-            number, count = self.manifest.shard.split("/")
-            return self.root / f"vectors-shard-{number}-of-{count}.faiss"
-        return self.root / "vectors.faiss"
+        return vectors_file(self.root, self.manifest)
 
     @property
     def vectors(self) -> "FaissVectorStore | EsVectorStore":
@@ -249,12 +241,7 @@ class Library:
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        handle, temp = tempfile.mkstemp(prefix=MANIFEST, suffix=".tmp", dir=self.root)
-        with os.fdopen(handle, "w") as out:
-            json.dump(asdict(self.manifest), out, indent=2)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, self.root / MANIFEST)
+        write_manifest(self.root, self.manifest)
 
     def close(self) -> None:
         self.docs.close()
@@ -264,6 +251,35 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def read_manifest(root: Path) -> Manifest:
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        raise LibraryError(f"no visearch library at {root}")
+    try:
+        data = json.loads(path.read_text())
+        return Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
+    except (ValueError, TypeError) as exc:
+        raise LibraryError(f"{path} is not a valid manifest: {exc}") from None
+
+
+def write_manifest(root: Path, manifest: Manifest) -> None:
+    """Temp file, fsync, rename: a reader sees the old manifest or the new one."""
+    handle, temp = tempfile.mkstemp(prefix=MANIFEST, suffix=".tmp", dir=root)
+    with os.fdopen(handle, "w") as out:
+        json.dump(asdict(manifest), out, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, Path(root) / MANIFEST)
+
+
+def vectors_file(root: Path, manifest: Manifest) -> Path:
+    """A shard worker writes its own file, which `visearch merge-vectors` later combines."""
+    if manifest.shard:
+        number, count = manifest.shard.split("/")
+        return Path(root) / f"vectors-shard-{number}-of-{count}.faiss"
+    return Path(root) / "vectors.faiss"
 
 
 def open_documents(root: Path, manifest: Manifest, es: "EsSettings | None", *, read_only: bool) -> DocumentStore:

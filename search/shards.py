@@ -8,17 +8,16 @@ into a new store, which picks Flat, HNSW or IVF-PQ by the total.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from search.ivfpq import TRAIN_MAX, same_training, train_empty
-from search.library import MANIFEST, Library, LibraryError, Manifest, open_vector_store
+from search.library import Library, LibraryError, open_vector_store, read_manifest, vectors_file, write_manifest
 from search.vectors import FaissVectorStore
 
 
@@ -29,21 +28,6 @@ class MergeReport:
     kind: str
     method: str  # "ivf lists merged on disk" | "re-added"
     thumbnails: int
-
-
-def read_manifest(root: Path) -> Manifest:
-    path = Path(root) / MANIFEST
-    if not path.exists():
-        raise LibraryError(f"no visearch library at {root}")
-    data = json.loads(path.read_text())
-    return Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
-
-
-def shard_vectors_path(root: Path, manifest: Manifest) -> Path:
-    if manifest.shard:
-        number, count = manifest.shard.split("/")
-        return Path(root) / f"vectors-shard-{number}-of-{count}.faiss"
-    return Path(root) / "vectors.faiss"
 
 
 def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
@@ -59,7 +43,7 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
     if target.exists():
         raise LibraryError(f"{target} exists: merge into a new library folder")
     target_root.mkdir(parents=True, exist_ok=True)
-    sources = [shard_vectors_path(root, manifest) for root, manifest in zip(shard_roots, manifests)]
+    sources = [vectors_file(root, manifest) for root, manifest in zip(shard_roots, manifests)]
     missing = [str(path) for path in sources if not path.exists()]
     if missing:
         raise LibraryError(f"no vectors in {', '.join(missing)}: has that worker finished?")
@@ -67,7 +51,7 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
     thumbnails = sum(_copy_thumbnails(Path(root), target_root) for root in shard_roots)
     merged = replace(first, shard="", vector_index=store.kind,
                      vector_tuning=store.tuning.to_json() if store.tuning else {})
-    (target_root / MANIFEST).write_text(json.dumps(asdict(merged), indent=2))
+    write_manifest(target_root, merged)
     return MergeReport(target, len(store), store.kind, method, thumbnails)
 
 

@@ -19,8 +19,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from search.ivfpq import IvfPqIndex
-from search.vector_tuning import DEFAULT_TARGET_RECALL, RECALL_K, TUNING_QUERIES, Tuning, choose, \
-    exact_neighbours, leave_one_out_recall, timed_search, tuning_goal
+from search.vector_tuning import DEFAULT_TARGET_RECALL, Tuning, tune_for_recall
 
 DEFAULT_ANN_THRESHOLD = 50_000
 DEFAULT_IVF_THRESHOLD = 2_000_000
@@ -300,21 +299,13 @@ class FaissVectorStore:
     def _tune_hnsw(self) -> Tuning:
         import faiss
 
-        hnsw = faiss.downcast_index(self._index.index)
-        ids = self.ids()
-        query_ids = np.random.default_rng(0).choice(ids, min(TUNING_QUERIES, len(ids)), replace=False)
-        queries = self.get(query_ids)
-        truth = exact_neighbours(queries, self.blocks(), RECALL_K + 1)
+        hnsw = faiss.downcast_index(self._index.index).hnsw
 
-        def measure(params: dict) -> tuple[float, float]:
-            hnsw.hnsw.efSearch = params["ef_search"]
-            found, latency = timed_search(self._index.search, queries, RECALL_K + 1)
-            return leave_one_out_recall(found, truth, query_ids), latency
+        def apply(params: dict) -> None:
+            hnsw.efSearch = params["ef_search"]
 
-        params, recall, latency = choose([{"ef_search": ef} for ef in EF_CANDIDATES], measure,
-                                         tuning_goal(self.target_recall))
-        hnsw.hnsw.efSearch = params["ef_search"]
-        return Tuning(params, round(recall, 4), round(latency, 3), self.target_recall, len(ids), len(query_ids))
+        return tune_for_recall(self.ids(), self.get, self.blocks, self._index.search, apply,
+                               [{"ef_search": ef} for ef in EF_CANDIDATES], self.target_recall)
 
     def _load_tuning(self) -> None:
         try:
