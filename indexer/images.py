@@ -21,12 +21,14 @@ def open_image(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     draft_size: int | None = None,
+    fit_side: int | None = None,
 ) -> Image.Image:
     """Decode an image file to RGB.
 
     `data` lets a caller that already read the file (to hash it) skip a second read.
     `draft_size` lets JPEG decode at a reduced DCT scale when only a small image is
-    needed (e.g. 224 px for CLIP); the result is still at least that size.
+    needed (e.g. 224 px for CLIP); the result is still at least that size. `fit_side` does the
+    same for the long side (a query photo that will be shrunk to it anyway).
     """
     source = io.BytesIO(data) if data is not None else path
     try:
@@ -37,8 +39,8 @@ def open_image(
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageTooLargeError(path, width * height, max_pixels)
-            if draft_size and image.format == "JPEG":
-                scale = min(width, height) / draft_size
+            if (draft_size or fit_side) and image.format == "JPEG":
+                scale = min(width, height) / draft_size if draft_size else max(width, height) / fit_side
                 if scale >= 2:
                     image.draft("RGB", (int(width / scale) + 1, int(height / scale) + 1))
             image.seek(0)  # animated formats: the first frame
@@ -50,6 +52,12 @@ def open_image(
         raise ImageTooLargeError(path, int(found.group(1)) if found else 0, max_pixels) from None
     except UnidentifiedImageError:
         raise MediaError(path, "not a readable image (unknown or corrupt format)") from None
+    except FileNotFoundError:
+        raise MediaError(path, "no such file") from None
+    except IsADirectoryError:
+        raise MediaError(path, "is a folder, not an image file") from None
+    except PermissionError:
+        raise MediaError(path, "permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise MediaError(path, f"corrupt or truncated image ({exc})") from None
     if image.width == 0 or image.height == 0:

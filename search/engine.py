@@ -123,6 +123,10 @@ class SearchEngine:
         self.local_features = local_features
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
 
+    def close(self) -> None:
+        """Stop the query threads; the library is its owner's to close."""
+        self._pool.shutdown(wait=False)
+
     @property
     def text_to_image(self) -> bool:
         return self.encoder.semantic
@@ -291,14 +295,15 @@ class SearchEngine:
 
 
 def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:
-    """Rebuild the encoder that built a library, so queries land in the same vector space.
+    """Rebuild the encoder that built a library, so queries land in the same vector space."""
+    return encoder_for_manifest(library.manifest, library.root, precision)
 
-    Queries use the library's precision where this CPU runs it natively, else fp32
-    (bf16 and fp32 image vectors agree to cosine ≥ 0.999).
-    """
-    manifest = library.manifest
+
+def encoder_for_manifest(manifest, root, precision: str | None = None) -> ClipEncoder:
+    """The encoder a manifest names. Queries use the library's precision where this CPU runs it
+    natively, else fp32 (bf16 and fp32 image vectors agree to cosine ≥ 0.999)."""
     if not manifest.clip:
-        raise ValueError(f"the library at {library.root} has no encoder yet: index something first")
+        raise ValueError(f"the library at {root} has no encoder yet: index something first")
     if precision is None:
         precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
     return ClipEncoder(parse_clip_spec(manifest.clip, manifest.clip_weights or None), precision=precision)

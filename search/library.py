@@ -38,6 +38,10 @@ class EncoderMismatchError(LibraryError):
     pass
 
 
+class LibraryBusyError(LibraryError):
+    """Another process is writing to the library."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     encoder: str = ""  # the encoder's identity: vectors from another identity are refused
@@ -56,6 +60,8 @@ class Manifest:
     vector_index: str = "flat"
     vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
     shard: str = ""  # "I/N" for a worker's library whose vectors are one shard of a catalogue
+    roots: list = field(default_factory=list)  # resolved folders (or files) given to `index`: media is served from these only
+    no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/calibration.py)
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
 
@@ -75,6 +81,7 @@ class Library:
         self._vectors: FaissVectorStore | None = None
         self._faces: SqliteFaceStore | None = None
         self._features: FeatureStore | None = None
+        self._writer = WriterLock(root / WRITER_LOCK)
 
     @classmethod
     def open(
@@ -93,7 +100,7 @@ class Library:
         manifest, thumbnails and FAISS file here; the cluster's credentials
         come from `es` or the environment each time, never from the manifest.
         """
-        root = Path(root).expanduser()
+        root = Path(root).expanduser().absolute()  # once, here: nothing later sees a relative path
         manifest_path = root / MANIFEST
         if not manifest_path.exists():
             if not create:
@@ -114,6 +121,34 @@ class Library:
         if not manifest_path.exists():
             library._write_manifest()
         return library
+
+    # -- one writer at a time
+
+    def writing(self, wait: float = 0.0) -> "WriterLock":
+        """`with library.writing():` holds the library's writer lock (re-entrant in this process).
+
+        A second writer waits up to `wait` seconds, then gets LibraryBusyError naming the holder.
+        The lock is an flock: it dies with its process, so a killed indexer leaves no stale lock.
+        """
+        self._writer.wait = wait
+        return self._writer
+
+    def indexed_roots(self) -> list[str]:
+        return list(self.manifest.roots)
+
+    def add_roots(self, paths) -> None:
+        """Remember what `index` was given, resolved, so media is served from these folders only."""
+        roots = list(self.manifest.roots)
+        for path in paths:
+            real = os.path.realpath(Path(path).expanduser())
+            if real not in roots:
+                roots.append(real)
+        if roots != self.manifest.roots:
+            self.manifest = replace(self.manifest, roots=roots)
+            self._write_manifest()
+
+    def set_no_match_floor(self, floor: float) -> None:
+        self.manifest = replace(self.manifest, no_match_floor=float(floor))
 
     # -- encoder binding
 
@@ -251,6 +286,63 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+WRITER_LOCK = "writer.lock"
+
+
+class WriterLock:
+    """An exclusive flock on LIB/writer.lock, with the holder's pid and command written inside."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.wait = 0.0
+        self._handle = None
+        self._depth = 0
+
+    def __enter__(self) -> "WriterLock":
+        import fcntl
+
+        if self._depth:
+            self._depth += 1
+            return self
+        handle = open(self.path, "a+")
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(handle)
+                    handle.close()
+                    raise LibraryBusyError(
+                        f"another visearch process ({holder}) is writing to {self.path.parent}; "
+                        f"wait for it to finish (or stop it) and try again") from None
+                time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}: {' '.join(_command_line())}\n")
+        handle.flush()
+        self._handle, self._depth = handle, 1
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._handle is not None:
+            self._handle.close()  # closing releases the flock
+            self._handle = None
+
+
+def _read_holder(handle) -> str:
+    handle.seek(0)
+    return handle.read().strip()[:200] or "unknown pid"
+
+
+def _command_line() -> list[str]:
+    import sys
+
+    return [os.path.basename(sys.argv[0] or "python"), *sys.argv[1:3]]
 
 
 def read_manifest(root: Path) -> Manifest:

@@ -23,7 +23,7 @@ def server(web_library, tmp_path_factory):
     library = tmp_path_factory.mktemp("browser") / "lib"
     shutil.copytree(web_library, library)
     app = create_app({"LIBRARY": str(library)})
-    app.extensions["visearch"].engine(wait=True)
+    app.extensions["visearch"].load_models()
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

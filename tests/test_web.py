@@ -13,7 +13,7 @@ def app(web_library, tmp_path):
     library = tmp_path / "lib"
     shutil.copytree(web_library, library)
     app = create_app({"LIBRARY": str(library), "TESTING": True})
-    app.extensions["visearch"].engine(wait=True)
+    app.extensions["visearch"].load_models()
     yield app
     app.extensions["visearch"].close()
 
@@ -51,8 +51,8 @@ def test_lens_with_box_and_suggestions(client, fixture_set):
     ({"image": (io.BytesIO(b"%PDF-1.7 not an image"), "doc.jpg")}, 400, "not an image"),
     ({"image": (io.BytesIO(b""), "empty.png")}, 400, "empty"),
     ({"image": (io.BytesIO(b"\xff\xd8\xff\xe0" + b"\0" * 100), "cut.jpg")}, 400, "cut.jpg"),
-    ({"text": ""}, 400, "send an image"),
-    ({"text": "x", "k": "lots"}, 400, "k must be"),
+    ({"text": ""}, 400, "text: must not be empty"),
+    ({"text": "x", "k": "lots"}, 400, "k: must be a whole number"),
     ({"text": "x", "k": "0"}, 400, "between"),
 ])
 def test_bad_search_input_is_a_clear_4xx(client, payload, status, words):

@@ -1,53 +1,118 @@
-"""The web front end: a Flask app factory with an `api` (JSON) and a `pages` (HTML) blueprint."""
+"""The web front end: a Flask app factory with an `api` (JSON) and a `pages` (HTML) blueprint.
+
+Every request passes the same gate before its view: the host name is checked, a write must
+come from this origin, and each parameter is validated against `web.params` (which also
+writes the OpenAPI document). Every error leaves as a 4xx with a message, JSON under /api/.
+"""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from web.uploads import MAX_UPLOAD_BYTES
 
+log = logging.getLogger(__name__)
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` bounded to SQLite's 64-bit integers: a larger id matches no route (404)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 
 def create_app(config: dict | None = None) -> Flask:
-    from indexer.errors import VisearchError
-    from search.library import LibraryError, default_library_path
+    from search.library import default_library_path
+    from web import security
     from web.api import api
     from web.pages import pages
-    from web.services import ModelsLoading, Services
+    from web.services import Services
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         LIBRARY=str(default_library_path()),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
         WRITE_TOKEN=os.environ.get("VISEARCH_TOKEN") or None,
         OCR=None,
         WARM_UP=True,
+        ALLOWED_HOSTS=sorted(security.allowed_hosts()),
     )
     app.config.update(config or {})
+    # Resolved once, here: later code (send_file above all) never sees a relative path.
+    app.config["LIBRARY"] = str(Path(app.config["LIBRARY"]).expanduser().absolute())
     services = Services(Path(app.config["LIBRARY"]), ocr=app.config["OCR"])
     services.init_app(app)
+    security.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    _register_gate(app)
+    _register_errors(app)
 
     @app.template_filter("urlencode_page")
     def urlencode_page(args, page: int) -> str:
         from urllib.parse import urlencode
 
-        pairs = [(key, value) for key, value in args.items(multi=True) if key != "page"]
+        pairs = [(key, value) for key, value in args.items(multi=True) if key not in ("page", "token")]
         return urlencode(pairs + [("page", page)])
 
-    def wants_json() -> bool:
-        return request.path.startswith("/api/")
+    app.jinja_env.filters["http_url"] = security.http_url
+    if app.config["WARM_UP"]:
+        services.warm_up()
+    return app
+
+
+def _register_gate(app: Flask) -> None:
+    from web import security
+    from web.params import validate_request
+
+    @app.before_request
+    def gate():
+        hosts = app.config.get("ALLOWED_HOSTS")
+        security.check_request(None if hosts is None else set(hosts))
+        validate_request()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra):
+    if _wants_json():
+        return jsonify({"error": message, **extra}), status
+    return render_template("error.html", code=status, message=message, page=""), status
+
+
+def _register_errors(app: Flask) -> None:
+    from indexer.errors import VisearchError
+    from search.library import LibraryError
+    from web.params import InvalidParameter
+    from web.security import Refused
+    from web.services import ModelsLoading
+    from web.uploads import BadUpload
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         messages = {413: f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}
-        message = messages.get(error.code) or error.description or error.name
-        if wants_json():
-            return jsonify({"error": message}), error.code
-        return render_template("error.html", code=error.code, message=message, page=""), error.code
+        return error_response(error.code or 500, messages.get(error.code) or error.description or error.name)
+
+    @app.errorhandler(InvalidParameter)
+    def invalid(error: InvalidParameter):
+        return error_response(error.status, error.message, field=error.name)
+
+    @app.errorhandler(BadUpload)
+    def bad_upload(error: BadUpload):
+        return error_response(error.status, error.message)
+
+    @app.errorhandler(Refused)
+    def refused(error: Refused):
+        return error_response(error.status, error.message)
 
     @app.errorhandler(ModelsLoading)
     def loading(_error):
@@ -56,16 +121,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(LibraryError)
     def no_library(error):
-        if wants_json():
-            return jsonify({"error": str(error), "empty": True}), 404
-        return render_template("error.html", code=404, message=str(error), page=""), 404
+        return error_response(404, str(error), empty=True)
 
     @app.errorhandler(VisearchError)
     def domain_error(error):
-        if wants_json():
-            return jsonify({"error": str(error)}), 422
-        return render_template("error.html", code=422, message=str(error), page=""), 422
+        return error_response(422, str(error))
 
-    if app.config["WARM_UP"] and services.has_library():
-        services.warm_up()
-    return app
+    @app.errorhandler(Exception)
+    def unexpected(error):  # a bug: logged with its traceback, answered without one
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, f"internal error ({error.__class__.__name__}); see the server log")

@@ -1,5 +1,8 @@
-"""The OpenAPI 3 description of /api. A test checks it against the app's real routes."""
+"""The OpenAPI 3 description of /api, built from the tables in `web.params` that also validate
+each request. A test checks it against the app's real routes."""
 from __future__ import annotations
+
+from web.params import ALL, BROWSE, GAP, JSON_BODIES, K, MAX_ID, SEARCH_FORM
 
 
 def _error(description: str) -> dict:
@@ -10,8 +13,9 @@ def _json(schema_ref: str, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": schema_ref}}}}
 
 
-PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+PERSON_ID = {"name": "person_id", "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 WRITE = [{"token": []}, {}]
 
 
@@ -23,16 +27,11 @@ def document() -> dict:
             "/api/search": {"post": {
                 "summary": "Search by photo (lens) or by text; same JSON as `visearch search --json`",
                 "requestBody": {"required": True, "content": {
-                    "multipart/form-data": {"schema": {"type": "object", "properties": {
-                        "image": {"type": "string", "format": "binary"},
-                        "box": {"type": "string", "description": "x0,y0,x1,y1 in image pixels"},
-                        "text": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": 100},
-                        "suggest": {"type": "string", "enum": ["0", "1"]}}}},
-                    "application/json": {"schema": {"type": "object", "required": ["text"], "properties": {
-                        "text": {"type": "string", "maxLength": 500},
-                        "k": {"type": "integer", "minimum": 1, "maximum": 100}}}}}},
+                    "multipart/form-data": {"schema": SEARCH_FORM},
+                    "application/json": {"schema": JSON_BODIES["api.search"]}}},
                 "responses": {"200": _json("#/components/schemas/SearchResponse"),
-                              "400": _error("bad image, box, text or k"), "413": _error("upload too large"),
+                              "400": _error("bad image, box, text or k"), "404": _error("upload id no longer kept"),
+                              "413": _error("upload too large"), "415": _error("not JSON"),
                               "503": _error("models still loading; retry")}}},
             "/api/status": {"get": {"summary": "Library present, model loading state",
                                     "responses": {"200": _json("#/components/schemas/Status")}}},
@@ -44,33 +43,20 @@ def document() -> dict:
                                              "responses": {"200": _json("#/components/schemas/Item"),
                                                            "404": _error("unknown item")}}},
             "/api/items/{item_id}/similar": {"get": {
-                "summary": "Items that look like this one", "parameters": [ITEM_ID, {
-                    "name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                "summary": "Items that look like this one", "parameters": [ITEM_ID, K],
                 "responses": {"200": _json("#/components/schemas/SearchResponse"), "404": _error("unknown item")}}},
             "/api/browse": {"get": {
                 "summary": "The library, filtered and paginated",
-                "parameters": [{"name": name, "in": "query", "schema": schema} for name, schema in (
-                    ("kind", {"type": "string", "enum": ["image", "frame"]}),
-                    ("person", {"type": "array", "items": {"type": "integer"}}),
-                    ("person_mode", {"type": "string", "enum": ["and", "or"]}),
-                    ("not_person", {"type": "array", "items": {"type": "integer"}}),
-                    ("has_text", {"type": "string", "enum": ["1", "0"]}),
-                    ("text", {"type": "string"}), ("brand", {"type": "string"}), ("category", {"type": "string"}),
-                    ("source", {"type": "string"}), ("sort", {"type": "string", "enum": ["added", "name"]}),
-                    ("order", {"type": "string", "enum": ["asc", "desc"]}),
-                    ("page", {"type": "integer", "minimum": 1}),
-                    ("per_page", {"type": "integer", "minimum": 1, "maximum": 500}))],
+                "parameters": BROWSE,
                 "responses": {"200": _json("#/components/schemas/BrowsePage"), "400": _error("bad filter")}}},
             "/api/people": {"get": {"summary": "People with counts and cover face",
-                                    "parameters": [{"name": "all", "in": "query", "schema": {"type": "string"}}],
+                                    "parameters": [ALL],
                                     "responses": {"200": {"description": "OK", "content": {"application/json": {
                                         "schema": {"type": "object", "properties": {"people": {
                                             "type": "array", "items": {"$ref": "#/components/schemas/Person"}}}}}}}}}},
             "/api/people/merge": {"post": {
                 "summary": "Merge person `other` into person `keep`", "security": WRITE,
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["keep", "other"],
-                    "properties": {"keep": {"type": "integer"}, "other": {"type": "integer"}}}}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.merge"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad ids"),
                               "403": _error("token required"), "404": _error("unknown person")}}},
             "/api/people/{person_id}": {
@@ -82,18 +68,16 @@ def document() -> dict:
                                          "404": _error("unknown person")}}},
             "/api/people/{person_id}/clips": {"get": {
                 "summary": "All clips of a person; same JSON as `visearch clips --json`",
-                "parameters": [PERSON_ID, {"name": "gap", "in": "query", "schema": {"type": "number"}}],
+                "parameters": [PERSON_ID, GAP],
                 "responses": {"200": _json("#/components/schemas/Clips"), "404": _error("unknown person")}}},
             "/api/people/{person_id}/name": {"post": {
                 "summary": "Name a person", "parameters": [PERSON_ID], "security": WRITE,
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 200}}}}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.rename"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad name"),
                               "403": _error("token required"), "404": _error("unknown person")}}},
             "/api/people/{person_id}/hide": {"post": {
                 "summary": "Hide or unhide a person", "parameters": [PERSON_ID], "security": WRITE,
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"hidden": {"type": "boolean"}}}}}},
+                "requestBody": {"content": {"application/json": {"schema": JSON_BODIES["api.hide"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "403": _error("token required"),
                               "404": _error("unknown person")}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},

@@ -5,9 +5,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, after_this_request, render_template, request, send_file
+from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file
 
-from web import views
+from search.media import MediaUnavailable, item_file, thumbnail_file, video_file
+from web import queries, views
 from web.services import services
 
 pages = Blueprint("pages", __name__)
@@ -22,7 +23,18 @@ def _library_or_none():
 def home():
     library = _library_or_none()
     stats = views.stats_json(library) if library else None
-    return render_template("search.html", stats=stats, page="search")
+    params = g.params
+    return render_template("search.html", stats=stats, page="search", q=params.get("q") or "",
+                           photo=params.get("photo") or "", box=params.get("box") or "")
+
+
+@pages.get("/queries/<upload>")
+def query_photo(upload: str):
+    """An uploaded query photo, by the id the search answered with."""
+    path = queries.store(services().library_path).path(upload)
+    if path is None:
+        abort(404, "that query photo is no longer kept; upload it again")
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
 
 
 @pages.get("/items/<int:item_id>")
@@ -34,7 +46,7 @@ def item(item_id: int):
 @pages.get("/people")
 def people():
     library = _library_or_none()
-    show_all = request.args.get("all") == "1"
+    show_all = g.params.get("all") == "1"
     rows = [r for r in library.faces.people() if show_all or not r.hidden] if library else []
     return render_template("people.html", people=[views.person_json(r) for r in rows], show_all=show_all,
                            page="people")
@@ -58,40 +70,39 @@ def person(person_id: int):
 @pages.get("/browse")
 def browse():
     library = _library_or_none()
-    query = views.browse_query(request.args)
+    query = views.browse_query(g.params)
     data = views.browse_json(library, query) if library else None
     people = [views.person_json(r) for r in library.faces.people()] if library else []
-    return render_template("browse.html", data=data, query=query, people=people, args=request.args, page="browse")
+    filtered = any(g.params.get(name) for name in ("kind", "person", "not_person", "has_text", "text", "brand",
+                                                   "category", "source"))
+    return render_template("browse.html", data=data, query=query, people=people, args=request.args, page="browse",
+                           filtered=filtered)
 
 
 # -- media: only what the library indexed, looked up by id
 
 
-def _send(path: str, mimetype: str | None = None):
-    if not os.path.isfile(path):
-        abort(404, "the file is no longer on disk")
+def _send(path: Path, mimetype: str | None = None):
     return send_file(path, mimetype=mimetype, conditional=True, max_age=3600)  # conditional: Range requests
+
+
+def _checked(find):
+    try:
+        return find()
+    except MediaUnavailable as exc:
+        abort(exc.status, str(exc))
 
 
 @pages.get("/media/<int:item_id>")
 def media(item_id: int):
-    doc = services().library.docs.get([item_id]).get(item_id)
-    if doc is None:
-        abort(404, f"no item {item_id}")
-    if doc.kind == "frame":
-        video = services().library.docs.get_videos([doc.video_id]).get(doc.video_id)
-        if video is None:
-            abort(404)
-        return _send(video.path, _video_type(video.path))
-    return _send(doc.path)
+    path, is_video = _checked(lambda: item_file(services().library, item_id))
+    return _send(path, _video_type(str(path)) if is_video else _image_type(path))
 
 
 @pages.get("/media/video/<int:video_id>")
 def video(video_id: int):
-    found = services().library.docs.get_videos([video_id]).get(video_id)
-    if found is None:
-        abort(404, f"no video {video_id}")
-    return _send(found.path, _video_type(found.path))
+    path = _checked(lambda: video_file(services().library, video_id))
+    return _send(path, _video_type(str(path)))
 
 
 @pages.get("/thumb/<int:item_id>")
@@ -100,7 +111,7 @@ def thumb(item_id: int):
     doc = library.docs.get([item_id]).get(item_id)
     if doc is None or not doc.thumbnail:
         abort(404, f"no thumbnail for item {item_id}")
-    return _send(str(library.root / doc.thumbnail), "image/jpeg")
+    return _send(_checked(lambda: thumbnail_file(library, doc.thumbnail)), "image/jpeg")
 
 
 @pages.get("/face/<int:face_id>")
@@ -134,12 +145,15 @@ def export_clip(video_id: int):
     found = services().library.docs.get_videos([video_id]).get(video_id)
     if found is None:
         abort(404, f"no video {video_id}")
-    start = views.number(request.args.get("start"), "start", default=0.0, low=0.0, high=found.duration)
-    end = views.number(request.args.get("end"), "end", default=found.duration, low=0.0, high=found.duration + 1)
+    start = g.params.get("start") or 0.0
+    end = found.duration if g.params.get("end") is None else g.params["end"]
     if end - start < 0.05:
-        abort(400, "end must come after start")
+        abort(400, "end: must come after start")
+    if start > found.duration:
+        abort(400, f"start: the video is only {found.duration:.1f} s long")
+    source = _checked(lambda: video_file(services().library, video_id))
     target = Path(tempfile.mkdtemp(prefix="visearch-clip-")) / f"{Path(found.path).stem}-{start:.1f}-{end:.1f}.mp4"
-    cut_clip(Path(found.path), start, end, target)
+    cut_clip(source, start, min(end, found.duration), target)
     return _send_and_delete(target)
 
 
@@ -170,6 +184,19 @@ def _remove_tree(folder: Path) -> None:
     for child in folder.iterdir():
         child.unlink(missing_ok=True)
     folder.rmdir()
+
+
+def _image_type(path: Path) -> str | None:
+    """By content, never by a name: a file must not be sent with a type that lets a browser run it."""
+    from indexer.sniff import MediaKind, sniff_bytes
+
+    with open(path, "rb") as handle:
+        found = sniff_bytes(handle.read(64))
+    if found is None or found[0] is not MediaKind.IMAGE:
+        return "application/octet-stream"
+    return {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+            "bmp": "image/bmp", "tiff": "image/tiff", "heif": "image/heif",
+            "avif": "image/avif"}.get(found[1], "application/octet-stream")
 
 
 def _video_type(path: str) -> str:

@@ -1,14 +1,16 @@
-"""What the web app shares across requests: one library handle and models loaded once, lazily.
+"""What the web app shares across requests: the library, reopened when an indexer run changes it,
+and models loaded once, lazily, in a background thread so pages render at once.
 
-The first search may wait for CLIP and OCR to load; that happens in a
-background thread so pages render at once and show the loading state.
+A request leases one *generation* (a library handle and the engine over it) for its whole
+life. When the manifest changes, new requests get a new generation; the old one is closed
+only when its last request has finished, so no request sees a handle closed under it.
 """
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from indexer.errors import VisearchError
 
@@ -17,44 +19,93 @@ class ModelsLoading(Exception):
     """Raised to a view while the models load; the API turns it into 503 + Retry-After."""
 
 
+class Generation:
+    """One opened library and the engine over it, with the number of requests using them."""
+
+    def __init__(self, library, mtime: int) -> None:
+        self.library = library
+        self.mtime = mtime
+        self.engine = None
+        self.users = 0
+        self.retired = False
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.library.close()
+
+
 class Services:
     def __init__(self, library_path: Path, ocr: str | None = None) -> None:
         self.library_path = Path(library_path)
         self.ocr_name = ocr
         self._lock = threading.RLock()
-        self._library = None
-        self._manifest_mtime = None
-        self._engine = None
+        self._current: Generation | None = None
+        self._models = None  # (encoder, ocr) once loaded
         self._loader: threading.Thread | None = None
         self.model_state = "idle"  # idle | loading | ready | error
         self.model_error = ""
 
     def init_app(self, app: Flask) -> None:
         app.extensions["visearch"] = self
+        app.teardown_request(self._release)
 
-    # -- the library, reopened when an indexer run changed it underneath us
+    # -- the library, one generation per manifest version
+
+    def _manifest_mtime(self) -> int | None:
+        from search.library import MANIFEST
+
+        try:
+            return (self.library_path / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def lease(self) -> Generation:
+        """The current generation, counted as in use until `release`."""
+        from search.library import Library, LibraryError
+
+        mtime = self._manifest_mtime()
+        with self._lock:
+            current = self._current
+            if current is None or mtime != current.mtime:
+                if mtime is None:
+                    raise LibraryError(f"no visearch library at {self.library_path}")
+                self._current = Generation(Library.open(self.library_path), mtime)
+                if current is not None:
+                    self._retire(current)
+            self._current.users += 1
+            return self._current
+
+    def release(self, generation: Generation) -> None:
+        with self._lock:
+            generation.users -= 1
+            if generation.retired and generation.users == 0:
+                generation.close()
+
+    def _retire(self, generation: Generation) -> None:
+        generation.retired = True
+        if generation.users == 0:
+            generation.close()
+
+    def _generation(self) -> Generation:
+        """Inside a request: the request's own lease, taken on first use."""
+        if not has_request_context():
+            raise RuntimeError("the library is leased per request; call lease() outside one")
+        if "visearch_generation" not in g:
+            g.visearch_generation = self.lease()
+        return g.visearch_generation
+
+    def _release(self, _error=None) -> None:
+        generation = g.pop("visearch_generation", None)
+        if generation is not None:
+            self.release(generation)
 
     @property
     def library(self):
-        from search.library import MANIFEST, Library, LibraryError
-
-        manifest = self.library_path / MANIFEST
-        mtime = manifest.stat().st_mtime_ns if manifest.exists() else None
-        with self._lock:
-            if self._library is None or mtime != self._manifest_mtime:
-                if mtime is None:
-                    raise LibraryError(f"no visearch library at {self.library_path}")
-                if self._library is not None:
-                    self._library.close()
-                self._library = Library.open(self.library_path)
-                self._manifest_mtime = mtime
-                self._engine = None if self.model_state != "ready" else self._rebuild_engine()
-        return self._library
+        return self._generation().library
 
     def has_library(self) -> bool:
-        from search.library import MANIFEST
-
-        return (self.library_path / MANIFEST).exists()
+        return self._manifest_mtime() is not None
 
     def people(self):
         from search.people import people_index
@@ -64,58 +115,85 @@ class Services:
     # -- models
 
     def engine(self, *, wait: bool = False):
-        """The search engine, or ModelsLoading while its models load in the background."""
-        library = self.library
+        """The search engine over this request's library, or ModelsLoading while models load."""
+        from search.engine import SearchEngine
+
+        generation = self._generation()
         with self._lock:
-            if self._engine is not None:
-                return self._engine
+            if self._models is not None:
+                if generation.engine is None:
+                    generation.engine = SearchEngine(generation.library, *self._models)
+                return generation.engine
             if self.model_state == "error":
                 raise VisearchError(self.model_error)
-            if self._loader is None or not self._loader.is_alive():
-                self.model_state = "loading"
-                self._loader = threading.Thread(target=self._load, args=(library,), daemon=True)
-                self._loader.start()
-            loader = self._loader
+            loader = self._start_loading(generation.library)
         if wait:
             loader.join()
             return self.engine()
         raise ModelsLoading()
 
-    def _rebuild_engine(self):
-        from search.engine import SearchEngine
+    def _start_loading(self, library) -> threading.Thread:
+        if self._loader is None or not self._loader.is_alive():
+            self.model_state = "loading"
+            self._loader = threading.Thread(target=self._load, args=(library.manifest,), daemon=True)
+            self._loader.start()
+        return self._loader
 
-        old = self._engine
-        return SearchEngine(self._library, old.encoder, old.ocr) if old is not None else None
-
-    def _load(self, library) -> None:
+    def _load(self, manifest) -> None:
         from indexer.models.ocr import create_ocr
-        from search.engine import SearchEngine, encoder_for
+        from search.engine import encoder_for_manifest
 
         try:
-            encoder = encoder_for(library)
+            encoder = encoder_for_manifest(manifest, self.library_path)
             encoder.load()
-            ocr = create_ocr(self.ocr_name or library.manifest.ocr or "rapidocr")
+            ocr = create_ocr(self.ocr_name or manifest.ocr or "rapidocr")
             if ocr is not None:
                 ocr.load()
             with self._lock:
-                self._engine = SearchEngine(self.library, encoder, ocr)
+                self._models = (encoder, ocr)
                 self.model_state = "ready"
         except Exception as exc:  # shown to the user as a friendly state, not a 500
             with self._lock:
                 self.model_state, self.model_error = "error", str(exc)
 
+    def load_models(self) -> None:
+        """Load the models now and wait for them (tests, scripts); raises what loading raised."""
+        from search.library import read_manifest
+
+        with self._lock:
+            if self._models is not None:
+                return
+            loader = self._start_loading(_ManifestOnly(read_manifest(self.library_path)))
+        loader.join()
+        if self.model_state == "error":
+            raise VisearchError(self.model_error)
+
     def warm_up(self) -> None:
         """Start loading models now, so the first search does not wait."""
+        from search.library import LibraryError, read_manifest
+
         try:
-            self.engine()
-        except (ModelsLoading, VisearchError):
-            pass
+            manifest = read_manifest(self.library_path)
+        except LibraryError:
+            return
+        if not manifest.clip:
+            return
+        with self._lock:
+            if self._models is None and self.model_state != "error":
+                self._start_loading(_ManifestOnly(manifest))
 
     def close(self) -> None:
         with self._lock:
-            if self._library is not None:
-                self._library.close()
-                self._library = None
+            if self._current is not None:
+                self._retire(self._current)
+                self._current = None
+
+
+class _ManifestOnly:
+    """Enough of a library for the loader, which only reads the manifest."""
+
+    def __init__(self, manifest) -> None:
+        self.manifest = manifest
 
 
 def services() -> Services:

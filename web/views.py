@@ -7,19 +7,7 @@ from dataclasses import asdict
 from flask import abort, current_app, request
 
 from search.browse import BrowseQuery
-from web.uploads import BadUpload
-
-
-def number(value, name: str, *, default: float, low: float, high: float) -> float:
-    if value in (None, ""):
-        return default
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise BadUpload(400, f"{name} must be a number, got {value!r}") from None
-    if not low <= result <= high:
-        raise BadUpload(400, f"{name} must be between {low:g} and {high:g}")
-    return result
+from web.security import http_url
 
 
 def require_token() -> None:
@@ -67,30 +55,38 @@ def item_json(library, item_id: int) -> dict:
         "faces": [{"id": f.id, "box": [round(v, 1) for v in f.box], "score": round(f.score, 3), "usable": f.usable,
                    "person": None if f.person_id is None else {"id": f.person_id, "name": names.get(f.person_id, "")}}
                   for f in faces],
-        "product": None if product is None else {k: v for k, v in asdict(product).items() if k != "images"},
+        "product": product_json(product),
     }
 
 
-def browse_query(args) -> BrowseQuery:
-    def ids(name: str) -> tuple[int, ...]:
-        try:
-            return tuple(int(v) for v in args.getlist(name) if v != "")
-        except ValueError:
-            raise BadUpload(400, f"{name} must be person ids") from None
+def browse_query(params: dict) -> BrowseQuery:
+    """Validated parameters (see `web.params.BROWSE`) → the store's query value."""
+    sort = params.get("sort") or "added"
+    order = params.get("order") or ("desc" if sort == "added" else "asc")
+    has_text = {"1": True, "0": False}.get(params.get("has_text") or "")
+    return BrowseQuery(
+        kind=params.get("kind"), people=params.get("person") or (), person_mode=params.get("person_mode") or "and",
+        not_people=params.get("not_person") or (), has_text=has_text, text=params.get("text") or "",
+        brand=params.get("brand") or "", category=params.get("category") or "", source=params.get("source") or "",
+        sort=sort, descending=order == "desc", page=params.get("page") or 1, per_page=params.get("per_page") or 48,
+    )
 
-    has_text = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(
-        args.get("has_text", ""), None)
-    try:
-        return BrowseQuery(
-            kind=args.get("kind") or None, people=ids("person"), person_mode=args.get("person_mode", "and"),
-            not_people=ids("not_person"), has_text=has_text, text=args.get("text", "")[:200],
-            brand=args.get("brand", ""), category=args.get("category", ""), source=args.get("source", ""),
-            sort=args.get("sort", "added"),
-            descending=args.get("order", "desc" if args.get("sort", "added") == "added" else "asc") == "desc",
-            page=int(args.get("page", 1) or 1), per_page=int(args.get("per_page", 48) or 48),
-        )
-    except ValueError as exc:
-        raise BadUpload(400, str(exc)) from None
+
+def product_json(product) -> dict | None:
+    """A catalogue row for display: only http(s) product links survive (no `javascript:` from a CSV)."""
+    if product is None:
+        return None
+    data = {k: v for k, v in asdict(product).items() if k != "images"}
+    data["url"] = http_url(data.get("url")) or ""
+    return data
+
+
+def safe_response(response: dict) -> dict:
+    """A search response's products with their links checked, as `product_json` does."""
+    for result in response.get("results", []):
+        if result.get("product"):
+            result["product"]["url"] = http_url(result["product"].get("url")) or ""
+    return response
 
 
 def browse_json(library, query: BrowseQuery) -> dict:
@@ -103,7 +99,7 @@ def browse_json(library, query: BrowseQuery) -> dict:
         "items": [
             {"id": i, "kind": docs[i].kind, "path": docs[i].path, "thumbnail": docs[i].thumbnail, "time": docs[i].time,
              "ocr_text": docs[i].ocr_text,
-             "product": None if i not in products else {k: v for k, v in asdict(products[i]).items() if k != "images"}}
+             "product": product_json(products.get(i))}
             for i in page.ids if i in docs
         ],
     }

@@ -1,0 +1,91 @@
+"""Which file on disk may be served for an indexed item: the one that was indexed, and no other.
+
+Between indexing and a request the file may have been replaced, for example by a symlink to
+/etc/passwd. A file is served only if, resolved at request time, it is a regular file inside
+a folder that was indexed, and its size and mtime are still the indexed ones. Otherwise the
+item is marked for re-indexing and the caller answers 404 (gone) or 410 (changed).
+"""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Sequence
+
+from indexer.errors import VisearchError
+
+
+class MediaUnavailable(VisearchError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def inside(path: str, roots: Sequence[str]) -> bool:
+    """Whether a resolved path lies in (or is) one of the resolved roots. Pure."""
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def checked_file(path: str, size: int, mtime_ns: int, roots: Sequence[str]) -> Path:
+    """The resolved path of an indexed file that is still what was indexed, or MediaUnavailable."""
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError:
+        raise MediaUnavailable(404, "the file is no longer on disk") from None
+    if not stat.S_ISREG(info.st_mode) or not inside(real, roots):
+        raise MediaUnavailable(410, "the file was replaced since it was indexed; index the folder again")
+    if info.st_size != size or info.st_mtime_ns != mtime_ns:
+        raise MediaUnavailable(410, "the file changed since it was indexed; index the folder again")
+    return Path(real)
+
+
+def item_file(library, item_id: int) -> tuple[Path, bool]:
+    """The file behind an item (a frame's video) and whether it is a video; MediaUnavailable else."""
+    doc = library.docs.get([item_id]).get(item_id)
+    if doc is None:
+        raise MediaUnavailable(404, f"no item {item_id}")
+    if doc.kind == "frame":
+        return video_file(library, doc.video_id), True
+    roots = library.indexed_roots() or [os.path.realpath(doc.source)]
+    try:
+        return checked_file(doc.path, doc.size, doc.mtime_ns, roots), False
+    except MediaUnavailable:
+        _mark_stale(library, lambda docs: docs.update_file(doc.id, doc.path, doc.size, 0, doc.source))
+        raise
+
+
+def video_file(library, video_id: int) -> Path:
+    video = library.docs.get_videos([video_id]).get(video_id)
+    if video is None:
+        raise MediaUnavailable(404, f"no video {video_id}")
+    roots = library.indexed_roots() or [os.path.realpath(video.source)]
+    try:
+        return checked_file(video.path, video.size, video.mtime_ns, roots)
+    except MediaUnavailable:
+        _mark_stale(library, lambda docs: docs.update_video_file(video.id, video.path, video.size, 0, video.source))
+        raise
+
+
+def thumbnail_file(library, relative: str) -> Path:
+    """A thumbnail the library wrote itself: inside its folder, a regular file."""
+    root = os.path.realpath(library.root)
+    real = os.path.realpath(os.path.join(root, relative))
+    if not relative or not inside(real, [root]) or not os.path.isfile(real):
+        raise MediaUnavailable(404, "no thumbnail")
+    return Path(real)
+
+
+def _mark_stale(library, update) -> None:
+    """A zero mtime makes the next `visearch index` hash the file again. Best effort: skipped
+    while an indexer holds the library, which re-checks every file anyway."""
+    from search.library import LibraryBusyError
+
+    try:
+        with library.writing(wait=0):
+            update(library.docs)
+            library.docs.commit()
+    except LibraryBusyError:
+        pass
+    except Exception:  # noqa: BLE001 - a failed mark must not turn a 410 into a 500
+        pass

@@ -1,0 +1,209 @@
+"""Every request parameter and JSON body, declared once: the OpenAPI document is built from these
+tables and `validate_request` checks each request against them before a view runs.
+
+A view therefore only sees values that have the declared type and range; anything else is a
+400 whose message names the parameter. Strings never carry NUL, control characters or lone
+surrogates (SQLite and JSON encoders choke on them further down).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from flask import g, request
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER; larger path ids never match a route (404)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class InvalidParameter(Exception):
+    """A 400 naming the field: raised before the view runs."""
+
+    def __init__(self, name: str, reason: str, status: int = 400) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason, self.status = name, reason, status
+        self.message = f"{name}: {reason}"
+
+
+def _query(name: str, schema: dict, description: str = "") -> dict:
+    param = {"name": name, "in": "query", "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+K = _query("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "number of results")
+ALL = _query("all", {"type": "string", "enum": ["0", "1"]}, "1: include hidden people")
+GAP = _query("gap", {"type": "number", "minimum": 0, "maximum": 60, "default": 2},
+             "seconds between sightings that still count as one clip")
+BROWSE = [
+    _query("kind", {"type": "string", "enum": ["image", "frame"]}),
+    _query("person", {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}),
+    _query("person_mode", {"type": "string", "enum": ["and", "or"], "default": "and"}),
+    _query("not_person", {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}),
+    _query("has_text", {"type": "string", "enum": ["1", "0"]}),
+    _query("text", {"type": "string", "maxLength": 200}),
+    _query("brand", {"type": "string", "maxLength": 200}),
+    _query("category", {"type": "string", "maxLength": 200}),
+    _query("source", {"type": "string", "maxLength": 4096}),
+    _query("sort", {"type": "string", "enum": ["added", "name"], "default": "added"}),
+    _query("order", {"type": "string", "enum": ["asc", "desc"]}),
+    _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}),
+    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 48}),
+]
+UPLOAD_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
+BOX = {"type": "string", "maxLength": 200, "description": "x0,y0,x1,y1 in the photo's pixels"}
+HOME = [_query("q", {"type": "string", "maxLength": 500}, "text query"),
+        _query("photo", UPLOAD_ID, "an uploaded query photo"), _query("box", BOX)]
+CLIP_RANGE = [_query("start", {"type": "number", "minimum": 0, "maximum": 1e7}),
+              _query("end", {"type": "number", "minimum": 0, "maximum": 1e7})]
+TOKEN = _query("token", {"type": "string", "maxLength": 200}, "the write token, remembered as a cookie")
+
+# Query parameters by endpoint (API and pages alike). Unknown parameters are ignored.
+QUERY: dict[str, list[dict]] = {
+    "api.similar": [K], "api.browse": BROWSE, "api.people": [ALL], "api.clips": [GAP],
+    "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, TOKEN], "pages.home": HOME + [TOKEN],
+    "pages.export_clip": CLIP_RANGE,
+}
+
+SEARCH_FORM = {"type": "object", "properties": {
+    "image": {"type": "string", "format": "binary"},
+    "upload": UPLOAD_ID | {"description": "search a photo uploaded before (its `query.upload`) again"},
+    "box": BOX, "text": {"type": "string", "minLength": 1, "maxLength": 500},
+    "k": {"type": "integer", "minimum": 1, "maximum": 100}, "suggest": {"type": "string", "enum": ["0", "1"]}}}
+SEARCH_JSON = {"type": "object", "required": ["text"], "properties": {
+    "text": {"type": "string", "minLength": 1, "maxLength": 500},
+    "k": {"type": "integer", "minimum": 1, "maximum": 100}}}
+NAME_BODY = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 200}}}
+HIDE_BODY = {"type": "object", "properties": {"hidden": {"type": "boolean"}}}
+MERGE_BODY = {"type": "object", "required": ["keep", "other"], "properties": {
+    "keep": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "other": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}
+
+# JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
+JSON_BODIES: dict[str, dict] = {
+    "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
+}
+FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM}
+
+
+def validate_request() -> None:
+    """Check the matched endpoint's query, form or JSON body; parsed values land in `g.params`."""
+    endpoint = request.endpoint or ""
+    values: dict = {}
+    for param in QUERY.get(endpoint, []):
+        values.update(_query_value(param))
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        values.update(_body(endpoint))
+    g.params = values
+
+
+def _query_value(param: dict) -> dict:
+    name, schema = param["name"], param["schema"]
+    if schema["type"] == "array":
+        raw = [v for v in request.args.getlist(name) if v != ""]
+        return {name: tuple(coerce(f"{name}", v, schema["items"]) for v in raw)}
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return {name: schema.get("default")}
+    return {name: coerce(name, raw, schema)}
+
+
+def _body(endpoint: str) -> dict:
+    if request.mimetype == "multipart/form-data" and endpoint in FORM_BODIES:
+        schema = FORM_BODIES[endpoint]
+        fields = {key: value for key, value in request.form.items() if key in schema["properties"]}
+        return {key: coerce(key, value, schema["properties"][key]) for key, value in fields.items()}
+    schema = JSON_BODIES.get(endpoint)
+    if schema is None:
+        return {}
+    if not request.is_json:
+        if request.content_length or schema.get("required"):
+            raise InvalidParameter("body", "send JSON (Content-Type: application/json)", 415)
+        return {}
+    body = request.get_json(silent=True)
+    if body is None and (request.content_length or 0) > 0:
+        raise InvalidParameter("body", "not valid JSON")
+    return check_object("body", {} if body is None else body, schema)
+
+
+def check_object(where: str, body, schema: dict) -> dict:
+    """A JSON object against an object schema: required keys present, each known key of its type."""
+    if not isinstance(body, dict):
+        raise InvalidParameter(where, f"must be a JSON object, got {type(body).__name__}")
+    for key in schema.get("required", []):
+        if key not in body:
+            raise InvalidParameter(key, "is required")
+    properties = schema["properties"]
+    return {key: check_json_value(key, value, properties[key]) for key, value in body.items() if key in properties}
+
+
+def check_json_value(name: str, value, schema: dict):
+    kind = schema["type"]
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidParameter(name, f"must be a whole number, got {_show(value)}")
+    if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise InvalidParameter(name, f"must be a number, got {_show(value)}")
+    if kind == "boolean" and not isinstance(value, bool):
+        raise InvalidParameter(name, f"must be true or false, got {_show(value)}")
+    if kind == "string" and not isinstance(value, str):
+        raise InvalidParameter(name, f"must be a string, got {_show(value)}")
+    return _check_range(name, value, schema)
+
+
+def coerce(name: str, raw: str, schema: dict):
+    """A query or form string → the schema's type, or InvalidParameter naming `name`."""
+    kind = schema["type"]
+    if kind == "integer":
+        if not re.fullmatch(r"[+-]?\d{1,19}", raw.strip()):
+            raise InvalidParameter(name, f"must be a whole number, got {_show(raw)}")
+        return _check_range(name, int(raw), schema)
+    if kind == "number":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InvalidParameter(name, f"must be a number, got {_show(raw)}") from None
+        if not math.isfinite(value):
+            raise InvalidParameter(name, f"must be a finite number, got {_show(raw)}")
+        return _check_range(name, value, schema)
+    if kind == "boolean":
+        if raw not in ("true", "false", "1", "0"):
+            raise InvalidParameter(name, f"must be true or false, got {_show(raw)}")
+        return raw in ("true", "1")
+    return _check_range(name, raw, schema)
+
+
+def _check_range(name: str, value, schema: dict):
+    if isinstance(value, str):
+        clean_text(name, value)
+        if "enum" in schema and value not in schema["enum"]:
+            raise InvalidParameter(name, f"must be one of {', '.join(schema['enum'])}; got {_show(value)}")
+        if len(value) > schema.get("maxLength", 10_000):
+            raise InvalidParameter(name, f"must be at most {schema['maxLength']} characters")
+        if len(value.strip()) < schema.get("minLength", 0):
+            raise InvalidParameter(name, "must not be empty")
+        if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
+            raise InvalidParameter(name, f"is not a valid value: {_show(value)}")
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = schema.get("minimum", -MAX_ID - 1), schema.get("maximum", MAX_ID)
+        if not low <= value <= high:
+            raise InvalidParameter(name, f"must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def clean_text(name: str, text: str) -> str:
+    """Refuse NUL, control characters and lone surrogates: they are never meant, and break encoders."""
+    if _CONTROL.search(text):
+        raise InvalidParameter(name, "contains control characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameter(name, "is not valid Unicode (lone surrogate)") from None
+    return text
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
