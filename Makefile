@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 LIBRARY ?= visearch-library
+PORT    ?= 5000
 
 .PHONY: install browser demo test bench clean
 
@@ -24,7 +25,7 @@ browser:
 	  || echo "could not install chromium: browser tests will be skipped"; }
 
 demo: install
-	$(VENV)/bin/visearch --library $(LIBRARY) demo --out fixtures/out
+	$(VENV)/bin/visearch --library $(LIBRARY) demo --out fixtures/out --port $(PORT)
 
 test: install browser
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q

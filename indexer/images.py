@@ -53,7 +53,7 @@ def open_image(
     except UnidentifiedImageError:
         raise MediaError(path, "not a readable image (unknown or corrupt format)") from None
     except FileNotFoundError:
-        raise MediaError(path, "no such file") from None
+        raise MediaError(path, "the file does not exist") from None
     except IsADirectoryError:
         raise MediaError(path, "is a folder, not an image file") from None
     except PermissionError:

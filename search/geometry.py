@@ -62,6 +62,8 @@ def verify(
     """
     import cv2
 
+    if candidate is None or len(candidate) == 0 or len(query) == 0:
+        return None  # an image without keypoints (a blank card) cannot be verified
     query_points, candidate_points = match(query, candidate)
     if len(query_points) < min_inliers:
         return None

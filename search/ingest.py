@@ -34,6 +34,11 @@ from search.library import Library
 from search.people import ClusterReport, PeopleIndex
 
 
+CHECKPOINT_SECONDS = 60.0  # vectors, features and documents reach disk together at least this often
+CHECKPOINT_ITEMS = 4096
+CHECKPOINT_SHARE = 0.2  # ...but a checkpoint may cost at most this share of the run (large feature stores)
+
+
 @dataclass(frozen=True)
 class IndexOptions:
     catalog: Path | None = None
@@ -102,6 +107,9 @@ class LibraryIndexer:
         self._features: list = []
         self._failures: list[Failure] = []
         self.video_times = None
+        self._last_checkpoint = time.monotonic()
+        self._checkpoint_cost = 0.0
+        self._since_checkpoint = 0
 
     def run(self, paths: Sequence[Path | str]) -> IndexReport:
         started = time.perf_counter()
@@ -116,10 +124,11 @@ class LibraryIndexer:
         if self.faces is not None:
             library.bind_faces(self.faces.identity)
         products = read_catalog(self.options.catalog) if self.options.catalog else []
+        library.add_roots(paths)
         states = list(library.docs.file_states())
         known = {state.path: state for state in states if state.kind == "image"}
         known_videos = {state.path: state for state in states if state.kind == "video"}
-        with_vectors = self._reconcile()
+        with_vectors = self._reconcile({state.id for state in known.values()})
 
         todo: list[tuple[SourceFile, int | None]] = []
         videos: list[tuple[SourceFile, str, int | None]] = []
@@ -155,6 +164,7 @@ class LibraryIndexer:
                     bar.update(1)
                     if len(self._docs) + len(self._failures) >= self.options.commit_every:
                         self._flush()
+                        self._checkpoint_if_due()
             report.times = pipeline.times
             self._flush()
             self._index_videos(videos, report)
@@ -177,15 +187,21 @@ class LibraryIndexer:
     def people(self) -> PeopleIndex:
         return PeopleIndex(self.library.faces, self.faces.metric, self.faces.same_person)
 
-    def _reconcile(self) -> set[int]:
-        """Make documents and vectors agree after a crash between their two commits."""
+    def _reconcile(self, images: set[int]) -> set[int]:
+        """The items that are complete: a document, a vector and (images, when local features are
+        on) their keypoints. Vectors without a document, left by a crash or a past race, are
+        dropped; anything incomplete is indexed again by this run."""
         vectors = self.library.vectors
         doc_ids = set(self.library.docs.item_ids())
         vector_ids = set(vectors.ids().tolist())
         orphans = vector_ids - doc_ids
         if orphans:
             vectors.remove(sorted(orphans))
-        return vector_ids - orphans
+        complete = vector_ids - orphans
+        if self.local_features is not None:
+            features = self.library.features
+            complete -= {item for item in images & complete if item not in features}
+        return complete
 
     def _plan(self, path: Path, known, with_vectors: set[int], report: IndexReport, todo: list) -> None:
         try:
@@ -293,7 +309,8 @@ class LibraryIndexer:
                         self.library.docs.record_failures([failure])
                     else:
                         self.library.docs.clear_failures([str(source.path)])
-                    self.library.docs.commit()
+                    self._since_checkpoint += len(record.frames)
+                    self._checkpoint_if_due()
                 bar.update(1)
 
     def _write_video(self, record: VideoRecord) -> None:
@@ -360,13 +377,25 @@ class LibraryIndexer:
                     self.library.faces.add_faces(item_id, faces)
             self.library.features.remove(replaced)
             for item_id, features in zip(ids, self._features):
-                if features is not None and len(features):
+                if features is not None:  # kept even when empty: "looked, found no keypoints"
                     self.library.features.put(item_id, features)
             docs.clear_failures([doc.path for doc in self._docs])
+            self._since_checkpoint += len(self._docs)
         if self._failures:
             docs.record_failures(self._failures)
-        docs.commit()
         self._docs, self._vectors, self._faces, self._features, self._failures = [], [], [], [], []
+
+    def _checkpoint_if_due(self) -> None:
+        """Vectors and keypoints to disk, then the documents' commit: a kill after this point loses
+        nothing before it, and a document is never committed before its vector."""
+        waited = time.monotonic() - self._last_checkpoint
+        due = waited >= CHECKPOINT_SECONDS or self._since_checkpoint >= CHECKPOINT_ITEMS
+        if not due or waited * CHECKPOINT_SHARE < self._checkpoint_cost:
+            return
+        started = time.monotonic()
+        self.library.checkpoint()
+        self._checkpoint_cost = time.monotonic() - started
+        self._last_checkpoint, self._since_checkpoint = time.monotonic(), 0
 
     def _remove(self, ids: Iterable[int]) -> None:
         ids = list(ids)

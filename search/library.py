@@ -258,13 +258,18 @@ class Library:
 
     # -- persistence
 
-    def save(self, *, ocr: str | None = None) -> None:
-        """Commit documents, then vectors, then the manifest."""
-        self.docs.commit()
+    def checkpoint(self) -> None:
+        """Vectors and keypoints first, then the documents' commit: a crash in between leaves
+        vectors without documents (dropped by the next run), never documents without vectors."""
         if self._vectors is not None:
             self._vectors.save()
         if self._features is not None:
             self._features.save()
+        self.docs.commit()
+
+    def save(self, *, ocr: str | None = None) -> None:
+        """A checkpoint, then the manifest."""
+        self.checkpoint()
         changes = {"updated_at": time.time()}
         if self._vectors is not None:
             changes["vector_index"] = self._vectors.kind

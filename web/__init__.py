@@ -91,7 +91,7 @@ def error_response(status: int, message: str, **extra):
 
 def _register_errors(app: Flask) -> None:
     from indexer.errors import VisearchError
-    from search.library import LibraryError
+    from search.library import LibraryBusyError, LibraryError
     from web.params import InvalidParameter
     from web.security import Refused
     from web.services import ModelsLoading
@@ -118,6 +118,10 @@ def _register_errors(app: Flask) -> None:
     def loading(_error):
         body = {"error": "the search models are loading; try again in a moment", "loading": True}
         return jsonify(body), 503, {"Retry-After": "2"}
+
+    @app.errorhandler(LibraryBusyError)
+    def busy(error):
+        return error_response(409, str(error))
 
     @app.errorhandler(LibraryError)
     def no_library(error):

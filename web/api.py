@@ -107,7 +107,7 @@ def _change_person(person_id: int, change):
     """Apply a change to an existing person, save, and answer with the person as it now is."""
     library = services().library
     views.person_row(library, person_id)  # 404 for an unknown id
-    with library.writing():
+    with library.writing(wait=5):
         change(library.faces)
         library.save()
     return jsonify(views.person_json(views.person_row(library, person_id)))
@@ -122,7 +122,7 @@ def merge():
     views.person_row(library, other)
     if keep == other:
         raise BadUpload(400, "other: cannot merge a person into themselves")
-    with library.writing():
+    with library.writing(wait=5):
         library.faces.merge(keep, other)
         library.save()
     return jsonify(views.person_json(views.person_row(library, keep)))
@@ -133,7 +133,7 @@ def forget(person_id: int):
     views.require_token()
     library = services().library
     views.person_row(library, person_id)
-    with library.writing():
+    with library.writing(wait=5):
         services().people().forget(person_id)
         library.save()
     return jsonify({"forgotten": person_id})

@@ -9,7 +9,7 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 def library_path(args) -> Path:
     from search.library import default_library_path
 
-    return args.library or default_library_path()
+    return Path(args.library or default_library_path()).expanduser().absolute()
 
 
 def es_settings(args):

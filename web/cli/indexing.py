@@ -35,6 +35,8 @@ def register(commands) -> None:
     index.add_argument("--workers", type=int, default=2, help="decode/OCR threads")
     index.add_argument("--json", action="store_true", help="print the run summary as JSON")
     index.add_argument("--no-progress", action="store_true")
+    index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                       help="if another process is writing to the library, wait this long for it (default: refuse)")
     index.set_defaults(handler=cmd_index)
 
 
@@ -57,7 +59,7 @@ def cmd_index(args) -> int:
     new_library = not (library_path(args) / "manifest.json").exists()
     if shard and new_library and args.backend != "elasticsearch":
         raise ValueError(_SHARD_NEEDS_ES)
-    with open_library(args, create=True) as library:
+    with open_library(args, create=True) as library, library.writing(wait=args.wait):
         if shard and library.manifest.backend != "elasticsearch":
             raise ValueError(_SHARD_NEEDS_ES)
         library.set_shard(args.shard or "")

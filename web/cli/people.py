@@ -76,32 +76,38 @@ def cmd_people(args) -> int:
                 print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
                       f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
             return EXIT_OK
-        if action == "cluster":
-            report = people.cluster()
-            print(f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
-                  f"{report.unassigned} without a person")
-        elif action == "name":
-            person = people.resolve(args.person)
-            library.faces.rename(person, args.name)
-            print(f"person {person} is now '{args.name}'")
-        elif action == "merge":
-            keep, other = people.resolve(args.keep), people.resolve(args.other)
-            if keep == other:
-                raise ValueError("cannot merge a person into themselves")
-            library.faces.merge(keep, other)
-            print(f"merged person {other} into {keep}")
-        elif action == "enroll":
-            embeddings = _largest_face_embeddings(library, args.photos)
-            person = people.enroll(args.name, embeddings)
-            print(f"'{args.name}' is person {person}")
-        elif action == "forget":
-            person = people.resolve(args.person)
-            people.forget(person)
-            print(f"person {person} and all their face data are deleted; their faces will not be clustered again")
-        elif action in ("hide", "unhide"):
-            library.faces.set_hidden(people.resolve(args.person), action == "hide")
-        library.save()
+        with library.writing(wait=30):
+            _change_people(args, library, people, action)
+            library.save()
     return EXIT_OK
+
+
+def _change_people(args, library, people, action: str) -> None:
+    """The write commands of `visearch people`, under the library's writer lock."""
+    if action == "cluster":
+        report = people.cluster()
+        print(f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
+              f"{report.unassigned} without a person")
+    elif action == "name":
+        person = people.resolve(args.person)
+        library.faces.rename(person, args.name)
+        print(f"person {person} is now '{args.name}'")
+    elif action == "merge":
+        keep, other = people.resolve(args.keep), people.resolve(args.other)
+        if keep == other:
+            raise ValueError("cannot merge a person into themselves")
+        library.faces.merge(keep, other)
+        print(f"merged person {other} into {keep}")
+    elif action == "enroll":
+        embeddings = _largest_face_embeddings(library, args.photos)
+        person = people.enroll(args.name, embeddings)
+        print(f"'{args.name}' is person {person}")
+    elif action == "forget":
+        person = people.resolve(args.person)
+        people.forget(person)
+        print(f"person {person} and all their face data are deleted; their faces will not be clustered again")
+    elif action in ("hide", "unhide"):
+        library.faces.set_hidden(people.resolve(args.person), action == "hide")
 
 
 def cmd_clips(args) -> int:

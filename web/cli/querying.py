@@ -54,6 +54,12 @@ def cmd_search(args) -> int:
     box = parse_box(args.box) if args.box else None
     if box and not args.image:
         raise ValueError("--box applies to --image")
+    if args.image is not None:  # before any model loads: a typo should cost no time
+        photo = args.image.expanduser()
+        if not photo.exists():
+            raise ValueError(f"{args.image}: the file does not exist")
+        if photo.is_dir():
+            raise ValueError(f"{args.image}: is a folder; give one photo")
     engine = open_engine(library_path(args), args.ocr)
     try:
         if args.image:

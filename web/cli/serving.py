@@ -1,11 +1,13 @@
 """`visearch serve` and `visearch demo`."""
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from pathlib import Path
 
 from indexer.errors import ModelUnavailableError
-from web.cli.common import EXIT_OK, library_path
+from web.cli.common import EXIT_OK, EXIT_USAGE, library_path
 
 
 def register(commands) -> None:
@@ -14,6 +16,8 @@ def register(commands) -> None:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--token", help="write token (default: $VISEARCH_TOKEN, or a new one off loopback)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a host name the server answers to besides loopback and --host (repeatable)")
     serve.set_defaults(handler=cmd_serve)
 
     demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
@@ -34,19 +38,49 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served, or None: checked before anything is printed or loaded."""
+    import socket
+
+    if not 0 < port < 65536:
+        return f"port {port} is not a valid port number (1-65535)"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} is already in use on {host}: stop what is using it, or pick another with --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def cmd_serve(args) -> int:
     import secrets
 
     from waitress import serve
 
-    from web import create_app
+    from search.library import MANIFEST
+    from web import create_app, security
 
+    library = library_path(args)
+    if not (library / MANIFEST).is_file():
+        print(f"visearch: there is no library at {library}.\n"
+              f"Make one with `visearch --library {library} index PHOTOS_FOLDER` (or `make demo` for the sample "
+              f"catalogue), or point --library / $VISEARCH_LIBRARY at an existing one.", file=sys.stderr)
+        return EXIT_USAGE
+    problem = port_problem(args.host, args.port)
+    if problem:
+        print(f"visearch: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     token = args.token or os.environ.get("VISEARCH_TOKEN") or None
     if not is_loopback(args.host) and not token:
         token = secrets.token_urlsafe(18)
-    app = create_app({"LIBRARY": str(library_path(args)), "WRITE_TOKEN": token})
+    hosts = security.allowed_hosts(args.host, [*args.allowed_host, *_machine_names(args.host)])
+    app = create_app({"LIBRARY": str(library), "WRITE_TOKEN": token, "ALLOWED_HOSTS": sorted(hosts)})
     shown = "localhost" if is_loopback(args.host) else args.host
-    print(f"visearch: serving {library_path(args)} on http://{shown}:{args.port}/")
+    print(f"visearch: serving {library} on http://{shown}:{args.port}/ (Ctrl+C to stop)")
     if token:
         print(f"visearch: changes (rename, merge, forget) need the token; open "
               f"http://{shown}:{args.port}/?token={token} once in your browser")
@@ -54,11 +88,29 @@ def cmd_serve(args) -> int:
     return EXIT_OK
 
 
+def _machine_names(host: str) -> list[str]:
+    """Bound to every interface: this machine's own names and addresses may be used to reach it."""
+    import socket
+
+    if host not in ("0.0.0.0", "::"):
+        return []
+    names = {socket.gethostname(), socket.getfqdn()}
+    try:
+        names |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError:
+        pass
+    return sorted(names)
+
+
 def cmd_demo(args) -> int:
     """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
     from fixtures.generate import generate
     from indexer.models.clip import DEFAULT_CLIP, parse_clip_spec, resolve_checkpoint
 
+    problem = None if args.no_serve else port_problem("127.0.0.1", args.port)
+    if problem:  # before minutes of indexing, not after
+        print(f"visearch: {problem} (make demo PORT=…)", file=sys.stderr)
+        return EXIT_USAGE
     out = generate(args.out)
     library = library_path(args)
     clip = DEFAULT_CLIP
