@@ -6,6 +6,8 @@ A file that fails comes out as a `Failure` and the run goes on.
 """
 from __future__ import annotations
 
+import logging
+
 import hashlib
 import time
 from collections import deque
@@ -21,6 +23,8 @@ from indexer.models.ocr import OcrModel
 from indexer.records import Failure, ImageRecord, SourceFile
 from indexer.sniff import MediaKind, sniff_bytes
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PipelineConfig:
@@ -132,16 +136,16 @@ class ImagePipeline:
                                    self.config.thumbnail_size)
         times.decode = time.perf_counter() - started
 
-        lines = []
+        lines, features, faces = [], None, []
         if self.ocr is not None:
             started = time.perf_counter()
-            lines = self.ocr.read(image)
+            lines = _optional(source, "OCR", self.ocr.read, image, [])
             times.ocr = time.perf_counter() - started
-        features = self.local_features.extract(image) if self.local_features is not None else None
-        faces = []
+        if self.local_features is not None:
+            features = _optional(source, "local features", self.local_features.extract, image, None)
         if self.faces is not None:
             started = time.perf_counter()
-            faces = self.faces.detect(image)
+            faces = _optional(source, "face detection", self.faces.detect, image, [])
             times.faces = time.perf_counter() - started
         width, height = image.info.get("original_size", image.size)
         record = ImageRecord(
@@ -168,3 +172,12 @@ class ImagePipeline:
             item.record.embedding = vector
             yield item.record
 
+
+def _optional(source: SourceFile, what: str, step, image, fallback):
+    """An extra reading of an image (OCR, faces, keypoints) that fails costs only itself: the
+    image keeps its CLIP vector and document, and the log names the file and the reason."""
+    try:
+        return step(image)
+    except Exception as exc:  # noqa: BLE001 - a model's failure on one image must not drop the image
+        log.warning("%s: %s failed, indexed without it (%s: %s)", source.path, what, exc.__class__.__name__, exc)
+        return fallback

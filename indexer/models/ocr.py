@@ -23,6 +23,11 @@ SMALL_SIDE = 200
 THIN_SIDE = 128
 # A whole-crop reading this sure is kept without running the detector.
 CONFIDENT_LINE = 0.85
+# Longer than this many times its width, an image is read in overlapping tiles: PP-OCR's
+# recogniser cannot resize a 10000×10 strip (ResizeImgError), and nor can its detector.
+MAX_ASPECT = 100
+TILE_ASPECT = 25
+MAX_TILES = 32
 
 
 class OcrModel(InferenceModel):
@@ -56,11 +61,28 @@ class OcrModel(InferenceModel):
         self.load()
         pixels = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
         height, width = pixels.shape[:2]
-        if max(height, width) >= SMALL_SIDE and min(height, width) >= THIN_SIDE:
+        if max(height, width) > MAX_ASPECT * max(1, min(height, width)):
+            lines = self._read_tiles(pixels)
+        elif max(height, width) >= SMALL_SIDE and min(height, width) >= THIN_SIDE:
             lines = self._detect_and_read(pixels)
         else:
             lines = self._read_small(pixels)
         return [line for line in lines if line.text and line.confidence >= self.min_confidence]
+
+    def _read_tiles(self, pixels: np.ndarray) -> list[OcrLine]:
+        """An extreme strip, recognised as overlapping tiles along its long side, each tile one line
+        (a strip this thin holds at most one line across; vertical strips are turned to read)."""
+        height, width = pixels.shape[:2]
+        across = max(1, min(height, width))
+        lines = []
+        for start, stop in tile_spans(max(height, width), across * TILE_ASPECT, across, MAX_TILES):
+            if width >= height:
+                tile, box = pixels[:, start:stop], ((start, 0), (stop, 0), (stop, height), (start, height))
+            else:
+                tile, box = np.rot90(pixels[start:stop], -1), ((0, start), (width, start), (width, stop), (0, stop))
+            box = tuple((float(x), float(y)) for x, y in box)
+            lines += [OcrLine(text, box, score) for text, score in self._recognise(np.ascontiguousarray(tile))]
+        return lines
 
     def _read_small(self, pixels: np.ndarray) -> list[OcrLine]:
         """A crop around a word or line: recognise it whole when that is confident (fast),
@@ -88,6 +110,19 @@ class OcrModel(InferenceModel):
     @abstractmethod
     def _recognise(self, pixels: np.ndarray) -> list[tuple[str, float]]:
         """Recognition only: the whole image is one line."""
+
+
+def tile_spans(length: int, tile: int, overlap: int, limit: int) -> list[tuple[int, int]]:
+    """[start, stop) spans of at most `tile` covering `length`, overlapping by `overlap`; at most
+    `limit` of them, evenly spread (a strip longer than that is read in part, never crashed on). Pure."""
+    tile = max(1, min(tile, length))
+    step = max(1, tile - overlap)
+    starts = list(range(0, max(1, length - tile) + 1, step))
+    if starts[-1] + tile < length:
+        starts.append(length - tile)
+    if len(starts) > limit:
+        starts = [starts[round(i * (len(starts) - 1) / (limit - 1))] for i in range(limit)] if limit > 1 else starts[:1]
+    return [(s, s + tile) for s in starts]
 
 
 def _shift(line: OcrLine, dx: float, dy: float, width: int, height: int) -> OcrLine:
