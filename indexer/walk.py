@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -76,7 +77,10 @@ def walk_media(paths: Iterable[Path | str], shard: tuple[int, int] | None = None
 def _classify(path: Path, *, explicit: bool) -> FoundFile:
     looks_like_media = explicit or path.suffix.lower() in MEDIA_SUFFIXES
     try:
-        if path.stat().st_size == 0:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            return FoundFile(path, None, problem="not a regular file" if looks_like_media else "")
+        if info.st_size == 0:
             return FoundFile(path, None, problem="empty file (0 bytes)" if looks_like_media else "")
         sniffed = sniff_file(path)
     except OSError as exc:

@@ -113,7 +113,8 @@ def _query_value(param: dict) -> dict:
 def _body(endpoint: str) -> dict:
     if request.mimetype == "multipart/form-data" and endpoint in FORM_BODIES:
         schema = FORM_BODIES[endpoint]
-        fields = {key: value for key, value in request.form.items() if key in schema["properties"]}
+        fields = {key: value for key, value in request.form.items()
+                  if key in schema["properties"] and schema["properties"][key].get("format") != "binary"}
         return {key: coerce(key, value, schema["properties"][key]) for key, value in fields.items()}
     schema = JSON_BODIES.get(endpoint)
     if schema is None:
