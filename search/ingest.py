@@ -34,8 +34,9 @@ from search.library import Library
 from search.people import ClusterReport, PeopleIndex
 
 
-CHECKPOINT_SECONDS = 60.0  # vectors, features and documents reach disk together at least this often
-CHECKPOINT_ITEMS = 4096
+# Vectors, keypoints and documents reach disk together at least this often (tests lower them).
+CHECKPOINT_SECONDS = float(os.environ.get("VISEARCH_CHECKPOINT_SECONDS", 60))
+CHECKPOINT_ITEMS = int(os.environ.get("VISEARCH_CHECKPOINT_ITEMS", 4096))
 CHECKPOINT_SHARE = 0.2  # ...but a checkpoint may cost at most this share of the run (large feature stores)
 
 
@@ -162,7 +163,7 @@ class LibraryIndexer:
                         self._add(result, ids.get(str(result.source.path)))
                         report.indexed += 1
                     bar.update(1)
-                    if len(self._docs) + len(self._failures) >= self.options.commit_every:
+                    if len(self._docs) + len(self._failures) >= min(self.options.commit_every, CHECKPOINT_ITEMS):
                         self._flush()
                         self._checkpoint_if_due()
             report.times = pipeline.times
