@@ -21,6 +21,7 @@ from search.documents import TextHit
 from search.library import Library
 from search.proposals import propose
 from search.geometry import Verification, foreground_box, suppress_overlaps, verify
+from search.answer import EXACT, NONE, SIMILAR, Signals, describe, judge
 from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches, verified_first
 
 VECTOR_CANDIDATES = 100
@@ -43,6 +44,7 @@ class Evidence:
     text_terms: list[str] = field(default_factory=list)
     text_matches: list[TermMatch] = field(default_factory=list)
     local: Verification | None = None  # a RANSAC-verified match: where the product is in the query photo
+    text_share: float = 0.0  # the share of the query's text (characters) this row shows
 
 
 @dataclass
@@ -59,6 +61,12 @@ class SearchResult:
     video: str | None = None  # frames: the video they come from
     time: float | None = None  # frames: seconds into the video
     video_id: int | None = None
+    reasons: list[str] = field(default_factory=list)  # why it is shown: "exact", "text", "visual"
+
+    def signals(self) -> Signals:
+        evidence = self.evidence
+        return Signals(evidence.local.inliers if evidence.local else 0, evidence.vector_score, evidence.text_share,
+                       sum(len(term) for term in evidence.text_terms))
 
     def to_json(self) -> dict:
         product = None
@@ -77,11 +85,13 @@ class SearchResult:
             "video": self.video,
             "video_id": self.video_id,
             "time": None if self.time is None else round(self.time, 3),
+            "reasons": self.reasons,
             "evidence": {
                 "vector_score": None if evidence.vector_score is None else round(evidence.vector_score, 6),
                 "vector_rank": evidence.vector_rank,
                 "text_rank": evidence.text_rank,
                 "text_terms": evidence.text_terms,
+                "text_share": round(evidence.text_share, 3),
                 "text_matches": [
                     {"term": m.term, "text": m.text, "box": [round(v, 1) for v in m.box]}
                     for m in evidence.text_matches
@@ -100,9 +110,12 @@ class SearchResponse:
     query: dict
     results: list[SearchResult]
     notices: list[str] = field(default_factory=list)
+    match: str = SIMILAR  # "exact" | "similar" | "none": what the results amount to (search/answer.py)
+    message: str = ""
 
     def to_json(self) -> dict:
-        return {"query": self.query, "results": [r.to_json() for r in self.results], "notices": self.notices}
+        return {"query": self.query, "match": self.match, "message": self.message,
+                "results": [r.to_json() for r in self.results], "notices": self.notices}
 
 
 class SearchEngine:
@@ -122,6 +135,16 @@ class SearchEngine:
             local_features = RootSift(QUERY_KEYPOINTS, QUERY_MAX_SIDE) if exists else None
         self.local_features = local_features
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
+        self._floor: float | None = None
+
+    @property
+    def floor(self) -> float:
+        """The CLIP score below which a look-alike is no evidence (measured at index time)."""
+        if self._floor is None:
+            from search.calibration import calibrate
+
+            self._floor = self.library.manifest.no_match_floor or calibrate(self.library)[0]
+        return self._floor
 
     def close(self) -> None:
         """Stop the query threads; the library is its owner's to close."""
@@ -164,7 +187,13 @@ class SearchEngine:
             query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
         verified = self._verify(query_features, region, box, rankings) if query_features is not None else {}
-        return SearchResponse(query, self._results(rankings, vector_scores, hits, k, verified), notices)
+        results = self._results(rankings, vector_scores, hits, k, verified)
+        state, kept, why = judge([r.signals() for r in results], self.floor)
+        results = [results[i] for i in kept]
+        for result, reasons in zip(results, why):
+            result.reasons = reasons
+        query["floor"] = round(self.floor, 4)
+        return SearchResponse(query, results, notices, state, describe(state, self.encoder.semantic))
 
     def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
         """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic."""
@@ -184,14 +213,24 @@ class SearchEngine:
                 "is not semantic; results come from OCR and catalogue text only"
             )
         hits = self._text_ranking(terms, rankings)
-        return SearchResponse(query, self._results(rankings, vector_scores, hits, k), notices)
+        results = self._results(rankings, vector_scores, hits, k)
+        for result in results:
+            result.reasons = (["text"] if result.evidence.text_terms else []) + (
+                ["visual"] if result.evidence.vector_rank is not None else [])
+        state = NONE if not results else EXACT if any(r.evidence.text_share >= 0.999 for r in results) else SIMILAR
+        message = {EXACT: "Items showing these words.", SIMILAR: "No item shows all of these words; the closest:",
+                   NONE: "Nothing matches these words."}[state]
+        return SearchResponse(query, results, notices, state, message)
 
     def similar(self, item_id: int, *, k: int = 10) -> SearchResponse:
         """Near-duplicates and look-alikes of an indexed item; works with any encoder."""
         rankings: dict[str, list[int]] = {}
         scores = self._vector_ranking(self.library.vectors.get([item_id]), rankings)
         rankings["vector"] = [i for i in rankings["vector"] if i != item_id]
-        return SearchResponse({"type": "similar", "id": item_id, "k": k}, self._results(rankings, scores, {}, k))
+        results = self._results(rankings, scores, {}, k)
+        for result in results:
+            result.reasons = ["visual"]
+        return SearchResponse({"type": "similar", "id": item_id, "k": k}, results, [], SIMILAR if results else NONE)
 
     # -- internals
 
@@ -282,6 +321,7 @@ class SearchEngine:
                 text_terms=list(hit.terms) if hit else [],
                 text_matches=term_matches(list(hit.terms), doc.ocr) if hit else [],
                 local=verified.get(item_id),
+                text_share=hit.score if hit else 0.0,
             )
             results.append(SearchResult(
                 id=item_id, path=doc.path, score=min(1.0, score), kind=doc.kind,

@@ -179,6 +179,7 @@ class LibraryIndexer:
             if self.faces is not None and self.options.shard is None:
                 # Workers would race to create the same people: cluster once, after all shards (`people cluster`).
                 report.people = self.people().cluster()
+            self._calibrate()
             library.save(ocr=self.ocr.identity if self.ocr else "off")
         report.seconds = time.perf_counter() - started
         return report
@@ -385,6 +386,15 @@ class LibraryIndexer:
         if self._failures:
             docs.record_failures(self._failures)
         self._docs, self._vectors, self._faces, self._features, self._failures = [], [], [], [], []
+
+    def _calibrate(self) -> None:
+        """Measure what an unrelated match scores in this library, when it is new or has grown."""
+        from search.calibration import calibrate, needs_recalibration
+
+        count = len(self.library.vectors)
+        if needs_recalibration(count, self.library.manifest.floor_items):
+            floor, _ = calibrate(self.library)
+            self.library.set_no_match_floor(floor, count)
 
     def _checkpoint_if_due(self) -> None:
         """Vectors and keypoints to disk, then the documents' commit: a kill after this point loses

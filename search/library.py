@@ -61,7 +61,8 @@ class Manifest:
     vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
     shard: str = ""  # "I/N" for a worker's library whose vectors are one shard of a catalogue
     roots: list = field(default_factory=list)  # resolved folders (or files) given to `index`: media is served from these only
-    no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/calibration.py)
+    no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/calibration.py); 0 = not yet
+    floor_items: int = 0  # how many vectors the library had when the floor was measured
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
 
@@ -147,8 +148,9 @@ class Library:
             self.manifest = replace(self.manifest, roots=roots)
             self._write_manifest()
 
-    def set_no_match_floor(self, floor: float) -> None:
-        self.manifest = replace(self.manifest, no_match_floor=float(floor))
+    def set_no_match_floor(self, floor: float, items: int) -> None:
+        """Recorded with the next save (see search/calibration.py)."""
+        self.manifest = replace(self.manifest, no_match_floor=float(floor), floor_items=int(items))
 
     # -- encoder binding
 

@@ -1,0 +1,62 @@
+"""The lens's answer in words a shopper can trust: an exact product, similar items, or nothing.
+
+Pure: results in, the kept results with the reason each is there and the state out. A result
+stays only for a reason that means something in this library:
+
+- `exact`: a RANSAC-verified match of the product's own keypoints;
+- `text`: it shows a real share of the words read off the photo (not one stray syllable);
+- `visual`: its CLIP score clears the library's no-match floor (search/calibration.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+EXACT, SIMILAR, NONE = "exact", "similar", "none"
+MIN_TEXT_SHARE = 0.3  # of the photo's text (characters) a result must show to be there for its text
+MIN_TEXT_CHARS = 4  # ... and at least this many characters of it
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What one result has going for it, as numbers."""
+
+    inliers: int = 0
+    vector_score: float | None = None
+    text_share: float = 0.0  # share of the query's text characters the result shows
+    text_chars: int = 0
+
+
+def reasons(signals: Signals, floor: float) -> list[str]:
+    why = []
+    if signals.inliers:
+        why.append(EXACT)
+    if signals.text_share >= MIN_TEXT_SHARE and signals.text_chars >= MIN_TEXT_CHARS:
+        why.append("text")
+    if signals.vector_score is not None and signals.vector_score >= floor - 1e-6:
+        why.append("visual")
+    return why
+
+
+def judge(signals: Sequence[Signals], floor: float) -> tuple[str, list[int], list[list[str]]]:
+    """(state, indices of the results to keep, in order, and each kept result's reasons)."""
+    kept, why = [], []
+    for index, one in enumerate(signals):
+        found = reasons(one, floor)
+        if found:
+            kept.append(index)
+            why.append(found)
+    if any(EXACT in w for w in why):
+        return EXACT, kept, why
+    return (SIMILAR, kept, why) if kept else (NONE, [], [])
+
+
+def describe(state: str, semantic: bool) -> str:
+    """The sentence a UI or CLI shows above the results."""
+    if state == EXACT:
+        return "Exact product found."
+    if state == SIMILAR:
+        what = "similar items" if semantic else "near-duplicates or items showing the same words"
+        return f"No exact match in the catalogue; {what}."
+    return ("Nothing in this library matches this photo. Draw a box around the product to search just it, "
+            "or search by the words on its package.")
