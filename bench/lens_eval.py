@@ -138,8 +138,53 @@ def main() -> None:
             top5 += sku in skus
         print(f"{name:<22} {top1 / len(photos):6.3f} {top5 / len(photos):6.3f} {np.percentile(latencies, 50):7.0f} "
               f"{np.percentile(latencies, 99):7.0f}")
+    answers = [engine.search_image(image, k=24) for image, _ in photos]
+    exact = sum(a.match == "exact" and a.results[0].product and a.results[0].product.sku == sku
+                for a, (_, sku) in zip(answers, photos))
+    print(f"in-catalogue photos answered 'exact' with the right product first: {exact}/{len(photos)}; "
+          f"results shown per answer: median {np.median([len(a.results) for a in answers]):.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MiB")
+    no_match_report(work, encoder, ocr, args.distractors)
+
+
+def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
+    """Photos of things not in the catalogue: each grocery SKU held out in turn, plus non-product photos.
+    Goal: the top result is never called an exact or similar match."""
+    from indexer.images import open_image
+    from indexer.local_features import RootSift
+    from search.engine import SearchEngine
+    from search.ingest import IndexOptions, LibraryIndexer
+    from search.library import Library
+
+    csv_path, queries, catalogue_files = catalogue(work, distractors)
+    others = sorted((SHARED.parent / "faces").rglob("*.jpg"))[:10] + sorted((SHARED.parent / "ocr").rglob("*.jpg"))[:10]
+    counts = {"exact": 0, "similar": 0, "none": 0}
+    wrong = []
+    for held in sorted({sku for _, sku in queries}):
+        root = work / f"without-{held}"
+        with Library.open(root, create=True) as library:
+            inputs = [f for f in catalogue_files if held not in f.name]
+            LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
+                           local_features=RootSift()).run(inputs)
+        library = Library.open(root, read_only=True)
+        engine = SearchEngine(library, encoder, ocr)
+        held_photos = [path for path, sku in queries if sku == held] + (others if held == sorted(
+            {s for _, s in queries})[0] else [])
+        for path in held_photos:
+            answer = engine.search_image(open_image(path), k=24)
+            counts[answer.match] += 1
+            if answer.match != "none":
+                top = answer.results[0]
+                wrong.append(f"{path.name} → {answer.match}: {top.product.sku if top.product else top.path} "
+                             f"({', '.join(top.reasons)})")
+        library.close()
+    total = sum(counts.values())
+    print(f"not in the catalogue: {total} photos (each grocery SKU held out in turn, plus "
+          f"{len(others)} face and scene photos): answered exact {counts['exact']}, similar {counts['similar']}, "
+          f"none {counts['none']}; wrongly shown as a match: {counts['exact'] + counts['similar']} (goal 0)")
+    for line in wrong:
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -63,9 +63,15 @@ def create_app(config: dict | None = None) -> Flask:
         return urlencode(pairs + [("page", page)])
 
     app.jinja_env.filters["http_url"] = security.http_url
+    app.jinja_env.filters["plural"] = plural
     if app.config["WARM_UP"]:
         services.warm_up()
     return app
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 video`, `2 videos`, `1 person`, `3 people`."""
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _register_gate(app: Flask) -> None:

@@ -1,5 +1,4 @@
-import sys
-
+"""`python -m web.cli`: the same as the `visearch` command."""
 from web.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

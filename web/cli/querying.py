@@ -73,8 +73,8 @@ def cmd_search(args) -> int:
         return EXIT_OK
     for notice in response.notices:
         print(f"note: {notice}")
-    if not response.results:
-        print("no results")
+    if response.message:
+        print(f"{response.match}: {response.message}")
     for rank, result in enumerate(response.results, 1):
         print(_result_line(rank, result))
     return EXIT_OK
@@ -82,11 +82,13 @@ def cmd_search(args) -> int:
 
 def _result_line(rank: int, result) -> str:
     why = []
-    if result.evidence.local is not None:
+    if "exact" in result.reasons:
         why.append(f"exact product, {result.evidence.local.inliers} points")
-    if result.evidence.vector_rank is not None:
-        why.append(f"visual {result.evidence.vector_score:.3f}")
-    if result.evidence.text_terms:
+    if "visual" in result.reasons and result.evidence.vector_score is not None:
+        why.append(f"looks alike {result.evidence.vector_score:.3f}")
+    elif "visual" in result.reasons:
+        why.append("matches the description")
+    if "text" in result.reasons:
         why.append("text: " + ", ".join(result.evidence.text_terms))
     product = ""
     if result.product is not None:

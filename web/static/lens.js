@@ -1,23 +1,38 @@
-// The search page: text queries, and the lens — upload, a draggable/resizable box, suggestions.
+// The search page: text queries and the lens (upload, a draggable, resizable, keyboard-movable box,
+// suggestions). The query lives in the URL (?q=… or ?photo=ID&box=…), so Back, refresh and links work.
 "use strict";
 
 (function () {
   const results = document.getElementById("results");
   if (!results) return;
-  const status = document.getElementById("status");
-  const lens = document.getElementById("lens");
-  const photo = document.getElementById("photo");
-  const stage = document.getElementById("stage");
-  const box = document.getElementById("box");
-  const suggestionsLayer = document.getElementById("suggestions");
-  const fileInput = document.getElementById("file");
-  const drop = document.getElementById("drop");
-  let upload = null; // the File being searched
+  const $ = (id) => document.getElementById(id);
+  const status = $("status"), lens = $("lens"), photo = $("photo"), stage = $("stage"), box = $("box");
+  const suggestionsLayer = $("suggestions"), fileInput = $("file"), drop = $("drop"), textInput = $("text");
+  const MAX_SIDE = 2048; // photos are shrunk in the browser before upload
+  const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp"];
+  let upload = null; // the id of the uploaded photo, once the server has it
+  let pendingFile = null; // a shrunk photo not uploaded yet
   let natural = { w: 1, h: 1 };
-  let searchTimer = null;
-  let requestNumber = 0;
+  let searchTimer = null, requestNumber = 0, lastData = null, onlyId = null;
 
   function setStatus(text) { status.textContent = text; }
+  function fieldError(id, text) { const el = $(id); el.textContent = text || ""; el.hidden = !text; }
+  function plural(n, one, many) { return `${n} ${n === 1 ? one : (many || one + "s")}`; }
+
+  // -- the banner: notes from the server, shown once, dismissable
+  const dismissed = new Set(JSON.parse(localStorage.getItem("visearch-dismissed") || "[]"));
+  function banner(notes) {
+    const list = $("banner-list");
+    const fresh = notes.filter((n) => n && !dismissed.has(n));
+    list.innerHTML = fresh.map((n) => `<li>${escapeHtml(n)}</li>`).join("");
+    $("banner").hidden = !fresh.length;
+  }
+  $("banner-close").addEventListener("click", () => {
+    document.querySelectorAll("#banner-list li").forEach((li) => dismissed.add(li.textContent));
+    localStorage.setItem("visearch-dismissed", JSON.stringify([...dismissed]));
+    $("banner").hidden = true;
+  });
+  const encoderNote = $("encoder-note") ? $("encoder-note").content.textContent.trim() : "";
 
   async function run(formData, label) {
     const mine = ++requestNumber;
@@ -36,29 +51,38 @@
     }
   }
 
-  let lastData = null;
-  let onlyId = null;
-
   function render(data) {
     lastData = data;
     drawMatches(data.results);
-    if (onlyId !== null) data = Object.assign({}, data, { results: data.results.filter((r) => r.id === onlyId) });
-    const notices = (data.notices || []).map((n) => `<p class="notice">${escapeHtml(n)}</p>`).join("");
-    const filtered = onlyId !== null ? `<p class="notice">Showing one outlined product. <button type="button" class="link" id="show-all">Show all results</button></p>` : "";
+    const notes = (data.notices || []).filter((n) => !n.startsWith("text-to-image search is off"));
+    banner([encoderNote, ...notes]);
+    let list = data.results;
+    if (onlyId !== null) list = list.filter((r) => r.id === onlyId);
     if (!data.results.length) {
-      results.innerHTML = `${notices}<p class="empty">No matches. Try another region of the photo, or other words.</p>`;
-      setStatus("No results");
+      setStatus(data.message || "No results");
+      results.innerHTML = emptyState(data);
+      const focusText = $("focus-text");
+      if (focusText) focusText.addEventListener("click", () => textInput.focus());
       return;
     }
-    setStatus(`${data.results.length} results`);
-    results.innerHTML = notices + filtered + data.results.map(card).join("");
-    const showAll = document.getElementById("show-all");
+    const shown = onlyId !== null ? " · one outlined product shown" : "";
+    setStatus(`${data.message ? data.message + " " : ""}${plural(data.results.length, "result")}${shown}`);
+    results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">Show all results</button></p>` : "") + list.map(card).join("");
+    const showAll = $("show-all");
     if (showAll) showAll.addEventListener("click", () => { onlyId = null; render(lastData); });
+  }
+
+  function emptyState(data) {
+    const photoQuery = data.query && data.query.type === "image";
+    const tips = photoQuery
+      ? `<li>Draw the box tightly around one product: the search then ignores the rest of the photo.</li><li><button type="button" class="link" id="focus-text">Search by the words on its package</button> instead.</li>`
+      : `<li>Try fewer or other words: a brand, a model number, a word printed on the item.</li>`;
+    return `<div class="empty-state"><p><strong>${escapeHtml(photoQuery ? "Nothing in this library matches this photo." : "Nothing matches these words.")}</strong></p><ul>${tips}</ul></div>`;
   }
 
   // Verified products, outlined where they are in the photo; a click shows only that one.
   function drawMatches(list) {
-    let svg = document.getElementById("matches");
+    let svg = $("matches");
     if (!svg) {
       svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       svg.id = "matches";
@@ -73,9 +97,8 @@
       poly.setAttribute("points", r.evidence.local.polygon.map((p) => p.join(",")).join(" "));
       poly.setAttribute("class", "match" + (onlyId === r.id ? " chosen" : ""));
       poly.dataset.id = r.id;
-      const label = r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop();
       const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
-      title.textContent = `${label} — ${r.evidence.local.inliers} matching points`;
+      title.textContent = `${r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop()} — ${r.evidence.local.inliers} matching points`;
       poly.appendChild(title);
       poly.addEventListener("click", () => { onlyId = onlyId === r.id ? null : r.id; render(lastData); });
       svg.appendChild(poly);
@@ -88,56 +111,113 @@
       const [x0, y0, x1, y1] = m.box;
       return `<span class="hit" style="left:${(100 * x0) / w}%;top:${(100 * y0) / h}%;width:${(100 * (x1 - x0)) / w}%;height:${(100 * (y1 - y0)) / h}%" title="${escapeHtml(m.term)}"></span>`;
     }).join("");
+    const reasons = r.reasons || [];
     const why = [];
-    if (r.evidence.local) why.push(`<span class="badge exact">exact product · ${r.evidence.local.inliers} points</span>`);
-    if (r.evidence.vector_rank !== null && r.evidence.vector_rank <= 10) why.push(`<span class="badge visual">visual match</span>`);
-    if (r.evidence.text_terms.length) why.push(`<span class="badge text">text: ${r.evidence.text_terms.map(escapeHtml).join(", ")}</span>`);
+    if (reasons.includes("exact")) why.push(`<span class="badge exact">exact product · ${r.evidence.local.inliers} points</span>`);
+    if (reasons.includes("visual")) why.push(`<span class="badge visual">${r.evidence.vector_score !== null && lastData.query.type === "image" ? "looks alike" : "matches the description"}</span>`);
+    if (reasons.includes("text")) why.push(`<span class="badge text">text: ${r.evidence.text_terms.map(escapeHtml).join(", ")}</span>`);
     const p = r.product;
-    const product = p ? `<strong>${escapeHtml(p.title || p.sku)}</strong><span>${escapeHtml(p.brand)}${p.price !== null ? ` · ${p.price.toFixed(2)} ${escapeHtml(p.currency)}` : ""}</span>` : `<span>${escapeHtml(r.path.split("/").pop())}</span>`;
+    const product = p ? `<strong>${escapeHtml(p.title || p.sku)}</strong><span>${escapeHtml(p.brand)}${p.price !== null ? ` · ${p.price.toFixed(2)} ${escapeHtml(p.currency)}` : ""}</span>` : `<span class="name">${escapeHtml(r.path.split("/").pop())}</span>`;
     const when = r.kind === "frame" ? `<span class="badge">video ${timecode(r.time)}</span>` : "";
     return `<a class="card result" href="/items/${r.id}" data-id="${r.id}">
       <div class="thumb"><img src="/thumb/${r.id}" alt="" loading="lazy">${marks}</div>
-      <div class="meta">${product}<span class="score">${(100 * r.score).toFixed(0)}% ${when}</span>${why.join(" ")}</div></a>`;
+      <div class="meta">${product}<span class="score">${(100 * r.score).toFixed(0)}% ${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
   }
 
-  document.getElementById("text-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = document.getElementById("text").value.trim();
-    if (!text) return;
+  // -- text
+  function searchText(text, push) {
+    clearPhoto(false);
     const form = new FormData();
     form.append("text", text);
     form.append("k", "24");
+    if (push) history.pushState({ q: text }, "", `/?q=${encodeURIComponent(text)}`);
     run(form, `for “${text}”`);
+  }
+  $("text-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = textInput.value.trim();
+    fieldError("text-error", "");
+    if (!text) { fieldError("text-error", "Type some words to search for, or use a photo below."); return; }
+    searchText(text, true);
   });
 
-  // -- the photo: picker, drag-and-drop, paste
-  document.getElementById("pick").addEventListener("click", () => fileInput.click());
-  fileInput.addEventListener("change", () => fileInput.files[0] && usePhoto(fileInput.files[0]));
+  // -- the photo: picker, drag-and-drop, paste; shrunk in the browser, refused with a message if not an image
+  $("pick").addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => { if (fileInput.files[0]) usePhoto(fileInput.files[0]); fileInput.value = ""; });
   ["dragenter", "dragover"].forEach((name) => drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.add("over"); }));
   ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, (e) => { e.preventDefault(); drop.classList.remove("over"); }));
   drop.addEventListener("drop", (e) => { const f = e.dataTransfer.files[0]; if (f) usePhoto(f); });
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); } });
   document.addEventListener("paste", (e) => {
     const item = [...(e.clipboardData?.items || [])].find((i) => i.type.startsWith("image/"));
     if (item) usePhoto(item.getAsFile());
   });
 
-  function usePhoto(file) {
-    upload = file;
-    onlyId = null;
-    const url = URL.createObjectURL(file);
+  function notAnImage(name) {
+    fieldError("file-error", `${name} is not an image. Choose a photo: JPEG, PNG, WebP, GIF, TIFF or BMP.`);
+  }
+
+  async function shrink(file) {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size < 4e6) { bitmap.close(); return file; }
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale); canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    return await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+  }
+
+  async function usePhoto(file) {
+    fieldError("file-error", "");
+    const name = file.name || "The pasted file";
+    if (file.type && !IMAGE_TYPES.includes(file.type) && !file.type.startsWith("image/")) { notAnImage(name); return; }
+    let small;
+    try { small = await shrink(file); } catch (_) { notAnImage(name); return; }
+    pendingFile = small; upload = null; onlyId = null;
+    showPhoto(URL.createObjectURL(small), null, true);
+  }
+
+  function showPhoto(src, boxText, isNew) {
+    photo.onerror = () => { fieldError("file-error", "This photo could not be shown; choose it again."); clearPhoto(false); };
     photo.onload = async () => {
       natural = { w: photo.naturalWidth, h: photo.naturalHeight };
       lens.hidden = false;
-      placeBox(0.05, 0.05, 0.9, 0.9);
-      const form = new FormData();
-      form.append("image", upload);
-      form.append("k", "24");
+      $("workspace").classList.add("with-photo");
+      const b = parseBox(boxText);
+      if (b) placeBox(b[0] / natural.w, b[1] / natural.h, (b[2] - b[0]) / natural.w, (b[3] - b[1]) / natural.h);
+      else placeBox(0.05, 0.05, 0.9, 0.9);
+      const form = photoForm(b ? boxPixels() : null);
       form.append("suggest", "1");
       const data = await run(form, "your photo");
-      if (data) showSuggestions(data.query.suggestions || []);
+      if (data) {
+        upload = data.query.upload;
+        pendingFile = null;
+        if (isNew) history.pushState({ photo: upload }, "", `/?photo=${upload}`);
+        showSuggestions(data.query.suggestions || []);
+      }
     };
-    photo.src = url;
+    photo.src = src;
   }
+
+  function photoForm(boxText) {
+    const form = new FormData();
+    if (upload) form.append("upload", upload); else form.append("image", pendingFile, "photo.jpg");
+    if (boxText) form.append("box", boxText);
+    form.append("k", "24");
+    return form;
+  }
+
+  function clearPhoto(push) {
+    lens.hidden = true;
+    $("workspace").classList.remove("with-photo");
+    upload = null; pendingFile = null; onlyId = null;
+    photo.removeAttribute("src");
+    suggestionsLayer.innerHTML = "";
+    const svg = $("matches"); if (svg) svg.innerHTML = "";
+    if (push) { results.innerHTML = ""; setStatus(""); history.pushState({}, "", "/"); }
+  }
+  $("clear-photo").addEventListener("click", () => clearPhoto(true));
 
   function showSuggestions(list) {
     suggestionsLayer.innerHTML = "";
@@ -147,13 +227,14 @@
       b.className = "suggestion";
       b.type = "button";
       b.title = s.source === "text" ? "a label with text" : "an object";
+      b.setAttribute("aria-label", `Search ${b.title}`);
       Object.assign(b.style, { left: `${(100 * x0) / natural.w}%`, top: `${(100 * y0) / natural.h}%`, width: `${(100 * (x1 - x0)) / natural.w}%`, height: `${(100 * (y1 - y0)) / natural.h}%` });
       b.addEventListener("click", () => { placeBox(x0 / natural.w, y0 / natural.h, (x1 - x0) / natural.w, (y1 - y0) / natural.h); searchBox(); });
       suggestionsLayer.appendChild(b);
     });
   }
 
-  // -- the box, in fractions of the photo
+  // -- the box, in fractions of the photo; searched in the photo's pixels
   function placeBox(x, y, w, h) {
     w = Math.min(Math.max(w, 0.03), 1); h = Math.min(Math.max(h, 0.03), 1);
     x = Math.min(Math.max(x, 0), 1 - w); y = Math.min(Math.max(y, 0), 1 - h);
@@ -166,14 +247,16 @@
     return [x * natural.w, y * natural.h, (x + w) * natural.w, (y + h) * natural.h].map((v) => Math.round(v)).join(",");
   }
 
+  function parseBox(text) {
+    const values = (text || "").split(",").map(Number);
+    return values.length === 4 && values.every(Number.isFinite) ? values : null;
+  }
+
   function searchBox() {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
-      const form = new FormData();
-      form.append("image", upload);
-      form.append("box", boxPixels());
-      form.append("k", "24");
-      run(form, "the selected region");
+      if (upload) history.replaceState({ photo: upload }, "", `/?photo=${upload}&box=${boxPixels()}`);
+      run(photoForm(boxPixels()), "the selected region");
     }, 250);
   }
 
@@ -181,8 +264,7 @@
   box.addEventListener("pointerdown", (e) => {
     e.preventDefault();
     box.setPointerCapture(e.pointerId);
-    const rect = stage.getBoundingClientRect();
-    drag = { resize: e.target.classList.contains("handle"), startX: e.clientX, startY: e.clientY, rect,
+    drag = { resize: e.target.classList.contains("handle"), startX: e.clientX, startY: e.clientY, rect: stage.getBoundingClientRect(),
              x: +box.dataset.x, y: +box.dataset.y, w: +box.dataset.w, h: +box.dataset.h };
   });
   box.addEventListener("pointermove", (e) => {
@@ -192,4 +274,24 @@
     else placeBox(drag.x + dx, drag.y + dy, drag.w, drag.h);
   });
   box.addEventListener("pointerup", () => { if (drag) { drag = null; searchBox(); } });
+  box.addEventListener("keydown", (e) => {
+    const step = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+    if (!step) return;
+    e.preventDefault();
+    const d = 0.02, x = +box.dataset.x, y = +box.dataset.y, w = +box.dataset.w, h = +box.dataset.h;
+    if (e.shiftKey) placeBox(x, y, w + step[0] * d, h + step[1] * d);
+    else placeBox(x + step[0] * d, y + step[1] * d, w, h);
+    searchBox();
+  });
+
+  // -- the URL: restore a search on load, Back and Forward
+  function restore() {
+    const params = new URLSearchParams(location.search);
+    const q = params.get("q"), id = params.get("photo");
+    if (q) { textInput.value = q; searchText(q, false); }
+    else if (id) { upload = id; showPhoto(`/queries/${encodeURIComponent(id)}`, params.get("box"), false); }
+    else { clearPhoto(false); results.innerHTML = ""; setStatus(""); banner([encoderNote]); }
+  }
+  window.addEventListener("popstate", restore);
+  restore();
 })();
