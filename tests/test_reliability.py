@@ -106,11 +106,11 @@ def test_a_late_kill_keeps_the_checkpointed_work(tmp_path):
     run = subprocess.Popen(visearch(*index_args(library, folder)).args, cwd=ROOT,
                            env=dict(os.environ, HF_HUB_OFFLINE="1", **env_items),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
+    deadline = time.time() + 400
     while time.time() < deadline and run.poll() is None:
         if (library / "items.sqlite").exists() and library_state(library)[1] >= 64:
             break
-        time.sleep(0.1)
+        time.sleep(0.3)
     run.send_signal(signal.SIGKILL)
     run.wait()
     docs, complete, features = library_state(library)
