@@ -17,11 +17,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def visearch(*args, cwd=None, **kwargs) -> subprocess.Popen:
-    env = dict(os.environ, HF_HUB_OFFLINE="1", VISEARCH_TORCH_THREADS="1")
-    return subprocess.Popen([sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", *args],
-                            cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
+def visearch(*args, cwd=None, env=None) -> subprocess.Popen:
+    """A fresh `visearch` process, as a user starts it."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", VISEARCH_TORCH_THREADS="1", **(env or {}))
+    return subprocess.Popen([sys.executable, "-m", "web.cli", *args], cwd=cwd or ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def make_images(folder: Path, count: int, seed: int = 0) -> Path:
@@ -102,15 +102,13 @@ def test_a_late_kill_keeps_the_checkpointed_work(tmp_path):
     """Vectors reach disk with the documents: a run killed after a checkpoint is not redone."""
     folder = make_images(tmp_path / "photos", 120)
     library = tmp_path / "lib"
-    env_items = {"VISEARCH_CHECKPOINT_ITEMS": "32"}
-    run = subprocess.Popen(visearch(*index_args(library, folder)).args, cwd=ROOT,
-                           env=dict(os.environ, HF_HUB_OFFLINE="1", **env_items),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = visearch(*index_args(library, folder), env={"VISEARCH_CHECKPOINT_ITEMS": "32"})
     deadline = time.time() + 400
     while time.time() < deadline and run.poll() is None:
         if (library / "items.sqlite").exists() and library_state(library)[1] >= 64:
             break
         time.sleep(0.3)
+    assert run.poll() is None, run.communicate()[1]  # still running: the kill comes late, not after the end
     run.send_signal(signal.SIGKILL)
     run.wait()
     docs, complete, features = library_state(library)
