@@ -65,8 +65,9 @@ class SearchResult:
 
     def signals(self) -> Signals:
         evidence = self.evidence
-        return Signals(evidence.local.inliers if evidence.local else 0, evidence.vector_score, evidence.text_share,
-                       sum(len(term) for term in evidence.text_terms))
+        local = evidence.local
+        return Signals(local.inliers if local else 0, evidence.vector_score, evidence.text_share,
+                       sum(len(term) for term in evidence.text_terms), local.coverage if local else 0.0)
 
     def to_json(self) -> dict:
         product = None
@@ -100,6 +101,7 @@ class SearchResult:
                     "inliers": evidence.local.inliers,
                     "polygon": [[round(x, 1), round(y, 1)] for x, y in evidence.local.polygon],
                     "box": [round(v, 1) for v in evidence.local.box],
+                    "coverage": round(evidence.local.coverage, 3),
                 },
             },
         }
@@ -259,7 +261,7 @@ class SearchEngine:
             if found is not None:
                 verified[item] = Verification(
                     found.inliers, [[x + dx, y + dy] for x, y in found.polygon],
-                    [found.box[0] + dx, found.box[1] + dy, found.box[2] + dx, found.box[3] + dy],
+                    [found.box[0] + dx, found.box[1] + dy, found.box[2] + dx, found.box[3] + dy], found.coverage,
                 )
         skus = {item: product.sku for item, product in self.library.docs.products_for(list(verified)).items()}
         return suppress_overlaps(verified, skus)

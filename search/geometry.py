@@ -18,6 +18,7 @@ class Verification:
     inliers: int
     polygon: list[list[float]]  # the catalogue image's corners in query-photo pixels
     box: list[float]  # x0, y0, x1, y1 of the polygon, clamped to the photo
+    coverage: float = 1.0  # share of the product's outline that the inliers span in the catalogue image
 
 
 def match(query: LocalFeatures, candidate: LocalFeatures, ratio: float = RATIO) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +84,22 @@ def verify(
     x0, y0 = polygon.min(axis=0)
     x1, y1 = polygon.max(axis=0)
     box = [float(max(0, x0)), float(max(0, y0)), float(min(qw, x1)), float(min(qh, y1))]
-    return Verification(inliers, [[float(x), float(y)] for x, y in polygon], box)
+    spread = coverage(candidate_points[mask.ravel() > 0], candidate_size, outline)
+    return Verification(inliers, [[float(x), float(y)] for x, y in polygon], box, spread)
+
+
+def coverage(points: np.ndarray, size: tuple[int, int], outline) -> float:
+    """The share of the product's outline that the inliers' convex hull spans in the catalogue image. Pure.
+
+    A match through a logo that two products of one brand share covers a small part of either."""
+    import cv2
+
+    width, height = size
+    area = (outline[2] - outline[0]) * width * (outline[3] - outline[1]) * height
+    if len(points) < 3 or area <= 0:
+        return 0.0
+    hull = cv2.convexHull(np.asarray(points, np.float32).reshape(-1, 1, 2))
+    return float(min(1.0, cv2.contourArea(hull) / area))
 
 
 def plausible(polygon: np.ndarray, query_size: tuple[int, int]) -> bool:

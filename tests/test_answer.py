@@ -7,10 +7,25 @@ from search.calibration import best_unrelated, floor_from_scores, needs_recalibr
 
 
 def test_verified_match_makes_an_exact_answer_and_filler_goes():
-    signals = [Signals(inliers=120, vector_score=0.4), Signals(vector_score=0.95), Signals(vector_score=0.3),
+    signals = [Signals(inliers=120, vector_score=0.4, coverage=0.4), Signals(vector_score=0.95), Signals(vector_score=0.3),
                Signals(text_share=0.05, text_chars=3)]
     state, kept, why = judge(signals, floor=0.9)
     assert state == EXACT and kept == [0, 1] and why == [["exact"], ["visual"]]
+
+
+def test_a_match_on_a_small_part_of_the_product_is_partial_not_exact():
+    """Two cartons of one brand share a logo: the keypoints verify, but only on the logo."""
+    state, kept, why = judge([Signals(inliers=40, coverage=0.05, text_share=0.4, text_chars=4)], floor=0.9)
+    assert state == SIMILAR and kept == [0] and why == [["partial", "text"]]
+
+
+def test_coverage_is_the_inliers_hull_over_the_product_outline():
+    from search.geometry import coverage
+
+    square = np.array([[0, 0], [50, 0], [50, 50], [0, 50], [25, 25]], np.float32)
+    assert coverage(square, (100, 100), (0, 0, 1, 1)) == pytest.approx(0.25)
+    assert coverage(square, (100, 100), (0, 0, 0.5, 0.5)) == pytest.approx(1.0)
+    assert coverage(square[:2], (100, 100), (0, 0, 1, 1)) == 0.0
 
 
 def test_look_alikes_above_the_floor_are_similar():

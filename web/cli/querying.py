@@ -84,6 +84,8 @@ def _result_line(rank: int, result) -> str:
     why = []
     if "exact" in result.reasons:
         why.append(f"exact product, {result.evidence.local.inliers} points")
+    if "partial" in result.reasons:
+        why.append(f"part of the package only ({result.evidence.local.coverage:.0%} of it), e.g. a shared logo")
     if "visual" in result.reasons and result.evidence.vector_score is not None:
         why.append(f"looks alike {result.evidence.vector_score:.3f}")
     elif "visual" in result.reasons:

@@ -114,6 +114,7 @@
     const reasons = r.reasons || [];
     const why = [];
     if (reasons.includes("exact")) why.push(`<span class="badge exact">exact product · ${r.evidence.local.inliers} points</span>`);
+    if (reasons.includes("partial")) why.push(`<span class="badge partial" title="the matching points cover only a small part of this product, such as a logo it shares with others">same logo or part of the package</span>`);
     if (reasons.includes("visual")) why.push(`<span class="badge visual">${r.evidence.vector_score !== null && lastData.query.type === "image" ? "looks alike" : "matches the description"}</span>`);
     if (reasons.includes("text")) why.push(`<span class="badge text">text: ${r.evidence.text_terms.map(escapeHtml).join(", ")}</span>`);
     const p = r.product;
