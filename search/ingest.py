@@ -24,20 +24,30 @@ from indexer.errors import MediaError
 from indexer.models.clip import ClipEncoder
 from indexer.models.faces import FaceModel
 from indexer.models.ocr import OcrModel
-from indexer.pipeline import ImagePipeline, PipelineConfig, StageTimes
+from indexer.pipeline import ImagePipeline, PipelineConfig
 from indexer.records import Face, Failure, ImageRecord, SourceFile, VideoRecord
 from indexer.sniff import MediaKind
 from indexer.video_pipeline import VideoConfig, VideoPipeline
 from indexer.walk import in_shard, walk_media
 from search.documents import FileState, ItemDoc, VideoDoc
 from search.library import Library
-from search.people import ClusterReport, PeopleIndex
+from search.index_report import IndexReport
+from search.people import PeopleIndex
 
 
-# Vectors, keypoints and documents reach disk together at least this often (tests lower them).
+# Vectors, keypoints and documents reach disk together at least every minute or 4096 items, and as
+# often as every 10 s while a checkpoint costs under a fifth of the time between two (tests lower these).
 CHECKPOINT_SECONDS = float(os.environ.get("VISEARCH_CHECKPOINT_SECONDS", 60))
 CHECKPOINT_ITEMS = int(os.environ.get("VISEARCH_CHECKPOINT_ITEMS", 4096))
-CHECKPOINT_SHARE = 0.2  # ...but a checkpoint may cost at most this share of the run (large feature stores)
+CHECKPOINT_MIN_SECONDS = 10.0
+CHECKPOINT_SHARE = 0.2
+
+
+def checkpoint_due(waited: float, items: int, last_cost: float) -> bool:
+    """Whether to checkpoint now, `waited` seconds and `items` items after the last one. Pure."""
+    if waited >= CHECKPOINT_SECONDS or items >= CHECKPOINT_ITEMS:
+        return True
+    return waited >= CHECKPOINT_MIN_SECONDS and last_cost <= CHECKPOINT_SHARE * waited
 
 
 @dataclass(frozen=True)
@@ -50,32 +60,6 @@ class IndexOptions:
     progress: bool = True
     video: VideoConfig = field(default_factory=VideoConfig)
     shard: tuple[int, int] | None = None  # (I, N): index only this worker's 1/N of the inputs
-
-
-@dataclass
-class IndexReport:
-    indexed: int = 0
-    unchanged: int = 0
-    moved: int = 0  # renamed files: same item, vectors kept
-    copied: int = 0  # duplicate content: vectors reused, nothing decoded
-    pruned: int = 0
-    skipped: int = 0  # files in folders that are not media
-    videos: int = 0
-    frames: int = 0
-    faces: int = 0
-    people: ClusterReport | None = None
-    products: int = 0
-    failed: list[Failure] = field(default_factory=list)
-    seconds: float = 0.0
-    times: StageTimes = field(default_factory=StageTimes)
-
-    def to_json(self) -> dict:
-        return {
-            "indexed": self.indexed, "unchanged": self.unchanged, "moved": self.moved, "copied": self.copied,
-            "pruned": self.pruned, "skipped": self.skipped, "videos": self.videos, "frames": self.frames,
-            "faces": self.faces, "people": vars(self.people) if self.people else None, "products": self.products, "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def file_sha256(path: Path) -> str:
@@ -400,8 +384,7 @@ class LibraryIndexer:
         """Vectors and keypoints to disk, then the documents' commit: a kill after this point loses
         nothing before it, and a document is never committed before its vector."""
         waited = time.monotonic() - self._last_checkpoint
-        due = waited >= CHECKPOINT_SECONDS or self._since_checkpoint >= CHECKPOINT_ITEMS
-        if not due or waited * CHECKPOINT_SHARE < self._checkpoint_cost:
+        if not checkpoint_due(waited, self._since_checkpoint, self._checkpoint_cost):
             return
         started = time.monotonic()
         self.library.checkpoint()

@@ -21,6 +21,7 @@ from search.es_client import EsSettings
 from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
 from search.vector_tuning import DEFAULT_TARGET_RECALL
 from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
+from search.writer_lock import WRITER_LOCK, LibraryBusyError, WriterLock  # noqa: F401 - LibraryBusyError re-exported
 
 if TYPE_CHECKING:
     from search.es_faces import EsFaceStore
@@ -38,8 +39,6 @@ class EncoderMismatchError(LibraryError):
     pass
 
 
-class LibraryBusyError(LibraryError):
-    """Another process is writing to the library."""
 
 
 @dataclass(frozen=True)
@@ -125,14 +124,13 @@ class Library:
 
     # -- one writer at a time
 
-    def writing(self, wait: float = 0.0) -> "WriterLock":
+    def writing(self, wait: float = 0.0):
         """`with library.writing():` holds the library's writer lock (re-entrant in this process).
 
         A second writer waits up to `wait` seconds, then gets LibraryBusyError naming the holder.
         The lock is an flock: it dies with its process, so a killed indexer leaves no stale lock.
         """
-        self._writer.wait = wait
-        return self._writer
+        return self._writer.hold(wait)
 
     def indexed_roots(self) -> list[str]:
         return list(self.manifest.roots)
@@ -293,63 +291,6 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-WRITER_LOCK = "writer.lock"
-
-
-class WriterLock:
-    """An exclusive flock on LIB/writer.lock, with the holder's pid and command written inside."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.wait = 0.0
-        self._handle = None
-        self._depth = 0
-
-    def __enter__(self) -> "WriterLock":
-        import fcntl
-
-        if self._depth:
-            self._depth += 1
-            return self
-        handle = open(self.path, "a+")
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = _read_holder(handle)
-                    handle.close()
-                    raise LibraryBusyError(
-                        f"another visearch process ({holder}) is writing to {self.path.parent}; "
-                        f"wait for it to finish (or stop it) and try again") from None
-                time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}: {' '.join(_command_line())}\n")
-        handle.flush()
-        self._handle, self._depth = handle, 1
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._depth -= 1
-        if self._depth == 0 and self._handle is not None:
-            self._handle.close()  # closing releases the flock
-            self._handle = None
-
-
-def _read_holder(handle) -> str:
-    handle.seek(0)
-    return handle.read().strip()[:200] or "unknown pid"
-
-
-def _command_line() -> list[str]:
-    import sys
-
-    return [os.path.basename(sys.argv[0] or "python"), *sys.argv[1:3]]
 
 
 def read_manifest(root: Path) -> Manifest:

@@ -128,7 +128,6 @@ def test_deleted_keypoints_are_rebuilt(tmp_path, indexed_library):
     library = tmp_path / "lib"
     shutil.copytree(indexed_library, library)
     shutil.rmtree(library / "features")
-    from fixtures.generate import generate  # noqa: F401 - the indexed library's inputs are the session fixtures
     from search.library import Library
 
     with Library.open(library, read_only=True) as opened:

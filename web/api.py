@@ -28,13 +28,18 @@ def search():
                 raise BadUpload(404, "upload: that photo is no longer kept; upload it again")
         box = parse_box(params.get("box"), photo.width, photo.height)
         suggest = params.get("suggest") == "1"
-        response = services().engine().search_image(photo, box=box, k=k, suggest=suggest).to_json()
+        engine = services().engine()
+        with services().searching():
+            response = engine.search_image(photo, box=box, k=k, suggest=suggest).to_json()
         response["query"]["upload"] = upload
         return jsonify(views.safe_response(response))
     text = params.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadUpload(400, "send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
-    return jsonify(views.safe_response(services().engine().search_text(text.strip(), k=k).to_json()))
+    engine = services().engine()
+    with services().searching():
+        response = engine.search_text(text.strip(), k=k).to_json()
+    return jsonify(views.safe_response(response))
 
 
 @api.get("/status")
@@ -61,7 +66,10 @@ def similar(item_id: int):
     if not library.docs.get([item_id]):
         abort(404, f"no item {item_id}")
     k = g.params.get("k") or 10
-    return jsonify(views.safe_response(services().engine().similar(item_id, k=k).to_json()))
+    engine = services().engine()
+    with services().searching():
+        response = engine.similar(item_id, k=k).to_json()
+    return jsonify(views.safe_response(response))
 
 
 @api.get("/browse")

@@ -1,7 +1,6 @@
 """HTML pages and media. Media is served by id, never by a client-supplied path."""
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 

@@ -7,6 +7,7 @@ only when its last request has finished, so no request sees a handle closed unde
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -45,6 +46,9 @@ class Services:
         self._loader: threading.Thread | None = None
         self.model_state = "idle"  # idle | loading | ready | error
         self.model_error = ""
+        # Searches run the models on every core; more at once only thrash, while pages and thumbnails
+        # (other server threads) keep flowing around them.
+        self._searching = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
     def init_app(self, app: Flask) -> None:
         app.extensions["visearch"] = self
@@ -131,6 +135,10 @@ class Services:
             loader.join()
             return self.engine()
         raise ModelsLoading()
+
+    def searching(self) -> threading.BoundedSemaphore:
+        """`with services().searching():` around a model-heavy query."""
+        return self._searching
 
     def _start_loading(self, library) -> threading.Thread:
         if self._loader is None or not self._loader.is_alive():

@@ -14,7 +14,8 @@ def register(commands) -> None:
     serve = commands.add_parser("serve", help="the web UI and JSON API (waitress)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--threads", type=int, default=8,
+                       help="request threads (default 8: pages and media keep flowing while searches run)")
     serve.add_argument("--token", help="write token (default: $VISEARCH_TOKEN, or a new one off loopback)")
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="a host name the server answers to besides loopback and --host (repeatable)")
