@@ -8,13 +8,20 @@
     features/gen-N/vote.faiss        FAISS index over all descriptors, for shortlist voting
 
 A save writes a new generation and then switches CURRENT with one atomic rename,
-so a crash leaves the old generation or the new one, never a mix.
+so a crash leaves the old generation or the new one, never a mix. A save rewrites every
+keypoint, so an index run's checkpoints write only what changed since the last one:
+
+    features/pending/G-NNNNNN.npz    items added or removed since generation G was saved
+
+Opening a store replays its generation's pending files; the next save folds them into a new
+generation and deletes them (pending files of older generations are leftovers and are dropped).
 
 A catalogue image costs at most 400 keypoints × (8 bytes of point + 128 of
 descriptor + 8 of owner + 128 in the voting index) ≈ 107 KiB.
 """
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections import Counter
@@ -51,6 +58,8 @@ class FeatureStore:
         self._removed: set[int] = set()
         self._vote_index = None
         self._owners: np.ndarray | None = None
+        self._unlogged: set[int] = set()  # changes not yet in a pending file
+        self._replay_pending()
 
     def __contains__(self, item_id: int) -> bool:
         item_id = int(item_id)
@@ -72,12 +81,14 @@ class FeatureStore:
     def put(self, item_id: int, features: LocalFeatures) -> None:
         self._added[int(item_id)] = features
         self._removed.discard(int(item_id))
+        self._unlogged.add(int(item_id))
 
     def remove(self, ids: Sequence[int]) -> None:
         for item_id in ids:
             self._added.pop(int(item_id), None)
             if int(item_id) in self._where:
                 self._removed.add(int(item_id))
+            self._unlogged.add(int(item_id))
 
     @property
     def dirty(self) -> bool:
@@ -113,7 +124,51 @@ class FeatureStore:
             for child in leftover.iterdir():
                 child.unlink()
             leftover.rmdir()
+        for pending in self._pending_files(every=True):
+            pending.unlink(missing_ok=True)
         self.__init__(self.root, read_only=self.read_only)
+
+    # -- checkpoints: only what changed, as pending files
+
+    def checkpoint(self) -> None:
+        """Write the changes since the last checkpoint to a pending file (cost: the changes only)."""
+        if not self._unlogged:
+            return
+        if self.read_only:
+            raise PermissionError(f"{self.root} was opened read-only")
+        changed = sorted(self._unlogged)
+        added = [i for i in changed if i in self._added]
+        parts = [self._added[i] for i in added]
+        folder = self.root / "pending"
+        folder.mkdir(parents=True, exist_ok=True)
+        sequence = len(self._pending_files()) + 1
+        buffer = io.BytesIO()
+        np.savez(buffer, added=np.asarray(added, np.int64), counts=np.asarray([len(p) for p in parts], np.int64),
+                 points=np.concatenate([p.points for p in parts]) if parts else np.zeros((0, 2), np.float32),
+                 descriptors=np.concatenate([p.descriptors for p in parts]) if parts else np.zeros((0, 128), np.uint8),
+                 removed=np.asarray([i for i in changed if i not in self._added], np.int64))
+        _atomic_write(folder / f"{self.generation}-{sequence:06d}.npz", buffer.getvalue())
+        self._unlogged.clear()
+
+    def _pending_files(self, every: bool = False) -> list[Path]:
+        folder = self.root / "pending"
+        if not folder.is_dir():
+            return []
+        prefix = f"{self.generation}-"
+        return sorted(p for p in folder.glob("*.npz") if every or p.name.startswith(prefix))
+
+    def _replay_pending(self) -> None:
+        for path in self._pending_files():
+            with np.load(path) as data:
+                starts = np.concatenate([[0], np.cumsum(data["counts"])])
+                for index, item in enumerate(data["added"]):
+                    rows = slice(int(starts[index]), int(starts[index + 1]))
+                    self._added[int(item)] = LocalFeatures(data["points"][rows], data["descriptors"][rows])
+                    self._removed.discard(int(item))
+                for item in data["removed"]:
+                    self._added.pop(int(item), None)
+                    if int(item) in self._where:
+                        self._removed.add(int(item))
 
     def _write_vote_index(self, target: Path, descriptors: np.ndarray) -> None:
         import faiss

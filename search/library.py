@@ -260,16 +260,21 @@ class Library:
 
     def checkpoint(self) -> None:
         """Vectors and keypoints first, then the documents' commit: a crash in between leaves
-        vectors without documents (dropped by the next run), never documents without vectors."""
+        vectors without documents (dropped by the next run), never documents without vectors.
+        Keypoints go to a pending file of the changes only (a full save rewrites them all)."""
+        if self._vectors is not None:
+            self._vectors.save()
+        if self._features is not None:
+            self._features.checkpoint()
+        self.docs.commit()
+
+    def save(self, *, ocr: str | None = None) -> None:
+        """Vectors, all keypoints in a new generation, the documents' commit, then the manifest."""
         if self._vectors is not None:
             self._vectors.save()
         if self._features is not None:
             self._features.save()
         self.docs.commit()
-
-    def save(self, *, ocr: str | None = None) -> None:
-        """A checkpoint, then the manifest."""
-        self.checkpoint()
         changes = {"updated_at": time.time()}
         if self._vectors is not None:
             changes["vector_index"] = self._vectors.kind

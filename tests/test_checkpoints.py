@@ -15,3 +15,33 @@ def test_costly_checkpoints_wait_until_they_cost_a_fifth_of_the_interval():
 def test_a_minute_or_many_items_force_one_whatever_it_costs():
     assert checkpoint_due(CHECKPOINT_SECONDS, 1, 1000.0)
     assert checkpoint_due(1.0, CHECKPOINT_ITEMS, 1000.0)
+
+
+def test_keypoint_checkpoints_write_only_changes_and_reopen_with_them(tmp_path):
+    import numpy as np
+
+    from indexer.local_features import LocalFeatures
+    from search.features_store import FeatureStore
+
+    def features(n, seed):
+        rng = np.random.default_rng(seed)
+        return LocalFeatures(rng.random((n, 2), np.float32) * 100, rng.integers(0, 255, (n, 128), np.uint8))
+
+    store = FeatureStore(tmp_path)
+    store.put(1, features(30, 1))
+    store.put(2, features(0, 2))  # looked, found no keypoints: still recorded
+    store.save()
+    store.put(3, features(20, 3))
+    store.checkpoint()
+    store.remove([1])
+    store.put(4, features(10, 4))
+    store.checkpoint()
+    pending = sorted((tmp_path / "pending").glob("*.npz"))
+    assert len(pending) == 2
+    reopened = FeatureStore(tmp_path)  # what a resumed run sees after kill -9
+    assert 1 not in reopened and all(i in reopened for i in (2, 3, 4))
+    assert np.array_equal(reopened.get(3).descriptors, features(20, 3).descriptors)
+    reopened.save()
+    assert not list((tmp_path / "pending").glob("*.npz"))
+    final = FeatureStore(tmp_path)
+    assert len(final) == 3 and 1 not in final and len(final.get(2)) == 0
