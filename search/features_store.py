@@ -159,16 +159,18 @@ class FeatureStore:
 
     def _replay_pending(self) -> None:
         for path in self._pending_files():
-            with np.load(path) as data:
-                starts = np.concatenate([[0], np.cumsum(data["counts"])])
-                for index, item in enumerate(data["added"]):
-                    rows = slice(int(starts[index]), int(starts[index + 1]))
-                    self._added[int(item)] = LocalFeatures(data["points"][rows], data["descriptors"][rows])
-                    self._removed.discard(int(item))
-                for item in data["removed"]:
-                    self._added.pop(int(item), None)
-                    if int(item) in self._where:
-                        self._removed.add(int(item))
+            with np.load(path) as data:  # each data[...] reads the array again: read each once
+                added, counts, removed = data["added"], data["counts"], data["removed"]
+                points, descriptors = data["points"], data["descriptors"]
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            for index, item in enumerate(added):
+                rows = slice(int(starts[index]), int(starts[index + 1]))
+                self._added[int(item)] = LocalFeatures(points[rows], descriptors[rows])
+                self._removed.discard(int(item))
+            for item in removed:
+                self._added.pop(int(item), None)
+                if int(item) in self._where:
+                    self._removed.add(int(item))
 
     def _write_vote_index(self, target: Path, descriptors: np.ndarray) -> None:
         import faiss
