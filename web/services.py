@@ -46,9 +46,10 @@ class Services:
         self._loader: threading.Thread | None = None
         self.model_state = "idle"  # idle | loading | ready | error
         self.model_error = ""
-        # Searches run the models on every core; more at once only thrash, while pages and thumbnails
-        # (other server threads) keep flowing around them.
-        self._searching = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        # A search runs its models on every core; more at once only thrash. Pages and thumbnails
+        # (other server threads) keep flowing around them (bench/http_load.py measures the choice).
+        concurrency = int(os.environ.get("VISEARCH_SEARCH_CONCURRENCY", max(1, (os.cpu_count() or 2) // 2)))
+        self._searching = threading.BoundedSemaphore(max(1, concurrency))
 
     def init_app(self, app: Flask) -> None:
         app.extensions["visearch"] = self
