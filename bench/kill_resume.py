@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -20,23 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, ImageDraw
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def make_images(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(0)
-    for i in range(count):
-        image = Image.new("RGB", (320, 240), tuple(rng.randrange(256) for _ in range(3)))
-        draw = ImageDraw.Draw(image)
-        for _ in range(12):
-            x, y = rng.randrange(300), rng.randrange(220)
-            draw.rectangle((x, y, x + rng.randrange(8, 80), y + rng.randrange(8, 80)),
-                           fill=tuple(rng.randrange(256) for _ in range(3)))
-        image.save(folder / f"img-{i:05d}.jpg", quality=80)
 
 
 def index(library: Path, folder: Path, *extra: str) -> subprocess.Popen:
@@ -50,10 +34,7 @@ def state(library: Path) -> tuple[int, int, int]:
     from search.library import Library
 
     with Library.open(library, read_only=True) as opened:
-        docs = set(opened.docs.item_ids())
-        vectors = set(opened.vectors.ids().tolist()) if opened.manifest.dim else set()
-        features = sum(1 for i in docs if i in opened.features)
-    return len(docs), len(docs & vectors), features
+        return opened.completeness()
 
 
 def main() -> None:
@@ -64,7 +45,9 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kill-resume-"))
     folder = work / "photos"
-    make_images(folder, args.images)
+    from fixtures.generate import random_photos
+
+    random_photos(folder, args.images, size=(320, 240))
 
     began = time.perf_counter()
     full = index(work / "full", folder)

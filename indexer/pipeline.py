@@ -6,9 +6,8 @@ A file that fails comes out as a `Failure` and the run goes on.
 """
 from __future__ import annotations
 
-import logging
-
 import hashlib
+import logging
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +24,7 @@ from indexer.sniff import MediaKind, sniff_bytes
 
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class PipelineConfig:

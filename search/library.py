@@ -39,8 +39,6 @@ class EncoderMismatchError(LibraryError):
     pass
 
 
-
-
 @dataclass(frozen=True)
 class Manifest:
     encoder: str = ""  # the encoder's identity: vectors from another identity are refused
@@ -255,6 +253,13 @@ class Library:
             temp.write_bytes(data)
             os.replace(temp, target)
         return str(relative)
+
+    def completeness(self) -> tuple[int, int, int]:
+        """(documents, of them with a vector, of them with keypoints): after any crash the first
+        two are equal, and so is the third for a library indexed with keypoints."""
+        docs = set(self.docs.item_ids())
+        vectors = set(self.vectors.ids().tolist()) if self.manifest.dim else set()
+        return len(docs), len(docs & vectors), sum(1 for item in docs if item in self.features)
 
     # -- persistence
 

@@ -40,28 +40,29 @@ def checked_file(path: str, size: int, mtime_ns: int, roots: Sequence[str]) -> P
     return Path(real)
 
 
-def item_file(library, item_id: int) -> tuple[Path, bool]:
-    """The file behind an item (a frame's video) and whether it is a video; MediaUnavailable else."""
+def item_file(library, item_id: int) -> tuple[Path, str]:
+    """The file behind an item (a frame's video) and its format as sniffed when it was indexed
+    (still true: size and mtime are checked); MediaUnavailable else."""
     doc = library.docs.get([item_id]).get(item_id)
     if doc is None:
         raise MediaUnavailable(404, f"no item {item_id}")
     if doc.kind == "frame":
-        return video_file(library, doc.video_id), True
+        return video_file(library, doc.video_id)
     roots = library.indexed_roots() or [os.path.realpath(doc.source)]
     try:
-        return checked_file(doc.path, doc.size, doc.mtime_ns, roots), False
+        return checked_file(doc.path, doc.size, doc.mtime_ns, roots), doc.format
     except MediaUnavailable:
         _mark_stale(library, lambda docs: docs.update_file(doc.id, doc.path, doc.size, 0, doc.source))
         raise
 
 
-def video_file(library, video_id: int) -> Path:
+def video_file(library, video_id: int) -> tuple[Path, str]:
     video = library.docs.get_videos([video_id]).get(video_id)
     if video is None:
         raise MediaUnavailable(404, f"no video {video_id}")
     roots = library.indexed_roots() or [os.path.realpath(video.source)]
     try:
-        return checked_file(video.path, video.size, video.mtime_ns, roots)
+        return checked_file(video.path, video.size, video.mtime_ns, roots), video.format
     except MediaUnavailable:
         _mark_stale(library, lambda docs: docs.update_video_file(video.id, video.path, video.size, 0, video.source))
         raise
@@ -79,13 +80,9 @@ def thumbnail_file(library, relative: str) -> Path:
 def _mark_stale(library, update) -> None:
     """A zero mtime makes the next `visearch index` hash the file again. Best effort: skipped
     while an indexer holds the library, which re-checks every file anyway."""
-    from search.library import LibraryBusyError
-
     try:
         with library.writing(wait=0):
             update(library.docs)
             library.docs.commit()
-    except LibraryBusyError:
-        pass
-    except Exception:  # noqa: BLE001 - a failed mark must not turn a 410 into a 500
+    except Exception:  # noqa: BLE001 - busy or failed, a mark must not turn a 410 into a 500
         pass

@@ -94,3 +94,21 @@ def web_library(tmp_path_factory, fixture_set, request):
     if enroll:
         assert main(["--library", str(root), "people", "enroll", "Angelina", *map(str, enroll)]) == 0
     return root
+
+
+@pytest.fixture
+def app(web_library, tmp_path):
+    """The Flask app over a private copy of the web library, models loaded."""
+    from web import create_app
+
+    library = tmp_path / "lib"
+    shutil.copytree(web_library, library)
+    app = create_app({"LIBRARY": str(library), "TESTING": True})
+    app.extensions["visearch"].load_models()
+    yield app
+    app.extensions["visearch"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+
+from fixtures.generate import random_photos
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,20 +25,6 @@ def visearch(*args, cwd=None, env=None) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def make_images(folder: Path, count: int, seed: int = 0) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
-    for i in range(count):
-        image = Image.new("RGB", (160, 120), tuple(rng.randrange(256) for _ in range(3)))
-        draw = ImageDraw.Draw(image)
-        for _ in range(6):
-            x, y = rng.randrange(140), rng.randrange(100)
-            draw.rectangle((x, y, x + rng.randrange(10, 60), y + rng.randrange(10, 60)),
-                           fill=tuple(rng.randrange(256) for _ in range(3)))
-        image.save(folder / f"img-{seed}-{i:04d}.jpg", quality=80)
-    return folder
-
-
 def index_args(library: Path, folder: Path, *extra: str) -> list[str]:
     return ["--library", str(library), "index", str(folder), "--clip", "tiny", "--ocr", "off", "--faces", "off",
             "--no-progress", "--batch-size", "8", *extra]
@@ -47,21 +34,18 @@ def library_state(library: Path) -> tuple[int, int, int]:
     from search.library import Library
 
     with Library.open(library, read_only=True) as opened:
-        docs = set(opened.docs.item_ids())
-        vectors = set(opened.vectors.ids().tolist()) if opened.manifest.dim else set()
-        features = sum(1 for i in docs if i in opened.features)
-    return len(docs), len(vectors & docs), features
+        return opened.completeness()
 
 
 def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
-    folder = make_images(tmp_path / "a", 60)
+    folder = random_photos(tmp_path / "a", 60)
     library = tmp_path / "lib"
     first = visearch(*index_args(library, folder))
     deadline = time.time() + 60
     while not (library / "writer.lock").exists() or not (library / "writer.lock").read_text():
         assert time.time() < deadline and first.poll() is None
         time.sleep(0.05)
-    second = visearch(*index_args(library, make_images(tmp_path / "b", 5, seed=1)))
+    second = visearch(*index_args(library, random_photos(tmp_path / "b", 5, seed=1)))
     _, err = second.communicate(timeout=120)
     assert second.returncode == 2 and "another visearch process" in err and "pid" in err
     assert first.wait(timeout=300) == 0
@@ -70,9 +54,9 @@ def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
 
 def test_a_waiting_writer_runs_after_the_first(tmp_path):
     library = tmp_path / "lib"
-    first = visearch(*index_args(library, make_images(tmp_path / "a", 40)))
+    first = visearch(*index_args(library, random_photos(tmp_path / "a", 40)))
     time.sleep(1.5)
-    second = visearch(*index_args(library, make_images(tmp_path / "b", 20, seed=1), "--wait", "300"))
+    second = visearch(*index_args(library, random_photos(tmp_path / "b", 20, seed=1), "--wait", "300"))
     assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0
     assert library_state(library) == (60, 60, 60)
 
@@ -85,7 +69,7 @@ def _kill_after(process: subprocess.Popen, seconds: float) -> None:
 
 @pytest.mark.slow
 def test_kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_path):
-    folder = make_images(tmp_path / "photos", 80)
+    folder = random_photos(tmp_path / "photos", 80)
     library = tmp_path / "lib"
     rng = random.Random(5)
     for _ in range(3):
@@ -100,7 +84,7 @@ def test_kill_9_at_random_points_then_resume_matches_an_uninterrupted_run(tmp_pa
 
 def test_a_late_kill_keeps_the_checkpointed_work(tmp_path):
     """Vectors reach disk with the documents: a run killed after a checkpoint is not redone."""
-    folder = make_images(tmp_path / "photos", 120)
+    folder = random_photos(tmp_path / "photos", 120)
     library = tmp_path / "lib"
     run = visearch(*index_args(library, folder), env={"VISEARCH_CHECKPOINT_ITEMS": "32"})
     deadline = time.time() + 400

@@ -1,26 +1,10 @@
 """The Flask app through its test client: every route, and the bad input each must survive."""
 import io
-import shutil
 
 import pytest
 from PIL import Image
 
 from web import create_app
-
-
-@pytest.fixture
-def app(web_library, tmp_path):
-    library = tmp_path / "lib"
-    shutil.copytree(web_library, library)
-    app = create_app({"LIBRARY": str(library), "TESTING": True})
-    app.extensions["visearch"].load_models()
-    yield app
-    app.extensions["visearch"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def jpeg_bytes(path) -> bytes:

@@ -94,14 +94,14 @@ def _checked(find):
 
 @pages.get("/media/<int:item_id>")
 def media(item_id: int):
-    path, is_video = _checked(lambda: item_file(services().library, item_id))
-    return _send(path, _video_type(str(path)) if is_video else _image_type(path))
+    path, fmt = _checked(lambda: item_file(services().library, item_id))
+    return _send(path, media_type(fmt))
 
 
 @pages.get("/media/video/<int:video_id>")
 def video(video_id: int):
-    path = _checked(lambda: video_file(services().library, video_id))
-    return _send(path, _video_type(str(path)))
+    path, fmt = _checked(lambda: video_file(services().library, video_id))
+    return _send(path, media_type(fmt))
 
 
 @pages.get("/thumb/<int:item_id>")
@@ -150,7 +150,7 @@ def export_clip(video_id: int):
         abort(400, "end: must come after start")
     if start > found.duration:
         abort(400, f"start: the video is only {found.duration:.1f} s long")
-    source = _checked(lambda: video_file(services().library, video_id))
+    source, _ = _checked(lambda: video_file(services().library, video_id))
     target = Path(tempfile.mkdtemp(prefix="visearch-clip-")) / f"{Path(found.path).stem}-{start:.1f}-{end:.1f}.mp4"
     cut_clip(source, start, min(end, found.duration), target)
     return _send_and_delete(target)
@@ -185,20 +185,15 @@ def _remove_tree(folder: Path) -> None:
     folder.rmdir()
 
 
-def _image_type(path: Path) -> str | None:
-    """By content, never by a name: a file must not be sent with a type that lets a browser run it."""
-    from indexer.sniff import MediaKind, sniff_bytes
-
-    with open(path, "rb") as handle:
-        found = sniff_bytes(handle.read(64))
-    if found is None or found[0] is not MediaKind.IMAGE:
-        return "application/octet-stream"
-    return {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
-            "bmp": "image/bmp", "tiff": "image/tiff", "heif": "image/heif",
-            "avif": "image/avif"}.get(found[1], "application/octet-stream")
+# By the format sniffed from the content at indexing time, never by a name: no file is sent with a
+# type that would let a browser run it.
+MEDIA_TYPES = {
+    "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp", "bmp": "image/bmp",
+    "tiff": "image/tiff", "heif": "image/heif", "avif": "image/avif",
+    "mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm", "matroska": "video/x-matroska",
+    "avi": "video/x-msvideo",
+}
 
 
-def _video_type(path: str) -> str:
-    suffix = Path(path).suffix.lower()
-    return {".webm": "video/webm", ".mkv": "video/x-matroska", ".mov": "video/quicktime",
-            ".avi": "video/x-msvideo"}.get(suffix, "video/mp4")
+def media_type(fmt: str) -> str:
+    return MEDIA_TYPES.get(fmt, "application/octet-stream")

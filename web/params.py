@@ -103,7 +103,7 @@ def _query_value(param: dict) -> dict:
     name, schema = param["name"], param["schema"]
     if schema["type"] == "array":
         raw = [v for v in request.args.getlist(name) if v != ""]
-        return {name: tuple(coerce(f"{name}", v, schema["items"]) for v in raw)}
+        return {name: tuple(coerce(name, v, schema["items"]) for v in raw)}
     raw = request.args.get(name)
     if raw is None or raw == "":
         return {name: schema.get("default")}

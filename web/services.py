@@ -119,7 +119,7 @@ class Services:
 
     # -- models
 
-    def engine(self, *, wait: bool = False):
+    def engine(self):
         """The search engine over this request's library, or ModelsLoading while models load."""
         from search.engine import SearchEngine
 
@@ -131,20 +131,17 @@ class Services:
                 return generation.engine
             if self.model_state == "error":
                 raise VisearchError(self.model_error)
-            loader = self._start_loading(generation.library)
-        if wait:
-            loader.join()
-            return self.engine()
+            self._start_loading(generation.library.manifest)
         raise ModelsLoading()
 
     def searching(self) -> threading.BoundedSemaphore:
         """`with services().searching():` around a model-heavy query."""
         return self._searching
 
-    def _start_loading(self, library) -> threading.Thread:
+    def _start_loading(self, manifest) -> threading.Thread:
         if self._loader is None or not self._loader.is_alive():
             self.model_state = "loading"
-            self._loader = threading.Thread(target=self._load, args=(library.manifest,), daemon=True)
+            self._loader = threading.Thread(target=self._load, args=(manifest,), daemon=True)
             self._loader.start()
         return self._loader
 
@@ -172,7 +169,7 @@ class Services:
         with self._lock:
             if self._models is not None:
                 return
-            loader = self._start_loading(_ManifestOnly(read_manifest(self.library_path)))
+            loader = self._start_loading(read_manifest(self.library_path))
         loader.join()
         if self.model_state == "error":
             raise VisearchError(self.model_error)
@@ -189,20 +186,13 @@ class Services:
             return
         with self._lock:
             if self._models is None and self.model_state != "error":
-                self._start_loading(_ManifestOnly(manifest))
+                self._start_loading(manifest)
 
     def close(self) -> None:
         with self._lock:
             if self._current is not None:
                 self._retire(self._current)
                 self._current = None
-
-
-class _ManifestOnly:
-    """Enough of a library for the loader, which only reads the manifest."""
-
-    def __init__(self, manifest) -> None:
-        self.manifest = manifest
 
 
 def services() -> Services:
