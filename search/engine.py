@@ -19,9 +19,9 @@ from indexer.records import Product
 from indexer.text import compact, query_terms
 from search.documents import TextHit
 from search.library import Library
-from search.proposals import propose
-from search.geometry import Verification, foreground_box, suppress_overlaps, verify
-from search.answer import EXACT, NONE, SIMILAR, Signals, describe, judge
+from search.lens.proposals import propose
+from search.lens.geometry import Verification, foreground_box, suppress_overlaps, verify
+from search.lens.answer import EXACT, NONE, SIMILAR, Signals, describe, judge
 from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches, verified_first
 
 VECTOR_CANDIDATES = 100
@@ -112,7 +112,7 @@ class SearchResponse:
     query: dict
     results: list[SearchResult]
     notices: list[str] = field(default_factory=list)
-    match: str = SIMILAR  # "exact" | "similar" | "none": what the results amount to (search/answer.py)
+    match: str = SIMILAR  # "exact" | "similar" | "none": what the results amount to (search/lens/answer.py)
     message: str = ""
 
     def to_json(self) -> dict:
@@ -143,7 +143,7 @@ class SearchEngine:
     def floor(self) -> float:
         """The CLIP score below which a look-alike is no evidence (measured at index time)."""
         if self._floor is None:
-            from search.calibration import calibrate
+            from search.lens.calibration import calibrate
 
             self._floor = self.library.manifest.no_match_floor or calibrate(self.library)[0]
         return self._floor

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from indexer.pipeline import StageTimes
 from indexer.records import Failure
-from search.people import ClusterReport
+from search.people.index import ClusterReport
 
 
 @dataclass

@@ -32,7 +32,7 @@ from indexer.walk import in_shard, walk_media
 from search.documents import FileState, ItemDoc, VideoDoc
 from search.library import Library
 from search.index_report import IndexReport
-from search.people import PeopleIndex
+from search.people.index import PeopleIndex
 
 
 # Vectors, keypoints and documents reach disk together at least every minute or 4096 items, and as
@@ -373,7 +373,7 @@ class LibraryIndexer:
 
     def _calibrate(self) -> None:
         """Measure what an unrelated match scores in this library, when it is new or has grown."""
-        from search.calibration import calibrate, needs_recalibration
+        from search.lens.calibration import calibrate, needs_recalibration
 
         count = len(self.library.vectors)
         if needs_recalibration(count, self.library.manifest.floor_items):

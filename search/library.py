@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING
 
 from indexer.errors import VisearchError
 from search.documents import DocumentStore
-from search.faces_store import SqliteFaceStore
-from search.features_store import FeatureStore
-from search.es_client import EsSettings
-from search.sqlite_store import SCHEMA_VERSION, SqliteDocumentStore
-from search.vector_tuning import DEFAULT_TARGET_RECALL
-from search.vectors import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
+from search.sqlite.faces import SqliteFaceStore
+from search.lens.features import FeatureStore
+from search.elastic.session import EsSettings
+from search.sqlite.documents import SCHEMA_VERSION, SqliteDocumentStore
+from search.vectors.tuning import DEFAULT_TARGET_RECALL
+from search.vectors.faiss_store import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
 from search.writer_lock import WRITER_LOCK, LibraryBusyError, WriterLock  # noqa: F401 - LibraryBusyError re-exported
 
 if TYPE_CHECKING:
-    from search.es_faces import EsFaceStore
-    from search.es_vectors import EsVectorStore
+    from search.elastic.faces import EsFaceStore
+    from search.elastic.vectors import EsVectorStore
 
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
@@ -58,7 +58,7 @@ class Manifest:
     vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
     shard: str = ""  # "I/N" for a worker's library whose vectors are one shard of a catalogue
     roots: list = field(default_factory=list)  # resolved folders (or files) given to `index`: media is served from these only
-    no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/calibration.py); 0 = not yet
+    no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/lens/calibration.py); 0 = not yet
     floor_items: int = 0  # how many vectors the library had when the floor was measured
     created_at: float = field(default_factory=time.time)
     updated_at: float = 0.0
@@ -145,7 +145,7 @@ class Library:
             self._write_manifest()
 
     def set_no_match_floor(self, floor: float, items: int) -> None:
-        """Recorded with the next save (see search/calibration.py)."""
+        """Recorded with the next save (see search/lens/calibration.py)."""
         self.manifest = replace(self.manifest, no_match_floor=float(floor), floor_items=int(items))
 
     # -- encoder binding
@@ -191,7 +191,7 @@ class Library:
     def faces(self) -> "SqliteFaceStore | EsFaceStore":
         if self._faces is None:
             if self.manifest.backend == "elasticsearch":
-                from search.es_faces import EsFaceStore
+                from search.elastic.faces import EsFaceStore
 
                 self._faces = EsFaceStore(self.docs)
             else:
@@ -214,7 +214,7 @@ class Library:
             if not self.manifest.dim:
                 raise LibraryError(f"the library at {self.root} is empty: nothing has been indexed yet")
             if self.manifest.vector_store == "elasticsearch":
-                from search.es_vectors import EsVectorStore
+                from search.elastic.vectors import EsVectorStore
 
                 self._vectors = EsVectorStore(self.docs, self.manifest.dim)
             else:
@@ -336,8 +336,8 @@ def open_documents(root: Path, manifest: Manifest, es: "EsSettings | None", *, r
     if manifest.backend == "sqlite":
         return SqliteDocumentStore(root / "items.sqlite", read_only=read_only and (root / "items.sqlite").exists())
     if manifest.backend == "elasticsearch":
-        from search.es_client import connect
-        from search.es_store import EsDocumentStore
+        from search.elastic.session import connect
+        from search.elastic.documents import EsDocumentStore
 
         settings = es or EsSettings.from_env(url=manifest.es_url or None, prefix=manifest.es_prefix or None)
         dims = manifest.dim if manifest.vector_store == "elasticsearch" else 0

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from search.answer import EXACT, NONE, SIMILAR, Signals, judge
-from search.calibration import best_unrelated, floor_from_scores, needs_recalibration
+from search.lens.answer import EXACT, NONE, SIMILAR, Signals, judge
+from search.lens.calibration import best_unrelated, floor_from_scores, needs_recalibration
 
 
 def test_verified_match_makes_an_exact_answer_and_filler_goes():
@@ -20,7 +20,7 @@ def test_a_match_on_a_small_part_of_the_product_is_partial_not_exact():
 
 
 def test_coverage_is_the_inliers_hull_over_the_product_outline():
-    from search.geometry import coverage
+    from search.lens.geometry import coverage
 
     square = np.array([[0, 0], [50, 0], [50, 50], [0, 50], [25, 25]], np.float32)
     assert coverage(square, (100, 100), (0, 0, 1, 1)) == pytest.approx(0.25)

@@ -21,7 +21,7 @@ def test_keypoint_checkpoints_write_only_changes_and_reopen_with_them(tmp_path):
     import numpy as np
 
     from indexer.local_features import LocalFeatures
-    from search.features_store import FeatureStore
+    from search.lens.features import FeatureStore
 
     def features(n, seed):
         rng = np.random.default_rng(seed)

@@ -121,7 +121,7 @@ def test_missing_weights_is_one_clear_error(tmp_path, fixture_set, capsys, monke
 
 def test_interrupted_run_keeps_finished_items_and_resumes(fixture_set, tmp_path, capsys, monkeypatch):
     """A crash between committing documents and saving vectors is repaired on the next run."""
-    from search.vectors import FaissVectorStore
+    from search.vectors.faiss_store import FaissVectorStore
 
     library = tmp_path / "lib"
     monkeypatch.setattr(FaissVectorStore, "save", lambda self: (_ for _ in ()).throw(OSError("power cut")))

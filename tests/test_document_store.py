@@ -22,7 +22,7 @@ NO_SERVER = "no Elasticsearch server: set VISEARCH_ES_URL to run the ES half of 
 @pytest.fixture(params=["sqlite", "elasticsearch"])
 def store(request, tmp_path):
     if request.param == "sqlite":
-        from search.sqlite_store import SqliteDocumentStore
+        from search.sqlite.documents import SqliteDocumentStore
 
         store = SqliteDocumentStore(tmp_path / "items.sqlite")
         yield store
@@ -30,8 +30,8 @@ def store(request, tmp_path):
         return
     if not os.environ.get("VISEARCH_ES_URL"):
         pytest.skip(NO_SERVER)
-    from search.es_client import EsSettings, connect
-    from search.es_store import EsDocumentStore, drop_indices
+    from search.elastic.session import EsSettings, connect
+    from search.elastic.documents import EsDocumentStore, drop_indices
 
     prefix = f"visearch-test-{uuid.uuid4().hex[:8]}"
     client = connect(EsSettings.from_env(prefix=prefix))
@@ -46,10 +46,10 @@ def store(request, tmp_path):
 @pytest.fixture
 def faces(store):
     if store.backend == "sqlite":
-        from search.faces_store import SqliteFaceStore
+        from search.sqlite.faces import SqliteFaceStore
 
         return SqliteFaceStore(store)
-    from search.es_faces import EsFaceStore
+    from search.elastic.faces import EsFaceStore
 
     return EsFaceStore(store)
 

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from indexer.records import OcrLine
-from search import es_schema as schema
+from search.elastic import schema
 from search.browse import BrowseQuery
 from search.documents import ItemDoc, VideoDoc
-from search.es_client import BulkWriteError, EsError, EsSettings, bulk_write
-from search.es_store import item_from_source, item_source, video_from_source, video_source
+from search.elastic.session import BulkWriteError, EsError, EsSettings, bulk_write
+from search.elastic.documents import item_from_source, item_source, video_from_source, video_source
 from search.library import _without_credentials
 
 
@@ -124,7 +124,7 @@ def test_bulk_write_retries_busy_documents_and_names_the_rest(monkeypatch):
         return iter(next(replies))
 
     monkeypatch.setattr(helpers, "streaming_bulk", scripted)
-    monkeypatch.setattr("search.es_client.INITIAL_BACKOFF", 0)
+    monkeypatch.setattr("search.elastic.session.INITIAL_BACKOFF", 0)
     actions = [{"_index": "i", "_id": str(n)} for n in range(3)] + [{"_op_type": "delete", "_index": "i", "_id": "3"}]
     with pytest.raises(BulkWriteError, match="i/2: mapper_parsing_exception: bad") as raised:
         bulk_write(None, actions)

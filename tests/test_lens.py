@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from search.geometry import box_iou
+from search.lens.geometry import box_iou
 from web.cli import main
 
 
@@ -59,7 +59,7 @@ def test_the_users_box_still_narrows_the_search(indexed_library, fixture_set, ca
 
 
 def test_features_are_stored_compactly_and_follow_removals(indexed_library, tmp_path):
-    from search.features_store import FeatureStore
+    from search.lens.features import FeatureStore
 
     store = FeatureStore(indexed_library / "features", read_only=True)
     assert len(store) >= 20

@@ -59,7 +59,7 @@ def test_verified_items_lead_by_inliers_and_scores_stay_ordered():
 
 
 def test_overlapping_matches_of_different_products_keep_the_strongest():
-    from search.geometry import Verification, suppress_overlaps
+    from search.lens.geometry import Verification, suppress_overlaps
 
     def match(inliers, box):
         return Verification(inliers, [], box)

@@ -4,7 +4,7 @@ import numpy as np
 from indexer.records import Face, FrameRecord
 from indexer.tracking import link_tracks
 from indexer.video import plan_samples, shots_from_cuts
-from search.clips import Span, build_segments
+from search.people.clips import Span, build_segments
 
 
 def test_plan_takes_each_shot_start_and_one_frame_per_second():

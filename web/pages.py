@@ -139,7 +139,7 @@ def face(face_id: int):
 
 @pages.get("/export/clip/<int:video_id>")
 def export_clip(video_id: int):
-    from search.export import cut_clip
+    from search.people.export import cut_clip
 
     found = services().library.docs.get_videos([video_id]).get(video_id)
     if found is None:
@@ -158,7 +158,7 @@ def export_clip(video_id: int):
 
 @pages.get("/export/reel/<int:person_id>")
 def export_reel(person_id: int):
-    from search.export import compile_reel, export_segments
+    from search.people.export import compile_reel, export_segments
 
     library = services().library
     views.person_row(library, person_id)

@@ -113,7 +113,7 @@ class Services:
         return self._manifest_mtime() is not None
 
     def people(self):
-        from search.people import people_index
+        from search.people.index import people_index
 
         return people_index(self.library)
 

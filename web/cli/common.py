@@ -16,7 +16,7 @@ def es_settings(args):
     """Elasticsearch settings from the global options, falling back to the environment; None if no URL."""
     import os
 
-    from search.es_client import EsSettings
+    from search.elastic.session import EsSettings
 
     if not (getattr(args, "es_url", None) or os.environ.get("VISEARCH_ES_URL")):
         return None

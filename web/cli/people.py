@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from search.people import people_index
+from search.people.index import people_index
 from web.cli.common import EXIT_OK, open_library, timecode
 from web.views import clips_json, person_json
 
@@ -111,7 +111,7 @@ def _change_people(args, library, people, action: str) -> None:
 
 
 def cmd_clips(args) -> int:
-    from search.export import compile_reel, export_segments, temporary_folder
+    from search.people.export import compile_reel, export_segments, temporary_folder
 
     with open_library(args, read_only=True) as library:
         people = people_index(library)

@@ -23,7 +23,7 @@ def register(commands) -> None:
 
 
 def cmd_migrate(args) -> int:
-    from search.migrate import migrate_to_elasticsearch
+    from search.scale.migrate import migrate_to_elasticsearch
 
     settings = es_settings(args)
     if settings is None:
@@ -37,7 +37,7 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_merge_vectors(args) -> int:
-    from search.shards import merge_shards
+    from search.scale.shards import merge_shards
 
     report = merge_shards(library_path(args), args.shards)
     print(f"merged {report.vectors} vectors from {len(args.shards)} shards into {report.target} "
@@ -46,7 +46,7 @@ def cmd_merge_vectors(args) -> int:
 
 
 def cmd_train_vectors(args) -> int:
-    from search.shards import train_template
+    from search.scale.shards import train_template
 
     with open_library(args, read_only=True) as library:
         size = train_template(library, args.out, expected=args.expected)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from search.es_client import EsSettings, connect
-from search.es_faces import EsFaceStore, encode_vector, face_source, person_source, track_source
-from search.es_store import EsDocumentStore
+from search.elastic.session import EsSettings, connect
+from search.elastic.faces import EsFaceStore, encode_vector, face_source, person_source, track_source
+from search.elastic.documents import EsDocumentStore
 from search.library import Library, LibraryError, _without_credentials
 
 CHUNK = 500

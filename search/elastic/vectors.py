@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from search import es_schema as schema
-from search.es_store import EsDocumentStore
+from search.elastic import schema
+from search.elastic.documents import EsDocumentStore
 
 
 class EsVectorStore:

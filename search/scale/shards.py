@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from search.ivfpq import TRAIN_MAX, same_training, train_empty
+from search.vectors.ivfpq import TRAIN_MAX, same_training, train_empty
 from search.library import Library, LibraryError, open_vector_store, read_manifest, vectors_file, write_manifest
-from search.vectors import FaissVectorStore
+from search.vectors.faiss_store import FaissVectorStore
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from search.vector_tuning import Tuning, tune_for_recall
+from search.vectors.tuning import Tuning, tune_for_recall
 
 TRAIN_MAX = 200_000
 NPROBES = (4, 8, 16, 32, 64, 128, 256)

@@ -21,10 +21,10 @@ from typing import Iterator, Sequence
 
 from indexer.records import Failure, OcrLine, Product
 from indexer.text import compact
-from search import es_schema as schema
+from search.elastic import schema
 from search.browse import BrowsePage, BrowseQuery
 from search.documents import FileState, ItemDoc, TextHit, VideoDoc
-from search.es_client import EsError, bulk_write
+from search.elastic.session import EsError, bulk_write
 from search.ranking import rank_text_matches
 
 ID_BLOCK = 256

@@ -13,8 +13,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from indexer.records import Face, Track
-from search.es_store import EsDocumentStore
-from search.faces_store import FaceRow, PersonRow, TrackRow, Unit
+from search.elastic.documents import EsDocumentStore
+from search.sqlite.faces import FaceRow, PersonRow, TrackRow, Unit
 
 COVER_SCORE = "(doc['usable'].value ? 1e9 : 0) + doc['size'].value * Math.min(doc['sharpness'].value, 200)"
 

@@ -3,7 +3,7 @@
 Ids are document ids, so a vector hit needs no translation table. Below
 `ann_threshold` vectors search is exact (Flat); up to `ivf_threshold` it is
 HNSW (about a millisecond at a million, 2.2 KiB per 512-d vector); beyond,
-IVF+PQ with exact float16 re-ranking (`search.ivfpq`, ~0.1 KiB in RAM).
+IVF+PQ with exact float16 re-ranking (`search.vectors.ivfpq`, ~0.1 KiB in RAM).
 Approximate indexes get their search parameters (efSearch, nprobe) from a
 target recall measured on the library's own vectors when they are built or
 have grown by a quarter; see bench/search_latency.py for the trade-offs.
@@ -18,8 +18,8 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from search.ivfpq import IvfPqIndex
-from search.vector_tuning import DEFAULT_TARGET_RECALL, Tuning, tune_for_recall
+from search.vectors.ivfpq import IvfPqIndex
+from search.vectors.tuning import DEFAULT_TARGET_RECALL, Tuning, tune_for_recall
 
 DEFAULT_ANN_THRESHOLD = 50_000
 DEFAULT_IVF_THRESHOLD = 2_000_000

@@ -7,7 +7,7 @@ stays only for a reason that means something in this library:
 - `partial`: verified, but on a small part of the product only (a logo that products of one brand
   share): shown, outlined, and never called the exact product;
 - `text`: it shows a real share of the words read off the photo (not one stray syllable);
-- `visual`: its CLIP score clears the library's no-match floor (search/calibration.py).
+- `visual`: its CLIP score clears the library's no-match floor (search/lens/calibration.py).
 """
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.errors import VisearchError
-from search.clips import Segment, Span, build_segments
-from search.faces_store import SqliteFaceStore, Unit
+from search.people.clips import Segment, Span, build_segments
+from search.sqlite.faces import SqliteFaceStore, Unit
 
 MIN_FACES = 3
 
