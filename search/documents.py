@@ -132,6 +132,9 @@ class DocumentStore(Protocol):
 
     def counts(self) -> dict[str, int]: ...
 
+    def reserve_ids(self, sequence: str, at_least: int) -> None:
+        """Make later new ids of `sequence` ("items", "videos") exceed `at_least`, after a copy kept ids."""
+
     def commit(self) -> None: ...
 
     def close(self) -> None: ...

@@ -100,14 +100,7 @@ class LibraryIndexer:
         started = time.perf_counter()
         report = IndexReport()
         library = self.library
-        spec = self.encoder.spec
-        library.bind_encoder(
-            self.encoder.identity, self.encoder.dim, self.encoder.semantic,
-            clip=spec.text, clip_weights=str(spec.weights or ""),
-        )
-        library.record_precision(self.encoder.precision)
-        if self.faces is not None:
-            library.bind_faces(self.faces.identity)
+        self._bind_models()
         products = read_catalog(self.options.catalog) if self.options.catalog else []
         library.add_roots(paths)
         states = list(library.docs.file_states())
@@ -127,31 +120,8 @@ class LibraryIndexer:
             else:
                 self._plan(found.path, known, with_vectors, report, todo)
         self._flush()
-
         try:
-            pipeline = ImagePipeline(
-                self.encoder, self.ocr,
-                PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers), faces=self.faces,
-                local_features=self.local_features,
-            )
-            ids = {str(source.path): item_id for source, item_id in todo}
-            bar = tqdm(
-                total=len(todo), unit="img", desc="indexing", file=sys.stderr,
-                disable=not self.options.progress or len(todo) < 2, dynamic_ncols=True,
-            )
-            with bar:
-                for result in pipeline.run(source for source, _ in todo):
-                    if isinstance(result, Failure):
-                        self._fail(report, result, known)
-                    else:
-                        self._add(result, ids.get(str(result.source.path)))
-                        report.indexed += 1
-                    bar.update(1)
-                    if len(self._docs) + len(self._failures) >= min(self.options.commit_every, CHECKPOINT_ITEMS):
-                        self._flush()
-                        self._checkpoint_if_due()
-            report.times = pipeline.times
-            self._flush()
+            self._index_images(todo, known, report)
             self._index_videos(videos, report)
         finally:
             self._flush()  # keep every finished item, even on Ctrl-C
@@ -167,6 +137,38 @@ class LibraryIndexer:
             library.save(ocr=self.ocr.identity if self.ocr else "off")
         report.seconds = time.perf_counter() - started
         return report
+
+    def _bind_models(self) -> None:
+        """Record the encoder (refusing another), its precision and the face backend in the manifest."""
+        spec = self.encoder.spec
+        self.library.bind_encoder(self.encoder.identity, self.encoder.dim, self.encoder.semantic,
+                                  clip=spec.text, clip_weights=str(spec.weights or ""))
+        self.library.record_precision(self.encoder.precision)
+        if self.faces is not None:
+            self.library.bind_faces(self.faces.identity)
+
+    def _index_images(self, todo: list, known: dict, report: IndexReport) -> None:
+        pipeline = ImagePipeline(
+            self.encoder, self.ocr,
+            PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers), faces=self.faces,
+            local_features=self.local_features,
+        )
+        ids = {str(source.path): item_id for source, item_id in todo}
+        bar = tqdm(total=len(todo), unit="img", desc="indexing", file=sys.stderr,
+                   disable=not self.options.progress or len(todo) < 2, dynamic_ncols=True)
+        with bar:
+            for result in pipeline.run(source for source, _ in todo):
+                if isinstance(result, Failure):
+                    self._fail(report, result, known)
+                else:
+                    self._add(result, ids.get(str(result.source.path)))
+                    report.indexed += 1
+                bar.update(1)
+                if len(self._docs) + len(self._failures) >= min(self.options.commit_every, CHECKPOINT_ITEMS):
+                    self._flush()
+                    self._checkpoint_if_due()
+        report.times = pipeline.times
+        self._flush()
 
     # -- planning
 

@@ -14,18 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.errors import VisearchError
+from search.backends import Backend, open_backend, open_faiss
 from search.documents import DocumentStore
-from search.sqlite.faces import SqliteFaceStore
-from search.lens.features import FeatureStore
-from search.elastic.session import EsSettings
-from search.sqlite.documents import SCHEMA_VERSION, SqliteDocumentStore
-from search.vectors.tuning import DEFAULT_TARGET_RECALL
-from search.vectors.faiss_store import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
+from search.lens.features import FeatureStore, LocalFeatureStore
+from search.people.store import FaceStore
+from search.sqlite.schema import SCHEMA_VERSION
+from search.vectors.store import VectorStore
 from search.writer_lock import WRITER_LOCK, LibraryBusyError, WriterLock  # noqa: F401 - LibraryBusyError re-exported
 
 if TYPE_CHECKING:
-    from search.elastic.faces import EsFaceStore
-    from search.elastic.vectors import EsVectorStore
+    from search.elastic.session import EsSettings
 
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
@@ -71,14 +69,15 @@ def default_library_path() -> Path:
 class Library:
     """Opens the stores of one library folder; `bind_encoder` guards the vector space."""
 
-    def __init__(self, root: Path, manifest: Manifest, docs: DocumentStore, *, read_only: bool) -> None:
+    def __init__(self, root: Path, manifest: Manifest, backend: Backend, *, read_only: bool) -> None:
         self.root = root
         self.manifest = manifest
-        self.docs = docs
+        self.backend = backend
+        self.docs: DocumentStore = backend.docs
+        self.faces: FaceStore = backend.faces
         self.read_only = read_only
-        self._vectors: FaissVectorStore | None = None
-        self._faces: SqliteFaceStore | None = None
-        self._features: FeatureStore | None = None
+        self._vectors: VectorStore | None = None
+        self._features: LocalFeatureStore | None = None
         self._writer = WriterLock(root / WRITER_LOCK)
 
     @classmethod
@@ -106,18 +105,23 @@ class Library:
             root.mkdir(parents=True, exist_ok=True)
             manifest = Manifest(backend=backend or "sqlite")
             if manifest.backend == "elasticsearch":
+                from search.elastic.session import EsSettings, without_credentials
+
                 es = es or EsSettings.from_env()
-                manifest = replace(manifest, es_url=_without_credentials(es.url), es_prefix=es.prefix,
+                manifest = replace(manifest, es_url=without_credentials(es.url), es_prefix=es.prefix,
                                    vector_store="elasticsearch" if es_vectors else "faiss")
         else:
             manifest = read_manifest(root)
             if backend and backend != manifest.backend:
                 raise LibraryError(f"{root} keeps its documents in {manifest.backend}, not {backend}: "
                                    f"use `visearch migrate --to {backend}` to move it")
-        docs = open_documents(root, manifest, es, read_only=read_only)
-        library = cls(root, manifest, docs, read_only=read_only)
+        try:
+            backend_stores = open_backend(root, manifest, es, read_only=read_only)
+        except ValueError as exc:
+            raise LibraryError(str(exc)) from None
+        library = cls(root, manifest, backend_stores, read_only=read_only)
         if not manifest_path.exists():
-            library._write_manifest()
+            library.update_manifest()
         return library
 
     # -- one writer at a time
@@ -142,7 +146,7 @@ class Library:
                 roots.append(real)
         if roots != self.manifest.roots:
             self.manifest = replace(self.manifest, roots=roots)
-            self._write_manifest()
+            self.update_manifest()
 
     def set_no_match_floor(self, floor: float, items: int) -> None:
         """Recorded with the next save (see search/lens/calibration.py)."""
@@ -164,7 +168,7 @@ class Library:
             self.manifest = replace(
                 self.manifest, encoder=identity, dim=dim, semantic=semantic, clip=clip, clip_weights=clip_weights
             )
-            self._write_manifest()
+            self.update_manifest()
             return
         self.check_encoder(identity)
 
@@ -172,7 +176,7 @@ class Library:
         """bf16 and fp32 vectors agree to cosine ≥ 0.999, so runs may differ; the manifest says the latest."""
         if self.manifest.precision != precision:
             self.manifest = replace(self.manifest, precision=precision)
-            self._write_manifest()
+            self.update_manifest()
 
     def check_faces(self, identity: str) -> None:
         if self.manifest.faces and self.manifest.faces != identity:
@@ -185,21 +189,10 @@ class Library:
         self.check_faces(identity)
         if not self.manifest.faces:
             self.manifest = replace(self.manifest, faces=identity)
-            self._write_manifest()
+            self.update_manifest()
 
     @property
-    def faces(self) -> "SqliteFaceStore | EsFaceStore":
-        if self._faces is None:
-            if self.manifest.backend == "elasticsearch":
-                from search.elastic.faces import EsFaceStore
-
-                self._faces = EsFaceStore(self.docs)
-            else:
-                self._faces = SqliteFaceStore(self.docs)
-        return self._faces
-
-    @property
-    def features(self) -> FeatureStore:
+    def features(self) -> LocalFeatureStore:
         if self._features is None:
             self._features = FeatureStore(self.root / "features", read_only=self.read_only)
         return self._features
@@ -209,16 +202,14 @@ class Library:
         return vectors_file(self.root, self.manifest)
 
     @property
-    def vectors(self) -> "FaissVectorStore | EsVectorStore":
+    def vectors(self) -> VectorStore:
         if self._vectors is None:
             if not self.manifest.dim:
                 raise LibraryError(f"the library at {self.root} is empty: nothing has been indexed yet")
-            if self.manifest.vector_store == "elasticsearch":
-                from search.elastic.vectors import EsVectorStore
-
-                self._vectors = EsVectorStore(self.docs, self.manifest.dim)
+            if self.backend.knn is not None:
+                self._vectors = self.backend.knn(self.manifest.dim)
             else:
-                self._vectors = open_vector_store(self.vectors_path, self.manifest.dim, read_only=self.read_only)
+                self._vectors = open_faiss(self.vectors_path, self.manifest.dim, read_only=self.read_only)
         return self._vectors
 
     def start_vectors_from(self, template: Path) -> None:
@@ -237,7 +228,7 @@ class Library:
             if self._vectors is not None:
                 raise LibraryError("set the shard before the vectors are opened")
             self.manifest = replace(self.manifest, shard=shard)
-            self._write_manifest()
+            self.update_manifest()
 
     @property
     def thumbnails(self) -> Path:
@@ -288,13 +279,16 @@ class Library:
         if ocr is not None:
             changes["ocr"] = ocr
         self.manifest = replace(self.manifest, **changes)
-        self._write_manifest()
+        self.update_manifest()
 
-    def _write_manifest(self) -> None:
+    def update_manifest(self, **changes) -> None:
+        """Change manifest fields (none: just write it), atomically on disk."""
+        if changes:
+            self.manifest = replace(self.manifest, **changes)
         write_manifest(self.root, self.manifest)
 
     def close(self) -> None:
-        self.docs.close()
+        self.backend.close()
 
     def __enter__(self) -> "Library":
         return self
@@ -330,37 +324,3 @@ def vectors_file(root: Path, manifest: Manifest) -> Path:
         number, count = manifest.shard.split("/")
         return Path(root) / f"vectors-shard-{number}-of-{count}.faiss"
     return Path(root) / "vectors.faiss"
-
-
-def open_documents(root: Path, manifest: Manifest, es: "EsSettings | None", *, read_only: bool) -> DocumentStore:
-    if manifest.backend == "sqlite":
-        return SqliteDocumentStore(root / "items.sqlite", read_only=read_only and (root / "items.sqlite").exists())
-    if manifest.backend == "elasticsearch":
-        from search.elastic.session import connect
-        from search.elastic.documents import EsDocumentStore
-
-        settings = es or EsSettings.from_env(url=manifest.es_url or None, prefix=manifest.es_prefix or None)
-        dims = manifest.dim if manifest.vector_store == "elasticsearch" else 0
-        return EsDocumentStore(connect(settings), settings.prefix, vector_dims=dims)
-    raise LibraryError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
-
-
-def open_vector_store(path: Path, dim: int, *, read_only: bool = False) -> FaissVectorStore:
-    """The FAISS store with thresholds and target recall from the environment, for experiments."""
-    env = os.environ
-    return FaissVectorStore(
-        path, dim, read_only=read_only,
-        ann_threshold=int(env.get("VISEARCH_ANN_THRESHOLD", DEFAULT_ANN_THRESHOLD)),
-        ivf_threshold=int(env.get("VISEARCH_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD)),
-        target_recall=float(env.get("VISEARCH_TARGET_RECALL", DEFAULT_TARGET_RECALL)),
-    )
-
-
-def _without_credentials(url: str) -> str:
-    """`https://user:secret@host:9200` → `https://host:9200`: the manifest is not a secret store."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

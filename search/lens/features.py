@@ -26,7 +26,7 @@ import os
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
@@ -37,7 +37,34 @@ VOTE_NEIGHBOURS = 3
 VOTE_NPROBE = 6  # voting is robust to a missed neighbour; latency is not (16 took 200 ms at 10k images)
 
 
+class LocalFeatureStore(Protocol):
+    """Keypoints and descriptors per item, and descriptor voting for the lens's shortlist."""
+
+    def __contains__(self, item_id: int) -> bool: ...
+
+    def __len__(self) -> int: ...
+
+    def get(self, item_id: int) -> LocalFeatures | None: ...
+
+    def put(self, item_id: int, features: LocalFeatures) -> None: ...
+
+    def remove(self, ids: Sequence[int]) -> None: ...
+
+    def dirty(self) -> bool: ...
+
+    def vote(self, query: LocalFeatures, limit: int = 20) -> list[tuple[int, float]]:
+        """Items whose descriptors the query's nearest neighbours fall on, with their share of votes."""
+
+    def checkpoint(self) -> None:
+        """Make the changes durable cheaply (a pending delta), for a crash mid-run."""
+
+    def save(self) -> None:
+        """Fold everything into a new generation."""
+
+
 class FeatureStore:
+    """`LocalFeatureStore` in memory-mapped files under the library's features/ folder."""
+
     def __init__(self, root: Path, *, read_only: bool = False) -> None:
         self.root = Path(root)
         self.read_only = read_only

@@ -15,7 +15,7 @@ import numpy as np
 
 from indexer.errors import VisearchError
 from search.people.clips import Segment, Span, build_segments
-from search.sqlite.faces import SqliteFaceStore, Unit
+from search.people.store import FaceStore, Unit
 
 MIN_FACES = 3
 
@@ -51,7 +51,7 @@ def people_index(library) -> "PeopleIndex":
 class PeopleIndex:
     """Operations on the people of one library; `metric` and `max_distance` come from its face backend."""
 
-    def __init__(self, faces: SqliteFaceStore, metric: str, max_distance: float, min_faces: int = MIN_FACES):
+    def __init__(self, faces: FaceStore, metric: str, max_distance: float, min_faces: int = MIN_FACES):
         self.faces = faces
         self.metric = metric
         self.max_distance = max_distance

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,136 +17,12 @@ from indexer.records import Failure, OcrLine, Product
 from indexer.text import compact
 from search.documents import FileState, ItemDoc, TextHit, VideoDoc
 from search.browse import BrowsePage, BrowseQuery
+from search.codec import chunks
 from search.ranking import rank_text_matches
+from search.sqlite.browse import browse_filter, like_pattern
+from search.sqlite.database import MAX_PARAMETERS, Database
 
-# Each entry upgrades the schema by one version; never edit a shipped step, append one.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE items (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL DEFAULT 'image',
-        path TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        size INTEGER NOT NULL DEFAULT 0,
-        mtime_ns INTEGER NOT NULL DEFAULT 0,
-        format TEXT NOT NULL DEFAULT '',
-        width INTEGER NOT NULL DEFAULT 0,
-        height INTEGER NOT NULL DEFAULT 0,
-        source TEXT NOT NULL DEFAULT '',
-        thumbnail TEXT NOT NULL DEFAULT '',
-        added_at REAL NOT NULL
-    );
-    CREATE UNIQUE INDEX items_image_path ON items(path) WHERE kind = 'image';
-    CREATE INDEX items_sha256 ON items(sha256);
-    CREATE TABLE ocr_lines (
-        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        line_no INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        box TEXT NOT NULL,
-        confidence REAL NOT NULL,
-        PRIMARY KEY (item_id, line_no)
-    );
-    CREATE VIRTUAL TABLE item_text USING fts5(
-        ocr, ocr_compact, catalog, catalog_compact, tokenize = 'trigram'
-    );
-    CREATE TABLE products (
-        sku TEXT PRIMARY KEY,
-        title TEXT NOT NULL DEFAULT '',
-        brand TEXT NOT NULL DEFAULT '',
-        price REAL,
-        currency TEXT NOT NULL DEFAULT '',
-        url TEXT NOT NULL DEFAULT '',
-        category TEXT NOT NULL DEFAULT ''
-    );
-    CREATE TABLE product_images (
-        sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,
-        path TEXT NOT NULL,
-        PRIMARY KEY (sku, path)
-    );
-    CREATE INDEX product_images_path ON product_images(path);
-    CREATE TABLE failures (
-        path TEXT PRIMARY KEY,
-        reason TEXT NOT NULL,
-        failed_at REAL NOT NULL
-    );
-    """,
-    # 2: videos, their shots and frames (frames are items), faces, tracks and people.
-    """
-    CREATE TABLE videos (
-        id INTEGER PRIMARY KEY,
-        path TEXT NOT NULL UNIQUE,
-        sha256 TEXT NOT NULL,
-        size INTEGER NOT NULL DEFAULT 0,
-        mtime_ns INTEGER NOT NULL DEFAULT 0,
-        format TEXT NOT NULL DEFAULT '',
-        duration REAL NOT NULL DEFAULT 0,
-        fps REAL NOT NULL DEFAULT 0,
-        width INTEGER NOT NULL DEFAULT 0,
-        height INTEGER NOT NULL DEFAULT 0,
-        codec TEXT NOT NULL DEFAULT '',
-        rotation INTEGER NOT NULL DEFAULT 0,
-        error TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT '',
-        added_at REAL NOT NULL
-    );
-    CREATE INDEX videos_sha256 ON videos(sha256);
-    CREATE TABLE shots (
-        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        start REAL NOT NULL,
-        end REAL NOT NULL,
-        PRIMARY KEY (video_id, idx)
-    );
-    ALTER TABLE items ADD COLUMN video_id INTEGER REFERENCES videos(id) ON DELETE CASCADE;
-    ALTER TABLE items ADD COLUMN time REAL;
-    ALTER TABLE items ADD COLUMN shot INTEGER;
-    ALTER TABLE items ADD COLUMN keyframe INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX items_video ON items(video_id, time);
-    CREATE TABLE people (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL DEFAULT '',
-        hidden INTEGER NOT NULL DEFAULT 0,
-        created_at REAL NOT NULL
-    );
-    CREATE TABLE person_references (
-        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-        embedding BLOB NOT NULL
-    );
-    CREATE TABLE tracks (
-        id INTEGER PRIMARY KEY,
-        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
-        shot INTEGER NOT NULL,
-        start REAL NOT NULL,
-        end REAL NOT NULL,
-        faces INTEGER NOT NULL,
-        usable INTEGER NOT NULL,
-        embedding BLOB NOT NULL,
-        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
-    );
-    CREATE INDEX tracks_person ON tracks(person_id);
-    CREATE TABLE faces (
-        id INTEGER PRIMARY KEY,
-        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
-        score REAL NOT NULL,
-        size REAL NOT NULL,
-        sharpness REAL NOT NULL,
-        usable INTEGER NOT NULL,
-        embedding BLOB NOT NULL,
-        track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
-        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
-    );
-    CREATE INDEX faces_item ON faces(item_id);
-    CREATE INDEX faces_person ON faces(person_id);
-    CREATE INDEX faces_track ON faces(track_id);
-    CREATE TABLE forgotten (
-        id INTEGER PRIMARY KEY,
-        embedding BLOB NOT NULL,
-        forgotten_at REAL NOT NULL
-    );
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
+
 
 _ITEM_COLUMNS = (
     "id, kind, path, sha256, size, mtime_ns, format, width, height, source, thumbnail, added_at, "
@@ -158,39 +33,19 @@ _VIDEO_COLUMNS = (
 )
 
 
-class SchemaTooNewError(RuntimeError):
-    pass
-
-
 class SqliteDocumentStore:
     backend = "sqlite"
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
-        self.path = Path(path)
-        uri = f"file:{self.path}?mode=ro" if read_only else f"file:{self.path}"
-        # One connection shared by threads (web workers); the lock serialises use of it.
-        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._db.execute("PRAGMA foreign_keys = ON")
-        if not read_only:
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+    def __init__(self, database: Database | Path, *, read_only: bool = False) -> None:
+        """Open `items.sqlite` (a path), or share an open `Database` with the face store."""
+        self.database = database if isinstance(database, Database) else Database(database, read_only=read_only)
+        self.path = self.database.path
+        self._db = self.database.connection
+        self._lock = self.database.lock
 
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
-
-    def _migrate(self) -> None:
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNewError(
-                f"{self.path} has schema version {version}; this visearch knows up to {SCHEMA_VERSION}: upgrade it"
-            )
-        for step in range(version, SCHEMA_VERSION):
-            with self._db:
-                self._db.executescript(f"BEGIN; {MIGRATIONS[step]} PRAGMA user_version = {step + 1}; COMMIT;")
+        return self.database.schema_version
 
     # -- items
 
@@ -236,7 +91,7 @@ class SqliteDocumentStore:
             return {}
         with self._lock:
             items = {}
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids, MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk):
                     items[row["id"]] = _item_from_row(row)
@@ -251,7 +106,7 @@ class SqliteDocumentStore:
 
     def delete(self, ids: Sequence[int]) -> None:
         with self._lock:
-            for chunk in _chunks([int(i) for i in ids]):
+            for chunk in chunks([int(i) for i in ids], MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 self._db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
                 self._db.execute(f"DELETE FROM item_text WHERE rowid IN ({marks})", chunk)
@@ -309,7 +164,7 @@ class SqliteDocumentStore:
     def get_videos(self, ids: Sequence[int]) -> dict[int, VideoDoc]:
         videos: dict[int, VideoDoc] = {}
         with self._lock:
-            for chunk in _chunks([int(i) for i in ids]):
+            for chunk in chunks([int(i) for i in ids], MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id IN ({marks})", chunk):
                     videos[row["id"]] = VideoDoc(**{key: row[key] for key in row.keys()})
@@ -358,7 +213,7 @@ class SqliteDocumentStore:
                 )
                 candidates.update(row[0] for row in rows)
             for term in (t for t in terms if len(t) < 3):  # under a trigram: scan
-                pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                pattern = like_pattern(term)
                 rows = self._db.execute(
                     "SELECT rowid FROM item_text WHERE ocr_compact LIKE ? ESCAPE '\\' "
                     "OR catalog_compact LIKE ? ESCAPE '\\' LIMIT ?",
@@ -366,7 +221,7 @@ class SqliteDocumentStore:
                 )
                 candidates.update(row[0] for row in rows)
             texts = {}
-            for chunk in _chunks(sorted(candidates)):
+            for chunk in chunks(sorted(candidates), MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(
                     f"SELECT rowid, ocr_compact, catalog_compact FROM item_text WHERE rowid IN ({marks})", chunk
@@ -376,7 +231,7 @@ class SqliteDocumentStore:
 
     def _refresh_text(self, ids: Sequence[int]) -> None:
         """Rebuild the full-text rows of items from their OCR lines and catalogue products."""
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids), MAX_PARAMETERS):
             marks = ",".join("?" * len(chunk))
             self._db.execute(f"DELETE FROM item_text WHERE rowid IN ({marks})", chunk)
             ocr = {i: [] for i in chunk}
@@ -405,37 +260,7 @@ class SqliteDocumentStore:
     # -- browsing
 
     def browse(self, query: BrowseQuery) -> BrowsePage:
-        where, args = [], []
-        if query.kind:
-            where.append("i.kind = ?")
-            args.append(query.kind)
-        person_of = ("EXISTS (SELECT 1 FROM faces f LEFT JOIN tracks t ON t.id = f.track_id "
-                     "WHERE f.item_id = i.id AND COALESCE(f.person_id, t.person_id) = ?)")
-        if query.people:
-            joined = f" {query.person_mode.upper()} ".join([person_of] * len(query.people))
-            where.append(f"({joined})")
-            args += list(query.people)
-        for person in query.not_people:
-            where.append(f"NOT {person_of}")
-            args.append(person)
-        if query.has_text is not None:
-            where.append(("" if query.has_text else "NOT ") + "EXISTS (SELECT 1 FROM ocr_lines o WHERE o.item_id = i.id)")
-        if query.text:
-            term = compact(query.text)
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            where.append("i.id IN (SELECT rowid FROM item_text WHERE ocr_compact LIKE ? ESCAPE '\\' "
-                         "OR catalog_compact LIKE ? ESCAPE '\\')")
-            args += [pattern, pattern]
-        for column, value in (("brand", query.brand), ("category", query.category)):
-            if value:
-                where.append(f"EXISTS (SELECT 1 FROM product_images pi JOIN products p ON p.sku = pi.sku "
-                             f"WHERE pi.path = i.path AND lower(p.{column}) = lower(?))")
-                args.append(value)
-        if query.source:
-            where.append("(i.source = ? OR i.source LIKE ? ESCAPE '\\')")
-            folder = query.source.rstrip("/")
-            args += [folder, folder.replace("%", "\\%").replace("_", "\\_") + "/%"]
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, args = browse_filter(query)
         order = {"added": "i.added_at", "name": "i.path"}[query.sort]
         direction = "DESC" if query.descending else "ASC"
         with self._lock:
@@ -473,7 +298,7 @@ class SqliteDocumentStore:
                 )
             paths = sorted({str(path) for product in products for path in product.images})
             ids = []
-            for chunk in _chunks(paths):
+            for chunk in chunks(paths, MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 ids += [row[0] for row in self._db.execute(f"SELECT id FROM items WHERE path IN ({marks})", chunk)]
             self._refresh_text(ids)
@@ -481,7 +306,7 @@ class SqliteDocumentStore:
     def products_for(self, ids: Sequence[int]) -> dict[int, Product]:
         found: dict[int, Product] = {}
         with self._lock:
-            for chunk in _chunks([int(i) for i in ids]):
+            for chunk in chunks([int(i) for i in ids], MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(
                     f"SELECT items.id, p.* FROM items JOIN product_images pi ON pi.path = items.path "
@@ -540,19 +365,15 @@ class SqliteDocumentStore:
                 "failures": one("SELECT count(*) FROM failures"),
             }
 
+    def reserve_ids(self, sequence: str, at_least: int) -> None:
+        """Nothing to do: SQLite gives a new row max(id) + 1, above any id copied in."""
+
     def commit(self) -> None:
-        with self._lock:
-            self._db.commit()
+        self.database.commit()
 
     def close(self) -> None:
-        with self._lock:
-            self._db.commit()
-            self._db.close()
+        self.database.close()
 
-
-def _chunks(values: list, size: int = 500) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _item_from_row(row: sqlite3.Row) -> ItemDoc:

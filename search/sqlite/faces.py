@@ -6,79 +6,21 @@ here; identity vectors are float32 BLOBs, loaded into numpy/FAISS to compare.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from indexer.records import Face, Track
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """What clustering sees: a photo's face, or a video track standing for all its faces."""
-
-    kind: str  # "face" | "track"
-    id: int
-    embedding: np.ndarray
-    weight: int  # faces it stands for
-    usable: bool
-    person_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRow:
-    id: int
-    name: str
-    hidden: bool
-    faces: int
-    photos: int
-    videos: int
-    tracks: int
-    cover_item: int | None
-    cover_box: tuple[float, float, float, float] | None
-    cover_face: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TrackRow:
-    id: int
-    video_id: int
-    shot: int
-    start: float
-    end: float
-    shot_start: float
-    shot_end: float
-    embedding: np.ndarray
-    best_item: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FaceRow:
-    id: int
-    item_id: int
-    box: tuple[float, float, float, float]
-    score: float
-    size: float
-    sharpness: float
-    usable: bool
-    embedding: np.ndarray
-    track_id: int | None
-    person_id: int | None
-
-
-def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
-
-
-def _vector(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float32).copy()
+from search.codec import chunks, vector_bytes, vector_from_bytes
+from search.people.store import (FaceRow, ForgottenRecord, PeopleExport, PersonRecord, PersonRow, TrackRecord,
+                                 TrackRow, Unit)
+from search.sqlite.database import MAX_PARAMETERS, Database, placeholders
 
 
 class SqliteFaceStore:
-    def __init__(self, documents) -> None:
-        self._db = documents._db  # one connection and one lock for both halves of the store
-        self._lock = documents._lock
+    def __init__(self, database: Database) -> None:
+        self._db = database.connection  # the document store's connection and lock: one file, one writer
+        self._lock = database.lock
 
     # -- writing what the indexer found
 
@@ -89,7 +31,7 @@ class SqliteFaceStore:
                 cursor = self._db.execute(
                     "INSERT INTO tracks (video_id, shot, start, end, faces, usable, embedding) VALUES (?,?,?,?,?,?,?)",
                     (video_id, track.shot, track.start, track.end, len(track.faces), int(track.usable),
-                     _blob(track.embedding)),
+                     vector_bytes(track.embedding)),
                 )
                 ids.append(cursor.lastrowid)
         return ids
@@ -100,7 +42,7 @@ class SqliteFaceStore:
             self._db.executemany(
                 "INSERT INTO faces (item_id, x0, y0, x1, y1, score, size, sharpness, usable, embedding, track_id) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(item_id, *face.box, face.score, face.size, face.sharpness, int(face.usable), _blob(face.embedding),
+                [(item_id, *face.box, face.score, face.size, face.sharpness, int(face.usable), vector_bytes(face.embedding),
                   track) for face, track in zip(faces, track_ids)],
             )
 
@@ -111,9 +53,8 @@ class SqliteFaceStore:
     def faces_of(self, item_ids: Sequence[int]) -> dict[int, list[FaceRow]]:
         found: dict[int, list[FaceRow]] = {int(i): [] for i in item_ids}
         with self._lock:
-            for start in range(0, len(found), 500):
-                chunk = list(found)[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk in chunks(found, MAX_PARAMETERS):
+                marks = placeholders(chunk)
                 for row in self._db.execute(
                     "SELECT f.*, COALESCE(f.person_id, t.person_id) AS who FROM faces f "
                     f"LEFT JOIN tracks t ON t.id = f.track_id WHERE f.item_id IN ({marks}) ORDER BY f.size DESC",
@@ -121,7 +62,7 @@ class SqliteFaceStore:
                 ):
                     found[row["item_id"]].append(FaceRow(
                         row["id"], row["item_id"], (row["x0"], row["y0"], row["x1"], row["y1"]), row["score"],
-                        row["size"], row["sharpness"], bool(row["usable"]), _vector(row["embedding"]),
+                        row["size"], row["sharpness"], bool(row["usable"]), vector_from_bytes(row["embedding"]),
                         row["track_id"], row["who"],
                     ))
         return found
@@ -134,8 +75,8 @@ class SqliteFaceStore:
                 "SELECT id, embedding, usable, person_id FROM faces WHERE track_id IS NULL"
             ).fetchall()
             tracks = self._db.execute("SELECT id, embedding, faces, usable, person_id FROM tracks").fetchall()
-        return [Unit("face", r[0], _vector(r[1]), 1, bool(r[2]), r[3]) for r in faces] + [
-            Unit("track", r[0], _vector(r[1]), r[2], bool(r[3]), r[4]) for r in tracks
+        return [Unit("face", r[0], vector_from_bytes(r[1]), 1, bool(r[2]), r[3]) for r in faces] + [
+            Unit("track", r[0], vector_from_bytes(r[1]), r[2], bool(r[3]), r[4]) for r in tracks
         ]
 
     def assign(self, assignments: Sequence[tuple[str, int, int | None]]) -> None:
@@ -194,22 +135,22 @@ class SqliteFaceStore:
             self._db.execute("DELETE FROM people WHERE id = ?", (person_id,))
             if signature is not None:
                 self._db.execute("INSERT INTO forgotten (embedding, forgotten_at) VALUES (?, ?)",
-                                 (_blob(signature), time.time()))
+                                 (vector_bytes(signature), time.time()))
 
     def forgotten(self) -> list[np.ndarray]:
         with self._lock:
-            return [_vector(row[0]) for row in self._db.execute("SELECT embedding FROM forgotten")]
+            return [vector_from_bytes(row[0]) for row in self._db.execute("SELECT embedding FROM forgotten")]
 
     def add_reference(self, person_id: int, embedding: np.ndarray) -> None:
         with self._lock:
             self._db.execute("INSERT INTO person_references (person_id, embedding) VALUES (?, ?)",
-                             (person_id, _blob(embedding)))
+                             (person_id, vector_bytes(embedding)))
 
     def references(self) -> dict[int, list[np.ndarray]]:
         found: dict[int, list[np.ndarray]] = {}
         with self._lock:
             for person, blob in self._db.execute("SELECT person_id, embedding FROM person_references"):
-                found.setdefault(person, []).append(_vector(blob))
+                found.setdefault(person, []).append(vector_from_bytes(blob))
         return found
 
     def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
@@ -224,8 +165,8 @@ class SqliteFaceStore:
                 " WHERE f.person_id = p.id AND i.kind = 'image'), "
                 "(SELECT count(DISTINCT t.video_id) FROM tracks t WHERE t.person_id = p.id), "
                 "(SELECT count(*) FROM tracks t WHERE t.person_id = p.id), "
-                "(SELECT f.id FROM faces f WHERE f.person_id = p.id ORDER BY f.usable DESC, f.size * "
-                " min(f.sharpness, 200) DESC LIMIT 1) "
+                "(SELECT f.id FROM faces f WHERE f.person_id = p.id "
+                " ORDER BY cover_score(f.usable, f.size, f.sharpness) DESC, f.id LIMIT 1) "
                 f"FROM people p {where} ORDER BY p.name = '', p.name, p.id"
             ).fetchall()
             covers = {}
@@ -260,8 +201,8 @@ class SqliteFaceStore:
     def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]:
         query = (
             "SELECT t.id, t.video_id, t.shot, t.start, t.end, s.start, s.end, t.embedding, "
-            "(SELECT f.item_id FROM faces f WHERE f.track_id = t.id ORDER BY f.usable DESC, "
-            " f.size * min(f.sharpness, 200) DESC LIMIT 1) "
+            "(SELECT f.item_id FROM faces f WHERE f.track_id = t.id "
+            " ORDER BY cover_score(f.usable, f.size, f.sharpness) DESC, f.id LIMIT 1) "
             "FROM tracks t JOIN shots s ON s.video_id = t.video_id AND s.idx = t.shot "
         )
         with self._lock:
@@ -271,7 +212,7 @@ class SqliteFaceStore:
             else:
                 rows = self._db.execute(query + "WHERE t.person_id = ? ORDER BY t.video_id, t.start",
                                         (person_id,)).fetchall()
-        return [TrackRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], _vector(r[7]), r[8]) for r in rows]
+        return [TrackRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], vector_from_bytes(r[7]), r[8]) for r in rows]
 
     def photo_faces(self, person_id: int) -> list[FaceRow]:
         with self._lock:
@@ -279,3 +220,59 @@ class SqliteFaceStore:
                 "SELECT DISTINCT f.item_id FROM faces f JOIN items i ON i.id = f.item_id "
                 "WHERE f.person_id = ? AND i.kind = 'image'", (person_id,))]
         return [face for faces in self.faces_of(ids).values() for face in faces if face.person_id == person_id]
+
+    # -- moving between backends
+
+    def export(self) -> PeopleExport:
+        return PeopleExport(self._export_people(), self._export_tracks(), self._export_faces(),
+                            self._export_forgotten())
+
+    def import_records(self, records: PeopleExport) -> None:
+        """Rows keep their ids; SQLite's next rowid is max(id) + 1, so new ones continue above them."""
+        with self._lock:
+            for person in records.people:
+                self._db.execute("INSERT INTO people (id, name, hidden, created_at) VALUES (?,?,?,?)",
+                                 (person.id, person.name, int(person.hidden), person.created_at))
+                self._db.executemany("INSERT INTO person_references (person_id, embedding) VALUES (?, ?)",
+                                     [(person.id, vector_bytes(v)) for v in person.references])
+            for batch in chunks(records.tracks, MAX_PARAMETERS):
+                self._db.executemany(
+                    "INSERT INTO tracks (id, video_id, shot, start, end, faces, usable, embedding, person_id) "
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(t.id, t.video_id, t.shot, t.start, t.end, t.faces, int(t.usable), vector_bytes(t.embedding),
+                      t.person_id) for t in batch])
+            for batch in chunks(records.faces, MAX_PARAMETERS):
+                self._db.executemany(
+                    "INSERT INTO faces (id, item_id, x0, y0, x1, y1, score, size, sharpness, usable, embedding, "
+                    "track_id, person_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(f.id, f.item_id, *f.box, f.score, f.size, f.sharpness, int(f.usable),
+                      vector_bytes(f.embedding), f.track_id, f.person_id) for f in batch])
+            self._db.executemany("INSERT INTO forgotten (embedding, forgotten_at) VALUES (?, ?)",
+                                 [(vector_bytes(r.embedding), r.forgotten_at) for r in records.forgotten])
+
+    def _export_people(self) -> Iterator[PersonRecord]:
+        references = self.references()
+        with self._lock:
+            rows = self._db.execute("SELECT id, name, hidden, created_at FROM people ORDER BY id").fetchall()
+        for row in rows:
+            yield PersonRecord(row[0], row[1], bool(row[2]), row[3], tuple(references.get(row[0], ())))
+
+    def _export_tracks(self) -> Iterator[TrackRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, video_id, shot, start, end, faces, usable, embedding, person_id "
+                                    "FROM tracks ORDER BY id").fetchall()
+        for r in rows:
+            yield TrackRecord(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), vector_from_bytes(r[7]), r[8])
+
+    def _export_faces(self) -> Iterator[FaceRow]:
+        with self._lock:
+            items = [row[0] for row in self._db.execute("SELECT DISTINCT item_id FROM faces ORDER BY item_id")]
+        for batch in chunks(items, MAX_PARAMETERS):
+            for faces in self.faces_of(batch).values():
+                yield from faces
+
+    def _export_forgotten(self) -> Iterator[ForgottenRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT embedding, forgotten_at FROM forgotten ORDER BY id").fetchall()
+        for blob, at in rows:
+            yield ForgottenRecord(vector_from_bytes(blob), at)

@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -36,28 +36,6 @@ def index_kind_for(count: int, ann_threshold: int, ivf_threshold: int) -> str:
     if count >= ivf_threshold:
         return "ivfpq"
     return "hnsw" if count >= ann_threshold else "flat"
-
-
-class VectorStore(Protocol):
-    """Unit vectors keyed by document id; `search` ranks by inner product (cosine)."""
-
-    dim: int
-
-    def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
-        """Insert or replace."""
-
-    def remove(self, ids: Sequence[int]) -> int: ...
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each (n_queries, k); missing neighbours have id -1."""
-
-    def get(self, ids: Sequence[int]) -> np.ndarray: ...
-
-    def ids(self) -> np.ndarray: ...
-
-    def __len__(self) -> int: ...
-
-    def save(self) -> None: ...
 
 
 class FaissVectorStore:
@@ -177,9 +155,13 @@ class FaissVectorStore:
         if len(self) == 0 or k <= 0:
             empty = np.full((len(queries), max(k, 0)), -1, np.int64)
             return np.zeros(empty.shape, np.float32), empty
-        if self._ivf is not None:
-            return self._ivf.search(queries, min(k, len(self)))
-        return self._index.search(queries, min(k, len(self)))
+        index = self._ivf if self._ivf is not None else self._index
+        scores, ids = index.search(queries, min(k, len(self)))
+        if ids.shape[1] < k:  # the protocol's shape whatever the count: missing neighbours are -1
+            pad = k - ids.shape[1]
+            scores = np.pad(scores, ((0, 0), (0, pad)))
+            ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+        return scores, ids
 
     def get(self, ids: Sequence[int]) -> np.ndarray:
         ids = np.asarray(ids, dtype=np.int64)
@@ -192,7 +174,7 @@ class FaissVectorStore:
             return self._ivf.get(ids)
         return np.vstack([self._index.reconstruct(int(i)) for i in ids])
 
-    def blocks(self, size: int = 100_000):
+    def blocks(self, size: int = 100_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Every (ids, vectors) in blocks: for tuning, rebuilding and merging shards."""
         if self._ivf is not None:
             yield from self._ivf.blocks(size)
@@ -213,9 +195,14 @@ class FaissVectorStore:
             self.tuning = self._tune_hnsw()
         return self.tuning
 
-    def save(self) -> None:
-        """Tune if the index is new or has grown, then write it atomically."""
-        if not self._dirty and self.path.exists():
+    def shares_training(self, other: "FaissVectorStore") -> bool:
+        """Both IVF-PQ with the same coarse quantiser and codebooks: their lists can be merged as they are."""
+        return self._ivf is not None and other._ivf is not None and self._ivf.same_training(other._ivf)
+
+    def save(self, *, force: bool = False) -> None:
+        """Tune if the index is new or has grown, then write it atomically (`force`: even if unchanged,
+        e.g. to measure search parameters for lists merged on disk)."""
+        if not (self._dirty or force) and self.path.exists():
             return
         self._writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,6 +73,10 @@ class IvfPqIndex:
         self.params = {"nprobe": 16, "rerank": 10}
         self.apply({})
 
+    def same_training(self, other: "IvfPqIndex") -> bool:
+        """Same coarse quantiser and PQ codebooks: the inverted lists of the two can be merged as they are."""
+        return same_training(self._index, other._index)
+
     # -- files
 
     @property

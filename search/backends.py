@@ -1,0 +1,81 @@
+"""Which store classes a library's manifest names: the one place that picks a backend.
+
+Everything else holds a `DocumentStore`, a `FaceStore` and a `VectorStore`
+(the protocols in documents.py, people/store.py and vectors/store.py) and never
+names a backend class.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from search.documents import DocumentStore
+from search.people.store import FaceStore
+from search.vectors.faiss_store import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
+from search.vectors.store import VectorStore
+from search.vectors.tuning import DEFAULT_TARGET_RECALL
+
+SQLITE_FILE = "items.sqlite"
+
+
+@dataclass
+class Backend:
+    """A library's document and face stores, and where its vectors live."""
+
+    docs: DocumentStore
+    faces: FaceStore
+    knn: Callable[[int], VectorStore] | None = None  # vectors on the cluster, given their dimension; None: FAISS
+
+    def close(self) -> None:
+        self.docs.close()
+
+
+def open_sqlite(path: Path, *, read_only: bool = False) -> Backend:
+    from search.sqlite.database import Database
+    from search.sqlite.documents import SqliteDocumentStore
+    from search.sqlite.faces import SqliteFaceStore
+
+    database = Database(path, read_only=read_only and Path(path).exists())
+    return Backend(SqliteDocumentStore(database), SqliteFaceStore(database))
+
+
+def open_elasticsearch(settings, *, vector_dims: int = 0, knn: bool = False, shards: int = 1,
+                       replicas: int = 0) -> Backend:
+    """Connect, create or upgrade the prefix's indices, and open its stores."""
+    from search.elastic.documents import EsDocumentStore
+    from search.elastic.faces import EsFaceStore
+    from search.elastic.indices import ensure_indices
+    from search.elastic.session import EsSession, connect
+    from search.elastic.vectors import EsVectorStore
+
+    client = connect(settings)
+    ensure_indices(client, settings.prefix, vector_dims=vector_dims if knn else 0, shards=shards, replicas=replicas)
+    session = EsSession(client, settings.prefix)
+    docs = EsDocumentStore(session)
+    return Backend(docs, EsFaceStore(session, docs), (lambda dim: EsVectorStore(session, dim)) if knn else None)
+
+
+def open_backend(root: Path, manifest, es=None, *, read_only: bool = False) -> Backend:
+    """The stores a manifest names; an Elasticsearch library's credentials come from `es` or the environment."""
+    if manifest.backend == "sqlite":
+        return open_sqlite(Path(root) / SQLITE_FILE, read_only=read_only)
+    if manifest.backend == "elasticsearch":
+        from search.elastic.session import EsSettings
+
+        settings = es or EsSettings.from_env(url=manifest.es_url or None, prefix=manifest.es_prefix or None)
+        knn = manifest.vector_store == "elasticsearch"
+        return open_elasticsearch(settings, vector_dims=manifest.dim, knn=knn)
+    raise ValueError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
+
+
+def open_faiss(path: Path, dim: int, *, read_only: bool = False) -> FaissVectorStore:
+    """The FAISS store with thresholds and target recall from the environment, for experiments."""
+    env = os.environ
+    return FaissVectorStore(
+        path, dim, read_only=read_only,
+        ann_threshold=int(env.get("VISEARCH_ANN_THRESHOLD", DEFAULT_ANN_THRESHOLD)),
+        ivf_threshold=int(env.get("VISEARCH_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD)),
+        target_recall=float(env.get("VISEARCH_TARGET_RECALL", DEFAULT_TARGET_RECALL)),
+    )

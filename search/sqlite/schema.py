@@ -1,0 +1,134 @@
+"""The embedded store's schema: one SQL step per version, applied in order on open.
+
+Documents and faces share one SQLite file (items.sqlite), so they share one schema.
+"""
+from __future__ import annotations
+
+# Each entry upgrades the schema by one version; never edit a shipped step, append one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'image',
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        format TEXT NOT NULL DEFAULT '',
+        width INTEGER NOT NULL DEFAULT 0,
+        height INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL DEFAULT '',
+        thumbnail TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX items_image_path ON items(path) WHERE kind = 'image';
+    CREATE INDEX items_sha256 ON items(sha256);
+    CREATE TABLE ocr_lines (
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        line_no INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        box TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        PRIMARY KEY (item_id, line_no)
+    );
+    CREATE VIRTUAL TABLE item_text USING fts5(
+        ocr, ocr_compact, catalog, catalog_compact, tokenize = 'trigram'
+    );
+    CREATE TABLE products (
+        sku TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        brand TEXT NOT NULL DEFAULT '',
+        price REAL,
+        currency TEXT NOT NULL DEFAULT '',
+        url TEXT NOT NULL DEFAULT '',
+        category TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE product_images (
+        sku TEXT NOT NULL REFERENCES products(sku) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        PRIMARY KEY (sku, path)
+    );
+    CREATE INDEX product_images_path ON product_images(path);
+    CREATE TABLE failures (
+        path TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        failed_at REAL NOT NULL
+    );
+    """,
+    # 2: videos, their shots and frames (frames are items), faces, tracks and people.
+    """
+    CREATE TABLE videos (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL DEFAULT 0,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        format TEXT NOT NULL DEFAULT '',
+        duration REAL NOT NULL DEFAULT 0,
+        fps REAL NOT NULL DEFAULT 0,
+        width INTEGER NOT NULL DEFAULT 0,
+        height INTEGER NOT NULL DEFAULT 0,
+        codec TEXT NOT NULL DEFAULT '',
+        rotation INTEGER NOT NULL DEFAULT 0,
+        error TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        added_at REAL NOT NULL
+    );
+    CREATE INDEX videos_sha256 ON videos(sha256);
+    CREATE TABLE shots (
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        PRIMARY KEY (video_id, idx)
+    );
+    ALTER TABLE items ADD COLUMN video_id INTEGER REFERENCES videos(id) ON DELETE CASCADE;
+    ALTER TABLE items ADD COLUMN time REAL;
+    ALTER TABLE items ADD COLUMN shot INTEGER;
+    ALTER TABLE items ADD COLUMN keyframe INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX items_video ON items(video_id, time);
+    CREATE TABLE people (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        hidden INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE person_references (
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        embedding BLOB NOT NULL
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        shot INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        faces INTEGER NOT NULL,
+        usable INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
+    );
+    CREATE INDEX tracks_person ON tracks(person_id);
+    CREATE TABLE faces (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+        score REAL NOT NULL,
+        size REAL NOT NULL,
+        sharpness REAL NOT NULL,
+        usable INTEGER NOT NULL,
+        embedding BLOB NOT NULL,
+        track_id INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+        person_id INTEGER REFERENCES people(id) ON DELETE SET NULL
+    );
+    CREATE INDEX faces_item ON faces(item_id);
+    CREATE INDEX faces_person ON faces(person_id);
+    CREATE INDEX faces_track ON faces(track_id);
+    CREATE TABLE forgotten (
+        id INTEGER PRIMARY KEY,
+        embedding BLOB NOT NULL,
+        forgotten_at REAL NOT NULL
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
