@@ -7,8 +7,8 @@ from search.elastic import schema
 from search.browse import BrowseQuery
 from search.documents import ItemDoc, VideoDoc
 from search.elastic.session import BulkWriteError, EsError, EsSettings, bulk_write
-from search.elastic.documents import item_from_source, item_source, video_from_source, video_source
-from search.library import _without_credentials
+from search.elastic.sources import item_from_source, item_source, video_from_source, video_source
+from search.elastic.session import without_credentials
 
 
 def test_items_mapping_types_the_fields_for_their_queries():
@@ -19,10 +19,16 @@ def test_items_mapping_types_the_fields_for_their_queries():
     assert props["people"]["type"] == "long" and props["added_at"]["type"] == "date"
     assert props["ocr"]["analyzer"] == "cjk" and props["ocr"]["fields"]["compact"]["analyzer"] == "visearch_compact"
     assert props["compact"]["type"] == "wildcard"
-    assert props["clip"] == {"type": "dense_vector", "dims": 512, "index": True, "similarity": "dot_product",
-                             "index_options": {"type": "int8_hnsw"}}
-    assert body["_source"] == {"excludes": ["clip"]}
-    assert "clip" not in schema.mappings("items")["properties"]
+    # Vectors never ride on items: partial updates and reindexing rebuild items from `_source` (defect 1).
+    assert "clip" not in props and "_source" not in body
+
+
+def test_vectors_live_in_their_own_index_with_clip_kept_in_source():
+    body = schema.mappings("vectors", vector_dims=512)
+    assert body["properties"]["clip"] == {"type": "dense_vector", "dims": 512, "index": True,
+                                          "similarity": "dot_product", "index_options": {"type": "int8_hnsw"}}
+    assert "_source" not in body  # nothing excluded: a reindex carries the vector over
+    assert "clip" not in schema.mappings("vectors")["properties"]  # the dimension comes with the first run
 
 
 def test_shots_are_nested_and_every_kind_has_a_mapping():
@@ -104,7 +110,7 @@ def test_settings_prefer_options_over_environment(monkeypatch):
     monkeypatch.delenv("VISEARCH_ES_URL")
     with pytest.raises(EsError, match="VISEARCH_ES_URL"):
         EsSettings.from_env()
-    assert _without_credentials("https://elastic:secret@es.local:9200/") == "https://es.local:9200/"
+    assert without_credentials("https://elastic:secret@es.local:9200/") == "https://es.local:9200/"
 
 
 def test_bulk_write_retries_busy_documents_and_names_the_rest(monkeypatch):

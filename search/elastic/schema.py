@@ -5,11 +5,19 @@ that ES documents. One index per kind of record, each behind an alias:
 `{prefix}-items` points at `{prefix}-items-v{N}`; a mapping change bumps
 `SCHEMA_VERSION`, creates the next index, reindexes and swaps the alias.
 
-Supported servers: Elasticsearch 8.14+ and 9.x. `int8_hnsw` dense vectors
-exist from 8.12 and the kNN `filter`/`k`/`num_candidates` shape used here from
-8.0; the `wildcard` field type and the `cjk` analyzer are in the free
-distribution. The Python client must match the server's major version
-(a 9.x client sends `compatible-with=9`, which an 8.x server refuses).
+Supported servers: Elasticsearch 8.12+ and 9.x. `int8_hnsw` dense vectors
+exist from 8.12 and the `knn` search option from 8.4; the `wildcard` field type
+and the `cjk` analyzer are in the free distribution. The Python client must not
+be a major ahead of the server (a 9.x client sends `compatible-with=9`, which an
+8.x server refuses): `visearch[es8]` or `visearch[es9]` (see session.py).
+
+CLIP vectors live in their own `vectors` index, never on item documents: items
+get partial updates (people, moves, catalogue fields) and a schema bump
+reindexes them, and both rebuild a document from `_source`. A vector left out of
+`_source` would silently vanish; one kept in the items' `_source` would ride on
+every hit. Vector documents are only ever written whole, and keep `clip` in
+`_source` so a reindex carries it (9.2+ hides vectors from `_source` in
+responses by default but still rehydrates them for reindex and updates).
 """
 from __future__ import annotations
 
@@ -17,8 +25,9 @@ from typing import Sequence
 
 from search.browse import BrowseQuery
 
-SCHEMA_VERSION = 1
-KINDS = ("items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta")
+# v2: CLIP vectors moved from items to the `vectors` index (v1 lost them to partial updates).
+SCHEMA_VERSION = 2
+KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta")
 
 # Compact text (lower-cased, no whitespace, as `indexer.text.compact` makes it) cut into trigrams:
 # `2040` finds `AX-2040PRO`, `北京饭店` finds a longer Chinese line; like the SQLite store's FTS5 trigrams.
@@ -54,78 +63,57 @@ STORED_ONLY = {"type": "object", "enabled": False}  # kept in _source, never ind
 BINARY = {"type": "binary"}  # base64 float32 vectors (face identities): read back, never searched
 
 
+DATE = {"type": "date", "format": "epoch_millis"}
+LONG, INTEGER, DOUBLE, FLOAT, BOOLEAN = ({"type": kind} for kind in ("long", "integer", "double", "float", "boolean"))
+LOWER_KEYWORD = {"type": "keyword", "normalizer": "visearch_lower"}
+
+PROPERTIES: dict[str, dict[str, dict]] = {
+    "vectors": {"id": LONG},  # + "clip" once the library knows its dimension
+    "items": {
+        "id": LONG, "kind": KEYWORD, "path": KEYWORD, "sha256": KEYWORD, "size": LONG, "mtime_ns": LONG,
+        "format": KEYWORD, "width": INTEGER, "height": INTEGER, "source": KEYWORD,
+        "thumbnail": {"type": "keyword", "index": False}, "added_at": DATE,
+        "ocr_lines": STORED_ONLY, "ocr": _cjk_text(), "catalog": _cjk_text(),
+        "compact": {"type": "wildcard"},  # compact OCR + catalogue text: substrings of any length
+        "has_text": BOOLEAN, "ocr_line_count": INTEGER,
+        "skus": KEYWORD, "brands": LOWER_KEYWORD, "categories": LOWER_KEYWORD, "people": LONG,
+        "video_id": LONG, "time": DOUBLE, "shot": INTEGER, "keyframe": BOOLEAN,
+    },
+    "videos": {
+        "id": LONG, "path": KEYWORD, "sha256": KEYWORD, "size": LONG, "mtime_ns": LONG, "format": KEYWORD,
+        "duration": DOUBLE, "fps": DOUBLE, "width": INTEGER, "height": INTEGER, "codec": KEYWORD,
+        "rotation": INTEGER, "error": {"type": "text"}, "source": KEYWORD, "added_at": DATE,
+        "shots": {"type": "nested", "properties": {"idx": INTEGER, "start": DOUBLE, "end": DOUBLE}},
+    },
+    "products": {
+        "sku": KEYWORD, "title": _cjk_text(), "brand": {"type": "keyword", "fields": {"text": _cjk_text()}},
+        "price": DOUBLE, "currency": KEYWORD, "url": {"type": "keyword", "index": False}, "category": KEYWORD,
+        "images": KEYWORD,
+    },
+    "faces": {
+        "id": LONG, "item_id": LONG, "kind": KEYWORD, "box": {"type": "float", "index": False}, "score": FLOAT,
+        "size": FLOAT, "sharpness": FLOAT, "usable": BOOLEAN, "embedding": BINARY, "track_id": LONG,
+        "person_id": LONG,
+    },
+    "tracks": {
+        "id": LONG, "video_id": LONG, "shot": INTEGER, "start": DOUBLE, "end": DOUBLE, "faces": INTEGER,
+        "usable": BOOLEAN, "embedding": BINARY, "person_id": LONG,
+    },
+    "people": {"id": LONG, "name": LOWER_KEYWORD, "hidden": BOOLEAN, "created_at": DATE, "references": STORED_ONLY},
+    "forgotten": {"embedding": BINARY, "forgotten_at": DATE},
+    "failures": {"path": KEYWORD, "reason": {"type": "text"}, "failed_at": DATE},
+    "meta": {"next": LONG},
+}
+
+
 def mappings(kind: str, *, vector_dims: int = 0) -> dict:
-    """The mapping of one kind of index. `vector_dims` > 0 adds the CLIP `dense_vector` to items."""
-    properties: dict[str, dict]
-    if kind == "items":
-        properties = {
-            "id": {"type": "long"}, "kind": KEYWORD, "path": KEYWORD, "sha256": KEYWORD,
-            "size": {"type": "long"}, "mtime_ns": {"type": "long"}, "format": KEYWORD,
-            "width": {"type": "integer"}, "height": {"type": "integer"}, "source": KEYWORD,
-            "thumbnail": {"type": "keyword", "index": False},
-            "added_at": {"type": "date", "format": "epoch_millis"},
-            "ocr_lines": STORED_ONLY,
-            "ocr": _cjk_text(),
-            "catalog": _cjk_text(),
-            "compact": {"type": "wildcard"},  # compact OCR + catalogue text: substrings of any length
-            "has_text": {"type": "boolean"},
-            "ocr_line_count": {"type": "integer"},
-            "skus": KEYWORD,
-            "brands": {"type": "keyword", "normalizer": "visearch_lower"},
-            "categories": {"type": "keyword", "normalizer": "visearch_lower"},
-            "people": {"type": "long"},
-            "video_id": {"type": "long"}, "time": {"type": "double"}, "shot": {"type": "integer"},
-            "keyframe": {"type": "boolean"},
-        }
-        if vector_dims:
-            properties["clip"] = clip_field(vector_dims)
-    elif kind == "videos":
-        properties = {
-            "id": {"type": "long"}, "path": KEYWORD, "sha256": KEYWORD, "size": {"type": "long"},
-            "mtime_ns": {"type": "long"}, "format": KEYWORD, "duration": {"type": "double"},
-            "fps": {"type": "double"}, "width": {"type": "integer"}, "height": {"type": "integer"},
-            "codec": KEYWORD, "rotation": {"type": "integer"}, "error": {"type": "text"}, "source": KEYWORD,
-            "added_at": {"type": "date", "format": "epoch_millis"},
-            "shots": {"type": "nested", "properties": {
-                "idx": {"type": "integer"}, "start": {"type": "double"}, "end": {"type": "double"}}},
-        }
-    elif kind == "products":
-        properties = {
-            "sku": KEYWORD, "title": _cjk_text(), "brand": {"type": "keyword", "fields": {"text": _cjk_text()}},
-            "price": {"type": "double"}, "currency": KEYWORD, "url": {"type": "keyword", "index": False},
-            "category": KEYWORD, "images": KEYWORD,
-        }
-    elif kind == "faces":
-        properties = {
-            "id": {"type": "long"}, "item_id": {"type": "long"}, "kind": KEYWORD,
-            "box": {"type": "float", "index": False}, "score": {"type": "float"}, "size": {"type": "float"},
-            "sharpness": {"type": "float"}, "usable": {"type": "boolean"}, "embedding": BINARY,
-            "track_id": {"type": "long"}, "person_id": {"type": "long"},
-        }
-    elif kind == "tracks":
-        properties = {
-            "id": {"type": "long"}, "video_id": {"type": "long"}, "shot": {"type": "integer"},
-            "start": {"type": "double"}, "end": {"type": "double"}, "faces": {"type": "integer"},
-            "usable": {"type": "boolean"}, "embedding": BINARY, "person_id": {"type": "long"},
-        }
-    elif kind == "people":
-        properties = {
-            "id": {"type": "long"}, "name": {"type": "keyword", "normalizer": "visearch_lower"},
-            "hidden": {"type": "boolean"},
-            "created_at": {"type": "date", "format": "epoch_millis"}, "references": STORED_ONLY,
-        }
-    elif kind == "forgotten":
-        properties = {"embedding": BINARY, "forgotten_at": {"type": "date", "format": "epoch_millis"}}
-    elif kind == "failures":
-        properties = {"path": KEYWORD, "reason": {"type": "text"}, "failed_at": {"type": "date", "format": "epoch_millis"}}
-    elif kind == "meta":
-        properties = {"next": {"type": "long"}}
-    else:
+    """The mapping of one kind of index. `vector_dims` > 0 adds the CLIP `dense_vector` to `vectors`."""
+    if kind not in PROPERTIES:
         raise ValueError(f"unknown index kind {kind!r}")
-    body = {"dynamic": "strict", "properties": properties, "_meta": {"visearch_schema": SCHEMA_VERSION}}
-    if kind == "items":
-        body["_source"] = {"excludes": ["clip"]}  # vectors live in the HNSW graph, not in every hit
-    return body
+    properties = dict(PROPERTIES[kind])
+    if kind == "vectors" and vector_dims:
+        properties["clip"] = clip_field(vector_dims)
+    return {"dynamic": "strict", "properties": properties, "_meta": {"visearch_schema": SCHEMA_VERSION}}
 
 
 def clip_field(dims: int) -> dict:
@@ -225,7 +213,7 @@ def browse_sort(query: BrowseQuery) -> list[dict]:
 
 def knn_clause(vector: Sequence[float], k: int, *, num_candidates: int | None = None,
                filter_query: dict | None = None) -> dict:
-    """The `knn` search option over items' CLIP vectors (dot product on unit vectors)."""
+    """The `knn` search option (ES 8.4+) over the `vectors` index (dot product on unit vectors)."""
     clause = {"field": "clip", "query_vector": [float(x) for x in vector], "k": k,
               "num_candidates": num_candidates or max(100, 4 * k)}
     if filter_query:
@@ -235,3 +223,58 @@ def knn_clause(vector: Sequence[float], k: int, *, num_candidates: int | None = 
 
 def _escape_wildcard(text: str) -> str:
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("?", "\\?")
+
+
+# -- scripted updates (painless). Numbers in `_source` may come back as Integer, Long or Double:
+# arithmetic goes through Number.longValue() so a counter never turns into a double or wraps at 2^31.
+
+ALLOCATE_SCRIPT = "ctx._source.next = ((Number) ctx._source.next).longValue() + ((Number) params.n).longValue()"
+ADVANCE_SCRIPT = (
+    "long at = ((Number) params.m).longValue(); "
+    "if (((Number) ctx._source.next).longValue() < at) { ctx._source.next = at } else { ctx.op = 'noop' }"
+)
+
+
+def allocate_request(size: int) -> dict:
+    """`update` arguments that reserve the next `size` ids of a counter document and return its new end."""
+    return {"script": {"source": ALLOCATE_SCRIPT, "lang": "painless", "params": {"n": int(size)}},
+            "upsert": {"next": int(size)}, "retry_on_conflict": 20, "source": True, "refresh": False}
+
+
+def advance_request(at_least: int) -> dict:
+    """`update` arguments that move a counter to at least `at_least` (never back)."""
+    return {"script": {"source": ADVANCE_SCRIPT, "lang": "painless", "params": {"m": int(at_least)}},
+            "upsert": {"next": int(at_least)}, "retry_on_conflict": 20, "refresh": False}
+
+
+def index_version(index: str) -> int:
+    """`shop-items-v10` → 10 (0 for a name without a version): versions compare as numbers, not text."""
+    try:
+        return int(index.rsplit("-v", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def reindex_request(source: str, target: str) -> dict:
+    """`reindex` arguments for a schema bump: `op_type: create` and `conflicts: proceed` make a re-run
+    after an interruption skip what was copied instead of failing."""
+    return {"source": {"index": source}, "dest": {"index": target, "op_type": "create"}, "conflicts": "proceed",
+            "wait_for_completion": True, "refresh": True}
+
+
+VECTOR_SCRIPT = "doc['clip'].size() == 0 ? null : doc['clip'].vectorValue"
+
+
+def vector_scan_body(query: dict | None = None) -> dict:
+    """A search body that returns each document's CLIP vector from doc values (works on every version,
+    whether or not `_source` carries the vector)."""
+    return {"query": query or {"match_all": {}}, "_source": False,
+            "script_fields": {"clip": {"script": {"source": VECTOR_SCRIPT}}}}
+
+
+def script_vector(hit: dict) -> list | None:
+    """The vector a `vector_scan_body` hit carries: script fields come back as a list of values."""
+    value = hit.get("fields", {}).get("clip")
+    if value and isinstance(value[0], list):
+        return value[0]
+    return value or None

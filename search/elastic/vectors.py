@@ -1,40 +1,43 @@
 """CLIP vectors in Elasticsearch, for deployments that outgrow one machine's FAISS file.
 
-Each item document holds its vector in an `int8_hnsw` `dense_vector` field,
-left out of `_source` (4 bytes × 512 on every hit otherwise). kNN answers the
-`VectorStore` protocol; fusion with text stays in visearch's ranking, because
-ES's own RRF retriever needs a paid licence.
+Vectors live in their own `vectors` index (one document per item id, the
+vector in an `int8_hnsw` `dense_vector` field), never on the item documents:
+see schema.py for why. kNN answers the `VectorStore` protocol; fusion with
+text stays in visearch's ranking, because ES's own RRF retriever needs a paid
+licence.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
+from search.codec import chunks
 from search.elastic import schema
-from search.elastic.documents import EsDocumentStore
+from search.elastic.session import MGET_CHUNK, EsSession
 
 
 class EsVectorStore:
     kind = "es-knn"
+    tuning = None  # ES tunes its own HNSW; nothing is measured here
 
-    def __init__(self, documents: EsDocumentStore, dim: int) -> None:
-        documents.enable_vectors(dim)
-        self.docs = documents
+    def __init__(self, session: EsSession, dim: int) -> None:
+        self.session = session
         self.dim = dim
-        self.tuning = None
+        session.client.indices.put_mapping(index=session.index("vectors"),
+                                           properties={"clip": schema.clip_field(dim)})
 
     def add(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape != (len(ids), self.dim):
             raise ValueError(f"expected ({len(ids)}, {self.dim}) vectors, got {vectors.shape}")
-        self.docs.write([{"_op_type": "update", "_index": self.docs.index("items"), "_id": str(int(i)),
-                          "doc": {"clip": vector.tolist()}} for i, vector in zip(ids, vectors)])
+        self.session.write([vector_action(self.session.index("vectors"), int(i), vector)
+                            for i, vector in zip(ids, vectors)])
 
     def remove(self, ids: Sequence[int]) -> int:
         present = self._present(ids)
-        self.docs.write([{"_op_type": "update", "_index": self.docs.index("items"), "_id": str(int(i)),
-                          "doc": {"clip": None}} for i in present])
+        self.session.write([{"_op_type": "delete", "_index": self.session.index("vectors"), "_id": str(i)}
+                            for i in present])
         return len(present)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,20 +47,19 @@ class EsVectorStore:
         for row, query in enumerate(queries):
             if k <= 0:
                 break
-            hits = self.docs.search("items", knn=schema.knn_clause(query, k), size=k, source=False)["hits"]["hits"]
+            hits = self.session.search("vectors", knn=schema.knn_clause(query, k), size=k,
+                                       source=False)["hits"]["hits"]
             for column, hit in enumerate(hits[:k]):
                 ids[row, column] = int(hit["_id"])
                 scores[row, column] = 2 * hit["_score"] - 1  # ES reports (1 + dot) / 2 for dot_product
         return scores, ids
 
     def get(self, ids: Sequence[int]) -> np.ndarray:
-        if len(ids) == 0:
-            return np.zeros((0, self.dim), np.float32)
-        response = self.docs.search(
-            "items", query={"ids": {"values": [str(int(i)) for i in ids]}}, size=len(ids), source=False,
-            script_fields={"clip": {"script": {"source": "doc['clip'].size() == 0 ? null : doc['clip'].vectorValue"}}},
-        )
-        found = {int(hit["_id"]): _unwrap(hit.get("fields", {}).get("clip")) for hit in response["hits"]["hits"]}
+        found: dict[int, list] = {}
+        for chunk in chunks([str(int(i)) for i in ids], MGET_CHUNK):
+            response = self.session.search("vectors", size=len(chunk),
+                                           **schema.vector_scan_body({"ids": {"values": chunk}}))
+            found.update({int(hit["_id"]): schema.script_vector(hit) for hit in response["hits"]["hits"]})
         missing = [int(i) for i in ids if not found.get(int(i))]
         if missing:
             raise KeyError(f"no vectors for ids {missing[:5]}")
@@ -70,21 +72,33 @@ class EsVectorStore:
         present = set(self._present(ids))
         return np.asarray([int(i) in present for i in ids], bool)
 
+    def blocks(self, size: int = 100_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every (ids, vectors) in blocks: for `train-vectors` and for migrating to FAISS."""
+        hits = self.session.scan("vectors", None, source=False,
+                                 script_fields=schema.vector_scan_body()["script_fields"])
+        for batch in chunks(hits, size):
+            ids = np.asarray([int(hit["_id"]) for hit in batch], np.int64)
+            yield ids, np.asarray([schema.script_vector(hit) for hit in batch], np.float32).reshape(-1, self.dim)
+
+    def tune(self) -> None:
+        return None
+
     def __len__(self) -> int:
-        return self.docs.count("items", {"exists": {"field": "clip"}})
+        return self.session.count("vectors")
 
     def save(self) -> None:
-        self.docs.commit()
+        self.session.commit()
 
     def _present(self, ids: Sequence[int] | None) -> list[int]:
-        query: dict = {"exists": {"field": "clip"}}
-        if ids is not None:
-            query = {"bool": {"filter": [query, {"ids": {"values": [str(int(i)) for i in ids]}}]}}
-        return [int(hit["_id"]) for hit in self.docs.scan("items", query, source=False)]
+        if ids is None:
+            return [int(hit["_id"]) for hit in self.session.scan("vectors", None, source=False)]
+        present: list[int] = []
+        for chunk in chunks([int(i) for i in ids], MGET_CHUNK):
+            present += [int(key) for key in self.session.mget("vectors", chunk, source=False)]
+        return present
 
 
-def _unwrap(value):
-    """Script fields come back as a list of the script's values: here one vector."""
-    if value and isinstance(value[0], list):
-        return value[0]
-    return value
+def vector_action(index: str, item_id: int, vector: np.ndarray) -> dict:
+    """A whole vector document (never a partial update): `clip` stays in `_source`, so a reindex keeps it."""
+    return {"_op_type": "index", "_index": index, "_id": str(item_id),
+            "_source": {"id": item_id, "clip": [float(x) for x in vector]}}

@@ -16,9 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
-from search.vectors.ivfpq import TRAIN_MAX, same_training, train_empty
-from search.library import Library, LibraryError, open_vector_store, read_manifest, vectors_file, write_manifest
+from search.backends import open_faiss
+from search.library import Library, LibraryError, read_manifest, vectors_file, write_manifest
 from search.vectors.faiss_store import FaissVectorStore
+from search.vectors.ivfpq import TRAIN_MAX, train_empty
 
 
 @dataclass
@@ -39,7 +40,7 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
         if same != (first.encoder, first.dim, first.backend, first.es_url, first.es_prefix):
             raise LibraryError(f"{root} was built with another encoder or document store than {shard_roots[0]}")
     target_root = Path(target_root)
-    target = target_root / "vectors.faiss"
+    target = vectors_file(target_root, replace(first, shard=""))
     if target.exists():
         raise LibraryError(f"{target} exists: merge into a new library folder")
     target_root.mkdir(parents=True, exist_ok=True)
@@ -57,13 +58,11 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
 
 def merge_vector_files(target: Path, sources: Sequence[Path], dim: int) -> tuple[FaissVectorStore, str]:
     shards = [FaissVectorStore(path, dim, read_only=True) for path in sources]
-    if all(shard.kind == "ivfpq" for shard in shards) and all(
-        same_training(shards[0]._ivf._index, shard._ivf._index) for shard in shards[1:]
-    ):
+    if all(shards[0].shares_training(shard) for shard in shards):
         _merge_ivf_on_disk(target, sources, dim)
         method = "ivf lists merged on disk"
     else:
-        store = open_vector_store(target, dim)
+        store = open_faiss(target, dim)
         for shard in shards:
             for ids, vectors in shard.blocks():
                 store.add(ids, vectors)
@@ -71,8 +70,7 @@ def merge_vector_files(target: Path, sources: Sequence[Path], dim: int) -> tuple
         method = "re-added"
     store = FaissVectorStore(target, dim)
     if method != "re-added":
-        store._dirty = True
-        store.save()  # measures nprobe for the merged size
+        store.save(force=True)  # measures nprobe for the merged size
     return store, method
 
 
