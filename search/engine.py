@@ -124,8 +124,10 @@ class SearchEngine:
     """Queries one library with the encoder that built it (and OCR for photos)."""
 
     def __init__(
-        self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None = None, local_features="auto"
+        self, library: Library, encoder: ClipEncoder, ocr: OcrModel | None = None, local_features="auto",
+        *, vectors: bool = True,
     ) -> None:
+        """`vectors=False` leaves the CLIP ranking out (bench/lens_eval.py measures the other stages alone)."""
         if library.manifest.encoder and library.manifest.encoder != encoder.identity:
             raise ValueError(f"encoder {encoder.identity} does not match the library's {library.manifest.encoder}")
         self.library = library
@@ -133,9 +135,9 @@ class SearchEngine:
         self.ocr = ocr
         if local_features == "auto":
             # A query photo may hold several products, each small: look harder than at indexing time.
-            exists = (library.root / "features" / "CURRENT").exists()
-            local_features = RootSift(QUERY_KEYPOINTS, QUERY_MAX_SIDE) if exists else None
+            local_features = RootSift(QUERY_KEYPOINTS, QUERY_MAX_SIDE) if len(library.features) else None
         self.local_features = local_features
+        self.use_vectors = vectors
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
         self._floor: float | None = None
 
@@ -228,7 +230,7 @@ class SearchEngine:
         """Near-duplicates and look-alikes of an indexed item; works with any encoder."""
         rankings: dict[str, list[int]] = {}
         scores = self._vector_ranking(self.library.vectors.get([item_id]), rankings)
-        rankings["vector"] = [i for i in rankings["vector"] if i != item_id]
+        rankings["vector"] = [i for i in rankings.get("vector", []) if i != item_id]
         results = self._results(rankings, scores, {}, k)
         for result in results:
             result.reasons = ["visual"]
@@ -267,6 +269,8 @@ class SearchEngine:
         return suppress_overlaps(verified, skus)
 
     def _vector_ranking(self, vector: np.ndarray, rankings: dict) -> dict[int, float]:
+        if not self.use_vectors:
+            return {}
         scores, ids = self.library.vectors.search(vector, VECTOR_CANDIDATES)
         pairs = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         rankings["vector"] = [i for i, _ in pairs]
@@ -334,6 +338,32 @@ class SearchEngine:
             if len(results) == k:
                 break
         return results
+
+
+@dataclass(frozen=True)
+class QueryModels:
+    """What a query needs beyond the library: its CLIP encoder, and OCR to read query photos."""
+
+    encoder: ClipEncoder
+    ocr: OcrModel | None
+
+
+def load_query_models(manifest, root, ocr_name: str | None = None, *, eager: bool = False) -> QueryModels:
+    """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
+    the first query. The one place the CLI and the web server get their query models from."""
+    from indexer.models.ocr import create_ocr
+
+    encoder = encoder_for_manifest(manifest, root)
+    ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
+    if eager:
+        encoder.load()
+        if ocr is not None:
+            ocr.load()
+    return QueryModels(encoder, ocr)
+
+
+def open_engine(library: Library, models: QueryModels) -> SearchEngine:
+    return SearchEngine(library, models.encoder, models.ocr)
 
 
 def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:

@@ -86,3 +86,32 @@ def _mark_stale(library, update) -> None:
             library.docs.commit()
     except Exception:  # noqa: BLE001 - busy or failed, a mark must not turn a 410 into a 500
         pass
+
+
+FACE_MARGIN = 0.25  # of the face's width, on each side: a little hair and chin around it
+FACE_SIDE = 128
+
+
+def face_crop(library, face_id: int) -> bytes:
+    """A face cut from its item's thumbnail, as a square JPEG: the covers of the people grid."""
+    import io
+
+    from PIL import Image
+
+    found = library.faces.face(face_id)
+    doc = library.docs.get([found.item_id]).get(found.item_id) if found else None
+    if doc is None or not doc.thumbnail:
+        raise MediaUnavailable(404, f"no face {face_id}")
+    with Image.open(thumbnail_file(library, doc.thumbnail)) as thumb:
+        x0, y0, x1, y1 = crop_box(found.box, thumb.width / max(doc.width, 1), thumb.size)
+        crop = thumb.crop((x0, y0, x1, y1)).resize((FACE_SIDE, FACE_SIDE))
+    buffer = io.BytesIO()
+    crop.convert("RGB").save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def crop_box(box, scale: float, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A face box in original pixels → the margin-padded box in thumbnail pixels, clipped. Pure."""
+    x0, y0, x1, y1 = (v * scale for v in box)
+    margin = (x1 - x0) * FACE_MARGIN
+    return max(0.0, x0 - margin), max(0.0, y0 - margin), min(size[0], x1 + margin), min(size[1], y1 + margin)

@@ -112,3 +112,80 @@ def app(web_library, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- store contracts: each backend's stores, fresh for each test
+
+NO_SERVER = "no Elasticsearch server: set VISEARCH_ES_URL to run the ES half of the store contracts"
+
+
+def es_settings_for_test():
+    """Settings with a prefix of the test's own (credentials from VISEARCH_ES_*), or skip without a server."""
+    import os
+    import uuid
+
+    if not os.environ.get("VISEARCH_ES_URL"):
+        pytest.skip(NO_SERVER)
+    from search.elastic.session import EsSettings
+
+    return EsSettings.from_env(prefix=f"visearch-test-{uuid.uuid4().hex[:8]}")
+
+
+def drop_prefix(settings) -> None:
+    from search.elastic.indices import drop_indices
+    from search.elastic.session import connect
+
+    client = connect(settings)
+    drop_indices(client, settings.prefix)
+    client.close()
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def backend(request, tmp_path):
+    """A backend's document and face stores (ES: in a prefix dropped afterwards, with kNN vectors)."""
+    if request.param == "sqlite":
+        from search.backends import open_sqlite
+
+        stores = open_sqlite(tmp_path / "items.sqlite")
+        yield stores
+        stores.close()
+        return
+    from search.backends import open_elasticsearch
+
+    settings = es_settings_for_test()
+    stores = open_elasticsearch(settings, knn=True)
+    try:
+        yield stores
+    finally:
+        stores.close()
+        drop_prefix(settings)
+
+
+@pytest.fixture
+def store(backend):
+    return backend.docs
+
+
+@pytest.fixture
+def faces(backend):
+    return backend.faces
+
+
+def at_once(target, count: int) -> list[BaseException]:
+    """Run `target` in `count` threads started together; the exceptions they raised."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            target()
+        except Exception as exc:  # noqa: BLE001 - returned for the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -4,54 +4,15 @@ The Elasticsearch half runs against a real server named by VISEARCH_ES_URL
 (credentials from VISEARCH_ES_API_KEY or VISEARCH_ES_USER/PASSWORD); each test
 gets its own index prefix and deletes it afterwards.
 """
-import os
-import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from indexer.records import Face, Failure, OcrLine, Product, Track
+from indexer.records import Failure, OcrLine, Product
 from search.browse import BrowseQuery
 from search.documents import ItemDoc, VideoDoc
 
 BOX = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
-NO_SERVER = "no Elasticsearch server: set VISEARCH_ES_URL to run the ES half of the store contract"
-
-
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        from search.sqlite.documents import SqliteDocumentStore
-
-        store = SqliteDocumentStore(tmp_path / "items.sqlite")
-        yield store
-        store.close()
-        return
-    if not os.environ.get("VISEARCH_ES_URL"):
-        pytest.skip(NO_SERVER)
-    from search.elastic.session import EsSettings, connect
-    from search.elastic.documents import EsDocumentStore, drop_indices
-
-    prefix = f"visearch-test-{uuid.uuid4().hex[:8]}"
-    client = connect(EsSettings.from_env(prefix=prefix))
-    store = EsDocumentStore(client, prefix)
-    try:
-        yield store
-    finally:
-        drop_indices(connect(EsSettings.from_env(prefix=prefix)), prefix)
-        store.close()
-
-
-@pytest.fixture
-def faces(store):
-    if store.backend == "sqlite":
-        from search.sqlite.faces import SqliteFaceStore
-
-        return SqliteFaceStore(store)
-    from search.elastic.faces import EsFaceStore
-
-    return EsFaceStore(store)
 
 
 def item(path: str, *lines: str, sha: str | None = None) -> ItemDoc:
@@ -162,51 +123,3 @@ def test_videos_with_shots_and_frames_by_time(store):
     assert {f.path for f in store.frames_of(video_id)} == {"/v/renamed.mp4"}
     assert sorted(store.delete_video(video_id)) == sorted(f.id for f in frames)
     assert store.item_ids() == [] and store.get_videos([video_id]) == {}
-
-
-def unit(seed: int) -> np.ndarray:
-    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
-
-def test_faces_people_and_browse_by_person(store, faces):
-    photo, other = store.upsert([item("/p/1.jpg"), item("/p/2.jpg")])
-    faces.add_faces(photo, [Face((0, 0, 10, 10), 0.9, 10, 50, unit(1))])
-    faces.add_faces(other, [Face((0, 0, 20, 20), 0.9, 20, 50, unit(2))])
-    units = {u.id: u for u in faces.units()}
-    assert len(units) == 2 and all(u.kind == "face" for u in units.values())
-    ann, bob = faces.create_person("Ann"), faces.create_person("")
-    first, second = sorted(units)
-    faces.assign([("face", first, ann), ("face", second, bob)])
-    assert store.browse(BrowseQuery(people=(ann,))).ids == [photo]
-    assert store.browse(BrowseQuery(not_people=(ann,))).ids == [other]
-    assert faces.find_person("ann") == ann and faces.find_person(str(bob)) == bob
-    faces.add_reference(ann, unit(3))
-    faces.merge(ann, bob)
-    assert set(store.browse(BrowseQuery(people=(ann,))).ids) == {photo, other}
-    [row] = faces.people()
-    assert (row.id, row.name, row.faces, row.photos) == (ann, "Ann", 2, 2) and row.cover_item == other
-    assert len(faces.references()[ann]) == 1
-    faces.forget(ann, unit(4))
-    assert faces.people() == [] and faces.faces_of([photo, other]) == {photo: [], other: []}
-    assert len(faces.forgotten()) == 1
-    assert store.browse(BrowseQuery(people=(ann,))).ids == []
-
-
-def test_tracks_carry_their_faces_to_a_person(store, faces):
-    video_id = store.upsert_video(VideoDoc(path="/v/a.mp4", sha256="a", duration=4.0, shots=[(0.0, 4.0)]))
-    frames = store.upsert([ItemDoc(path="/v/a.mp4", sha256="a", kind="frame", video_id=video_id, time=t, shot=0)
-                           for t in (1.0, 2.0)])
-    face = Face((0, 0, 10, 10), 0.9, 10, 50, unit(5))
-    [track] = faces.add_tracks(video_id, [Track(shot=0, start=1.0, end=2.0, faces=[(0, 0), (1, 0)],
-                                                embedding=unit(5))])
-    for frame in frames:
-        faces.add_faces(frame, [face], [track])
-    assert [u.kind for u in faces.units()] == ["track"]
-    person = faces.create_person("Cy")
-    faces.assign([("track", track, person)])
-    [row] = faces.tracks(person_id=person)
-    assert (row.video_id, row.start, row.end, row.shot_start, row.shot_end) == (video_id, 1.0, 2.0, 0.0, 4.0)
-    assert row.best_item in frames
-    assert set(store.browse(BrowseQuery(people=(person,), kind="frame")).ids) == set(frames)
-    assert all(f.person_id == person for found in faces.faces_of(frames).values() for f in found)

@@ -97,6 +97,7 @@ def error_response(status: int, message: str, **extra):
 
 def _register_errors(app: Flask) -> None:
     from indexer.errors import VisearchError
+    from search.details import NotFoundError
     from search.library import LibraryBusyError, LibraryError
     from web.params import InvalidParameter
     from web.security import Refused
@@ -128,6 +129,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(LibraryBusyError)
     def busy(error):
         return error_response(409, str(error))
+
+    @app.errorhandler(NotFoundError)
+    def not_found(error):
+        return error_response(404, str(error))
 
     @app.errorhandler(LibraryError)
     def no_library(error):

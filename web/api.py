@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from search import details
 from web import queries, views
 from web.services import services
 from web.uploads import BadUpload, parse_box, read_upload
@@ -32,14 +33,14 @@ def search():
         with services().searching():
             response = engine.search_image(photo, box=box, k=k, suggest=suggest).to_json()
         response["query"]["upload"] = upload
-        return jsonify(views.safe_response(response))
+        return jsonify(views.safe_links(response))
     text = params.get("text")
     if not isinstance(text, str) or not text.strip():
         raise BadUpload(400, "send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
     engine = services().engine()
     with services().searching():
         response = engine.search_text(text.strip(), k=k).to_json()
-    return jsonify(views.safe_response(response))
+    return jsonify(views.safe_links(response))
 
 
 @api.get("/status")
@@ -52,12 +53,12 @@ def status():
 
 @api.get("/stats")
 def stats():
-    return jsonify(views.stats_json(services().library))
+    return jsonify(details.library_stats(services().library))
 
 
 @api.get("/items/<int:item_id>")
 def item(item_id: int):
-    return jsonify(views.item_json(services().library, item_id))
+    return jsonify(views.safe_links(details.item_details(services().library, item_id)))
 
 
 @api.get("/items/<int:item_id>/similar")
@@ -69,32 +70,29 @@ def similar(item_id: int):
     engine = services().engine()
     with services().searching():
         response = engine.similar(item_id, k=k).to_json()
-    return jsonify(views.safe_response(response))
+    return jsonify(views.safe_links(response))
 
 
 @api.get("/browse")
 def browse():
     query = views.browse_query(g.params)
-    return jsonify(views.browse_json(services().library, query))
+    return jsonify(views.safe_links(details.browse_page(services().library, query)))
 
 
 @api.get("/people")
 def people():
     include_hidden = g.params.get("all") == "1"
-    rows = [row for row in services().library.faces.people() if include_hidden or not row.hidden]
-    return jsonify({"people": [views.person_json(row) for row in rows]})
+    return jsonify({"people": details.people_list(services().library, include_hidden=include_hidden)})
 
 
 @api.get("/people/<int:person_id>")
 def person(person_id: int):
-    return jsonify(views.person_json(views.person_row(services().library, person_id)))
+    return jsonify(details.person_json(details.person(services().library, person_id)))
 
 
 @api.get("/people/<int:person_id>/clips")
 def clips(person_id: int):
-    views.person_row(services().library, person_id)
-    result = services().people().clips(person_id, gap=g.params.get("gap") or 0.0)
-    return jsonify(views.clips_json(services().library, result))
+    return jsonify(details.person_clips(services().library, person_id, gap=g.params.get("gap") or 0.0))
 
 
 @api.post("/people/<int:person_id>/name")
@@ -114,11 +112,11 @@ def hide(person_id: int):
 def _change_person(person_id: int, change):
     """Apply a change to an existing person, save, and answer with the person as it now is."""
     library = services().library
-    views.person_row(library, person_id)  # 404 for an unknown id
+    details.person(library, person_id)  # 404 for an unknown id
     with library.writing(wait=5):
         change(library.faces)
         library.save()
-    return jsonify(views.person_json(views.person_row(library, person_id)))
+    return jsonify(details.person_json(details.person(library, person_id)))
 
 
 @api.post("/people/merge")
@@ -126,21 +124,21 @@ def merge():
     views.require_token()
     keep, other = g.params["keep"], g.params["other"]
     library = services().library
-    views.person_row(library, keep)
-    views.person_row(library, other)
+    details.person(library, keep)
+    details.person(library, other)
     if keep == other:
         raise BadUpload(400, "other: cannot merge a person into themselves")
     with library.writing(wait=5):
         library.faces.merge(keep, other)
         library.save()
-    return jsonify(views.person_json(views.person_row(library, keep)))
+    return jsonify(details.person_json(details.person(library, keep)))
 
 
 @api.delete("/people/<int:person_id>")
 def forget(person_id: int):
     views.require_token()
     library = services().library
-    views.person_row(library, person_id)
+    details.person(library, person_id)
     with library.writing(wait=5):
         services().people().forget(person_id)
         library.save()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file
 
-from search.media import MediaUnavailable, item_file, thumbnail_file, video_file
+from search import details
+from search.media import MediaUnavailable, face_crop, item_file, thumbnail_file, video_file
 from web import queries, views
 from web.services import services
 
@@ -21,7 +22,7 @@ def _library_or_none():
 @pages.get("/")
 def home():
     library = _library_or_none()
-    stats = views.stats_json(library) if library else None
+    stats = details.library_stats(library) if library else None
     params = g.params
     return render_template("search.html", stats=stats, page="search", q=params.get("q") or "",
                            photo=params.get("photo") or "", box=params.get("box") or "")
@@ -39,30 +40,31 @@ def query_photo(upload: str):
 @pages.get("/items/<int:item_id>")
 def item(item_id: int):
     library = services().library
-    return render_template("item.html", item=views.item_json(library, item_id), page="browse")
+    return render_template("item.html", item=views.safe_links(details.item_details(library, item_id)),
+                           page="browse")
 
 
 @pages.get("/people")
 def people():
     library = _library_or_none()
     show_all = g.params.get("all") == "1"
-    rows = [r for r in library.faces.people() if show_all or not r.hidden] if library else []
-    return render_template("people.html", people=[views.person_json(r) for r in rows], show_all=show_all,
+    people = details.people_list(library, include_hidden=show_all) if library else []
+    return render_template("people.html", people=people, show_all=show_all,
                            page="people")
 
 
 @pages.get("/people/<int:person_id>")
 def person(person_id: int):
     library = services().library
-    row = views.person_row(library, person_id)
-    clips = views.clips_json(library, services().people().clips(person_id))
+    row = details.person(library, person_id)
+    clips = details.person_clips(library, person_id)
     by_video: dict[int, dict] = {}
     for clip in clips["clips"]:
         entry = by_video.setdefault(clip["video_id"], {"id": clip["video_id"], "path": clip["video"],
                                                        "name": Path(clip["video"]).name,
                                                        "duration": clip["duration"], "clips": []})
         entry["clips"].append(clip)
-    return render_template("person.html", person=views.person_json(row), videos=list(by_video.values()),
+    return render_template("person.html", person=details.person_json(row), videos=list(by_video.values()),
                            photos=clips["photos"], page="people")
 
 
@@ -70,8 +72,8 @@ def person(person_id: int):
 def browse():
     library = _library_or_none()
     query = views.browse_query(g.params)
-    data = views.browse_json(library, query) if library else None
-    people = [views.person_json(r) for r in library.faces.people()] if library else []
+    data = views.safe_links(details.browse_page(library, query)) if library else None
+    people = details.people_list(library, include_hidden=True) if library else []
     filtered = any(g.params.get(name) for name in ("kind", "person", "not_person", "has_text", "text", "brand",
                                                    "category", "source"))
     return render_template("browse.html", data=data, query=query, people=people, args=request.args, page="browse",
@@ -118,23 +120,8 @@ def face(face_id: int):
     """A face cut from its item's thumbnail: covers for the people grid."""
     import io
 
-    from PIL import Image
-
-    library = services().library
-    found = library.faces.face(face_id)
-    doc = library.docs.get([found.item_id]).get(found.item_id) if found else None
-    if doc is None or not doc.thumbnail or not (library.root / doc.thumbnail).is_file():
-        abort(404, f"no face {face_id}")
-    thumb = Image.open(library.root / doc.thumbnail)
-    scale = thumb.width / max(doc.width, 1)
-    x0, y0, x1, y1 = (v * scale for v in found.box)
-    margin = (x1 - x0) * 0.25
-    crop = thumb.crop((max(0, x0 - margin), max(0, y0 - margin), min(thumb.width, x1 + margin),
-                       min(thumb.height, y1 + margin))).resize((128, 128))
-    buffer = io.BytesIO()
-    crop.convert("RGB").save(buffer, "JPEG", quality=85)
-    buffer.seek(0)
-    return send_file(buffer, mimetype="image/jpeg", max_age=3600)
+    data = _checked(lambda: face_crop(services().library, face_id))
+    return send_file(io.BytesIO(data), mimetype="image/jpeg", max_age=3600)
 
 
 @pages.get("/export/clip/<int:video_id>")
@@ -161,8 +148,7 @@ def export_reel(person_id: int):
     from search.people.export import compile_reel, export_segments
 
     library = services().library
-    views.person_row(library, person_id)
-    clips = views.clips_json(library, services().people().clips(person_id))["clips"]
+    clips = details.person_clips(library, person_id)["clips"]
     if not clips:
         abort(404, "this person has no clips")
     folder = Path(tempfile.mkdtemp(prefix="visearch-reel-"))

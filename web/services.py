@@ -121,13 +121,13 @@ class Services:
 
     def engine(self):
         """The search engine over this request's library, or ModelsLoading while models load."""
-        from search.engine import SearchEngine
+        from search.engine import open_engine
 
         generation = self._generation()
         with self._lock:
             if self._models is not None:
                 if generation.engine is None:
-                    generation.engine = SearchEngine(generation.library, *self._models)
+                    generation.engine = open_engine(generation.library, self._models)
                 return generation.engine
             if self.model_state == "error":
                 raise VisearchError(self.model_error)
@@ -146,17 +146,12 @@ class Services:
         return self._loader
 
     def _load(self, manifest) -> None:
-        from indexer.models.ocr import create_ocr
-        from search.engine import encoder_for_manifest
+        from search.engine import load_query_models
 
         try:
-            encoder = encoder_for_manifest(manifest, self.library_path)
-            encoder.load()
-            ocr = create_ocr(self.ocr_name or manifest.ocr or "rapidocr")
-            if ocr is not None:
-                ocr.load()
+            models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True)
             with self._lock:
-                self._models = (encoder, ocr)
+                self._models = models
                 self.model_state = "ready"
         except Exception as exc:  # shown to the user as a friendly state, not a 500
             with self._lock:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from search.people.index import people_index
 from web.cli.common import EXIT_OK, open_library, timecode
-from web.views import clips_json, person_json
+from search.details import clips_json, people_list
 
 
 def register(commands) -> None:
@@ -68,7 +68,7 @@ def cmd_people(args) -> int:
         if action == "list":
             rows = [row for row in library.faces.people() if args.all or not row.hidden]
             if args.json:
-                print(json.dumps([person_json(row) for row in rows], indent=2))
+                print(json.dumps(people_list(library, include_hidden=args.all), indent=2))
             elif not rows:
                 print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
             for row in rows if not args.json else []:

@@ -29,13 +29,11 @@ def register(commands) -> None:
 
 
 def open_engine(library_path: Path, ocr_name: str | None = None):
-    from indexer.models.ocr import create_ocr
-    from search.engine import SearchEngine, encoder_for
+    from search.engine import load_query_models, open_engine as engine_over
     from search.library import Library
 
     library = Library.open(library_path, read_only=True)
-    ocr = create_ocr(ocr_name or library.manifest.ocr or "rapidocr")
-    return SearchEngine(library, encoder_for(library), ocr)
+    return engine_over(library, load_query_models(library.manifest, library.root, ocr_name))
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -102,11 +100,10 @@ def _result_line(rank: int, result) -> str:
 
 
 def cmd_stats(args) -> int:
-
-    from web.views import stats_json
+    from search.details import library_stats
 
     with open_library(args, read_only=True) as library:
-        stats = {**stats_json(library), "library": str(library.root.absolute())}
+        stats = {**library_stats(library), "library": str(library.root)}
     if args.json:
         print(json.dumps(stats, indent=2))
     else:

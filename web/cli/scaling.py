@@ -1,4 +1,4 @@
-"""`visearch migrate`, `merge-vectors`, `train-vectors`: moving a library onto a cluster and sharded indexing."""
+"""`visearch migrate`, `merge-vectors`, `train-vectors`: moving a library between backends and sharded indexing."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,9 @@ from web.cli.common import EXIT_OK, es_settings, library_path, open_library
 
 def register(commands) -> None:
     migrate = commands.add_parser("migrate", help="copy the library's documents to another backend")
-    migrate.add_argument("--to", choices=("elasticsearch",), required=True)
+    migrate.add_argument("--to", choices=("elasticsearch", "sqlite"), required=True,
+                         help="elasticsearch: onto the cluster (items.sqlite stays as a backup); "
+                              "sqlite: back into items.sqlite here (the cluster's indices stay as they are)")
     migrate.set_defaults(handler=cmd_migrate)
 
     merge = commands.add_parser("merge-vectors", help="combine the vector shards of N indexing workers")
@@ -23,16 +25,17 @@ def register(commands) -> None:
 
 
 def cmd_migrate(args) -> int:
-    from search.scale.migrate import migrate_to_elasticsearch
+    from search.scale.migrate import migrate
 
-    settings = es_settings(args)
-    if settings is None:
+    settings = es_settings(args) if args.to == "elasticsearch" else None
+    if args.to == "elasticsearch" and settings is None:
         raise ValueError("migrate --to elasticsearch needs --es-url or VISEARCH_ES_URL")
     with open_library(args) as library:
-        report = migrate_to_elasticsearch(library, settings)
-    print(f"moved {report.items} items, {report.videos} videos, {report.products} products, {report.faces} faces, "
-          f"{report.tracks} tracks and {report.people} people to {settings.url} (indices {settings.prefix}-*); "
-          f"the library now uses Elasticsearch, items.sqlite is kept as a backup")
+        with library.writing():
+            report = migrate(library, args.to, settings)
+    where = f"{settings.url} (indices {settings.prefix}-*)" if settings else "items.sqlite"
+    kept = "items.sqlite is kept as a backup" if settings else "the cluster's indices are left as they were"
+    print(f"moved {report} to {where}; the library now uses {args.to}, {kept}")
     return EXIT_OK
 
 

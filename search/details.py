@@ -1,0 +1,123 @@
+"""The questions the pages, the API and the CLI ask of a library, one function each.
+
+Each answers with plain JSON-ready data; `web/` and the CLI only format it
+(and the web checks product links before a browser sees them).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from indexer.errors import VisearchError
+from indexer.records import Product
+from search.browse import BrowseQuery
+from search.people.store import PersonRow
+
+
+class NotFoundError(VisearchError):
+    """No such item, person or video: the web answers 404, the CLI exits 2."""
+
+
+def library_stats(library) -> dict:
+    manifest = library.manifest
+    return {
+        **library.docs.counts(),
+        "vectors": len(library.vectors) if manifest.dim else 0,
+        "encoder": manifest.encoder, "clip": manifest.clip, "semantic": manifest.semantic,
+        "precision": manifest.precision, "dim": manifest.dim,
+        "ocr": manifest.ocr, "faces_backend": manifest.faces, "backend": manifest.backend,
+        "vector_index": manifest.vector_index, "schema_version": manifest.schema_version,
+    }
+
+
+def product_json(product: Product | None) -> dict | None:
+    if product is None:
+        return None
+    return {k: v for k, v in asdict(product).items() if k != "images"}
+
+
+def item_details(library, item_id: int) -> dict:
+    """Everything the item page shows: the item, its text, faces with their people, product and video."""
+    doc = library.docs.get([item_id]).get(item_id)
+    if doc is None:
+        raise NotFoundError(f"no item {item_id}")
+    product = library.docs.products_for([item_id]).get(item_id)
+    faces = library.faces.faces_of([item_id])[item_id]
+    names = {row.id: row.name for row in library.faces.people([f.person_id for f in faces if f.person_id])}
+    video = None
+    if doc.video_id is not None:
+        found = library.docs.get_videos([doc.video_id]).get(doc.video_id)
+        if found is not None:
+            video = {"id": found.id, "path": found.path, "duration": found.duration, "fps": found.fps,
+                     "width": found.width, "height": found.height, "codec": found.codec,
+                     "shots": [list(shot) for shot in found.shots], "error": found.error}
+    return {
+        "id": doc.id, "kind": doc.kind, "path": doc.path, "width": doc.width, "height": doc.height,
+        "format": doc.format, "source": doc.source, "added_at": doc.added_at, "thumbnail": doc.thumbnail,
+        "time": doc.time, "shot": doc.shot, "video": video,
+        "ocr": [{"text": line.text, "box": [round(v, 1) for v in line.bounds], "confidence": round(line.confidence, 3)}
+                for line in doc.ocr],
+        "faces": [{"id": f.id, "box": [round(v, 1) for v in f.box], "score": round(f.score, 3), "usable": f.usable,
+                   "person": None if f.person_id is None else {"id": f.person_id, "name": names.get(f.person_id, "")}}
+                  for f in faces],
+        "product": product_json(product),
+    }
+
+
+def browse_page(library, query: BrowseQuery) -> dict:
+    page = library.docs.browse(query)
+    docs = library.docs.get(page.ids)
+    products = library.docs.products_for(page.ids)
+    return {
+        "total": page.total, "page": query.page, "pages": page.pages, "per_page": query.per_page,
+        "facets": page.facets,
+        "items": [
+            {"id": i, "kind": docs[i].kind, "path": docs[i].path, "thumbnail": docs[i].thumbnail, "time": docs[i].time,
+             "ocr_text": docs[i].ocr_text, "product": product_json(products.get(i))}
+            for i in page.ids if i in docs
+        ],
+    }
+
+
+def person(library, person_id: int) -> PersonRow:
+    rows = library.faces.people([person_id])
+    if not rows:
+        raise NotFoundError(f"no person {person_id}")
+    return rows[0]
+
+
+def person_json(row: PersonRow) -> dict:
+    return {"id": row.id, "name": row.name, "hidden": row.hidden, "faces": row.faces, "photos": row.photos,
+            "videos": row.videos, "tracks": row.tracks,
+            "cover": None if row.cover_item is None else {"item": row.cover_item, "box": list(row.cover_box),
+                                                          "face": row.cover_face}}
+
+
+def people_list(library, *, include_hidden: bool = False) -> list[dict]:
+    return [person_json(row) for row in library.faces.people() if include_hidden or not row.hidden]
+
+
+def person_clips(library, person_id: int, *, gap: float = 2.0) -> dict:
+    """"All clips of this person": time segments per video, plus their photos (the `clips --json` shape)."""
+    from search.people.index import people_index
+
+    person(library, person_id)  # NotFoundError for an unknown id
+    return clips_json(library, people_index(library).clips(person_id, gap=gap))
+
+
+def clips_json(library, result) -> dict:
+    """A `Clips` answer with each segment's video path and thumbnail, and each photo's path."""
+    videos = library.docs.get_videos({segment.video for segment in result.clips})
+    wanted = [i for i, _, _ in result.photos] + [s.thumbnail_item for s in result.clips if s.thumbnail_item]
+    items = library.docs.get(wanted)
+    return {
+        "person": result.person,
+        "clips": [
+            {"video": videos[s.video].path, "video_id": s.video, "start": round(s.start, 3), "end": round(s.end, 3),
+             "score": s.score, "shots": s.shots,
+             "thumbnail": items[s.thumbnail_item].thumbnail if s.thumbnail_item in items else None,
+             "thumbnail_item": s.thumbnail_item, "duration": videos[s.video].duration}
+            for s in result.clips if s.video in videos
+        ],
+        "photos": [{"id": i, "path": items[i].path, "score": score} for i, _, score in result.photos if i in items],
+        "notes": result.notes,
+    }
