@@ -96,6 +96,23 @@ def people_list(library, *, include_hidden: bool = False) -> list[dict]:
     return [person_json(row) for row in library.faces.people() if include_hidden or not row.hidden]
 
 
+def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:
+    """A person's faces, the best first, one per video track (what a user picks to correct)."""
+    person(library, person_id)
+    faces, seen = [], set()
+    for face in library.faces.person_faces(person_id):
+        if face.track_id is not None and face.track_id in seen:
+            continue
+        seen.add(face.track_id)
+        faces.append(face)
+        if len(faces) == limit:
+            break
+    docs = library.docs.get([f.item_id for f in faces])
+    return [{"id": f.id, "item": f.item_id, "path": docs[f.item_id].path, "time": docs[f.item_id].time,
+             "kind": docs[f.item_id].kind, "track": f.track_id, "box": [round(v, 1) for v in f.box],
+             "usable": f.usable} for f in faces if f.item_id in docs]
+
+
 def person_clips(library, person_id: int, *, gap: float = 2.0) -> dict:
     """"All clips of this person": time segments per video, plus their photos (the `clips --json` shape)."""
     from search.people.index import people_index

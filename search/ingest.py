@@ -173,7 +173,7 @@ class LibraryIndexer:
     # -- planning
 
     def people(self) -> PeopleIndex:
-        return PeopleIndex(self.library.faces, self.faces.metric, self.faces.same_person)
+        return PeopleIndex.for_backend(self.library.faces, self.faces, self.library.docs)
 
     def _reconcile(self, images: set[int]) -> set[int]:
         """The items that are complete: a document, a vector and (images, when local features are

@@ -156,6 +156,55 @@ def test_open_a_person_rename_and_play_a_clip(server, page, shared_data):
     assert page.locator(".person-card:has-text('Angie')").count() == 1
 
 
+def test_merge_people_from_the_grid_then_split_and_reject_faces(server, page, shared_data):
+    """Select cards and merge; a pair seen together is refused with the photo named; split and
+    "not this person" from the person's faces, all with the mouse and no ids typed."""
+    page.goto(server + "/people")
+    before = page.locator(".person-card").count()
+    assert before >= 3 and page.locator("#merge-selected").is_disabled()
+    for box in page.locator(".select-person").all():
+        box.check()
+    assert page.inner_text("#merge-selected") == f"Merge {before} people"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#merge-selected")
+    page.wait_for_function("document.getElementById('people-status').textContent.startsWith('Not merged')")
+    assert "two faces in one picture are two people" in page.inner_text("#people-status")
+    assert page.locator(".person-card").count() < before  # those never seen together did merge
+    shot(page, "people-merge")
+
+    page.goto(server + "/people")
+    named = page.locator(".person-card").filter(has=page.locator(".card-name[value^='Ang']")).first
+    named.locator("a").click()
+    page.wait_for_selector(".grid.faces .face-card")
+    faces = page.locator(".face-card").count()
+    assert page.locator("#split-faces").is_disabled()
+    page.locator(".select-face").last.check()
+    page.once("dialog", lambda dialog: dialog.accept("Her double"))
+    page.click("#split-faces")
+    page.wait_for_function("document.getElementById('person-name').textContent === 'Her double'")
+    assert page.locator(".face-card").count() == 1
+    page.go_back()
+    page.reload()
+    page.wait_for_selector(".grid.faces .face-card")
+    assert page.locator(".face-card").count() == faces - 1
+    page.locator(".select-face").first.check()
+    page.click("#reject-faces")
+    page.wait_for_load_state("load")
+    page.wait_for_function(f"document.querySelectorAll('.face-card').length === {faces - 2}")
+    shot(page, "person-corrected")
+
+
+def test_name_a_person_from_the_grid(server, page, shared_data):
+    page.goto(server + "/people")
+    card = page.locator(".person-card").filter(has=page.locator(".card-name[value='']")).first
+    person = card.get_attribute("data-person")
+    card.locator(".card-name").fill("Named Here")
+    card.locator(".card-name").press("Enter")
+    page.wait_for_function("document.getElementById('people-status').textContent === 'Named Named Here.'")
+    page.goto(server + f"/people/{person}")
+    assert page.inner_text("#person-name") == "Named Here"
+
+
 def test_filter_the_browse_page(server, page):
     page.goto(server + "/browse")
     total = int(page.inner_text("#browse-count").split()[0])

@@ -6,7 +6,6 @@ gets its own index prefix and deletes it afterwards.
 """
 from pathlib import Path
 
-import pytest
 
 from indexer.records import Failure, OcrLine, Product
 from search.browse import BrowseQuery

@@ -4,7 +4,6 @@ The Elasticsearch half runs against a real server named by VISEARCH_ES_URL and
 is skipped without one; the requests it sends are checked in test_es_requests.py.
 """
 import numpy as np
-import pytest
 
 from indexer.records import Face, Track
 from search.browse import BrowseQuery
@@ -129,3 +128,22 @@ def test_export_streams(faces):
     exported = faces.export()
     assert isinstance(exported, PeopleExport)
     assert list(exported.people) == [] and list(exported.faces) == [] and list(exported.tracks) == []
+
+
+def test_co_occurring_shared_items_person_faces_and_rejections(store, faces):
+    group, alone = store.upsert([item("/g/two.jpg"), item("/g/one.jpg")])
+    faces.add_faces(group, [Face((0, 0, 50, 50), 0.9, 50, 80, unit(20)), Face((60, 0, 90, 30), 0.9, 30, 80, unit(21))])
+    faces.add_faces(alone, [Face((0, 0, 40, 40), 0.9, 40, 80, unit(22))])
+    by_item = {f.item_id: f for found in faces.faces_of([group, alone]).values() for f in found}
+    in_group = sorted(f.id for found in [faces.faces_of([group])[group]] for f in found)
+    assert faces.co_occurring() == [[("face", in_group[0]), ("face", in_group[1])]]
+    ann, bob = faces.create_person("Ann"), faces.create_person("Bob")
+    faces.assign([("face", in_group[0], ann), ("face", in_group[1], bob), ("face", by_item[alone].id, ann)])
+    assert faces.shared_items(ann, bob) == [group] and faces.shared_items(ann, ann + bob + 99) == []
+    assert [f.item_id for f in faces.person_faces(ann)] == [group, alone]  # the bigger face first
+    faces.add_rejection(ann, unit(23))
+    assert np.allclose(faces.rejections()[ann][0], unit(23))
+    exported = {p.id: p for p in faces.export().people}
+    assert len(exported[ann].rejected) == 1 and exported[bob].rejected == ()
+    faces.merge(ann, bob)  # the store merges; refusing people seen together is PeopleIndex's rule
+    assert len(faces.rejections()[ann]) == 1

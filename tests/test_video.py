@@ -122,32 +122,37 @@ def test_name_merge_hide_and_forget(video_library, people_video, tmp_path, capsy
     library = tmp_path / "lib"
     shutil.copytree(video_library, library)
     people = {p["name"]: p for p in run_json(capsys, "--library", str(library), "people", "list", "--json")}
-    angelina, scarlett = people["deepface:Angelina"]["id"], people["deepface:Scarlett"]["id"]
+    angelina, jennifer = people["deepface:Angelina"]["id"], people["deepface:Jennifer"]["id"]
+    scarlett = people["deepface:Scarlett"]["id"]
     assert main(["--library", str(library), "people", "name", str(angelina), "Angie"]) == 0
-    assert main(["--library", str(library), "people", "merge", "Angie", str(scarlett)]) == 0
+    capsys.readouterr()
+    # Angelina and Scarlett share the frames at 13-18 s: they are two people, whatever a user types.
+    assert main(["--library", str(library), "people", "merge", "Angie", str(scarlett)]) == 2
+    assert "people.mp4 at 00:13.0" in capsys.readouterr().err
+    assert main(["--library", str(library), "people", "merge", "Angie", str(jennifer)]) == 0
     assert main(["--library", str(library), "people", "hide", "Angie"]) == 0
     listed = run_json(capsys, "--library", str(library), "people", "list", "--json")
     assert "Angie" not in {p["name"] for p in listed}
     everyone = run_json(capsys, "--library", str(library), "people", "list", "--json", "--all")
     [angie] = [p for p in everyone if p["name"] == "Angie"]
     assert angie["hidden"] and angie["tracks"] == people["deepface:Angelina"]["tracks"] + people[
-        "deepface:Scarlett"]["tracks"]
+        "deepface:Jennifer"]["tracks"]
 
     faces_before = run_json(capsys, "--library", str(library), "stats", "--json")["faces"]
-    jennifer = next(p for p in everyone if p["name"] == "deepface:Jennifer")
-    assert main(["--library", str(library), "people", "forget", "deepface:Jennifer"]) == 0
+    forgotten = next(p for p in everyone if p["name"] == "deepface:Scarlett")
+    assert main(["--library", str(library), "people", "forget", "deepface:Scarlett"]) == 0
     stats = run_json(capsys, "--library", str(library), "stats", "--json")
-    assert stats["faces"] == faces_before - jennifer["faces"]
+    assert stats["faces"] == faces_before - forgotten["faces"]
     from search.library import Library
 
     with Library.open(library) as lib:  # nothing of hers is left but the block-list signature
-        assert lib.faces.references().get(jennifer["id"]) is None
-        assert all(t.person_id is None or t.person_id != jennifer["id"] for t in lib.faces.units())
+        assert lib.faces.references().get(forgotten["id"]) is None
+        assert all(t.person_id is None or t.person_id != forgotten["id"] for t in lib.faces.units())
     # Re-indexing the video (changed bytes) must not bring her back.
     copy = remux(people_video.video, tmp_path / "people-copy.mkv")
     assert main(["--library", str(library), "index", str(copy), "--no-progress"]) == 0
     names = {p["name"] for p in run_json(capsys, "--library", str(library), "people", "list", "--json", "--all")}
-    assert "deepface:Jennifer" not in names
+    assert "deepface:Scarlett" not in names
     assert main(["--library", str(library), "clips", "--person", "deepface:Jennifer"]) == 2
 
 

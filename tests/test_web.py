@@ -173,14 +173,53 @@ def test_people_routes(client, shared_data):
     assert renamed["name"] == "Angie"
     assert client.post(f"/api/people/{angelina['id']}/name", json={"name": ""}).status_code == 400
     assert client.post(f"/api/people/{angelina['id']}/hide", json={"hidden": True}).get_json()["hidden"] is True
-    merged = client.post("/api/people/merge", json={"keep": angelina["id"], "other": others[0]["id"]}).get_json()
-    assert merged["tracks"] == angelina["tracks"] + others[0]["tracks"]
+    statuses = {}
+    for other in others:  # Scarlett shares frames with Angelina: refused; Jennifer never does: merged
+        response = client.post("/api/people/merge", json={"keep": angelina["id"], "other": other["id"]})
+        statuses[other["id"]] = response.status_code
+        if response.status_code == 409:
+            assert "two faces in one picture are two people" in response.get_json()["error"]
+            assert "people.mp4 at 00:" in response.get_json()["error"]
+        else:
+            assert response.status_code == 200
+            assert response.get_json()["tracks"] == angelina["tracks"] + other["tracks"]
+            angelina = response.get_json()
+    assert 409 in statuses.values() and 200 in statuses.values()
+    others = [p for p in others if statuses[p["id"]] == 409]
     assert client.post("/api/people/merge", json={"keep": "x"}).status_code == 400
     assert client.delete(f"/api/people/{angelina['id']}").get_json() == {"forgotten": angelina["id"]}
     assert client.get(f"/api/people/{angelina['id']}").status_code == 404
     assert client.delete("/api/people/424242").status_code == 404
-    page = client.get(f"/people/{others[1]['id']}")
-    assert page.status_code == 200 and b"timeline" in page.data
+    page = client.get(f"/people/{others[0]['id']}")
+    assert page.status_code == 200 and b"timeline" in page.data and b"Not this person" in page.data
+
+
+def test_correct_a_person_by_api(client, shared_data):
+    people = client.get("/api/people").get_json()["people"]
+    angelina = next(p for p in people if p["name"] == "Angelina")
+    faces = client.get(f"/api/people/{angelina['id']}/faces").get_json()["faces"]
+    assert len(faces) >= 3 and {"id", "item", "path", "time", "track"} <= set(faces[0])
+    assert len({f["track"] for f in faces if f["track"]}) == sum(1 for f in faces if f["track"])  # one per track
+
+    split = client.post(f"/api/people/{angelina['id']}/split", json={"faces": [faces[-1]["id"]], "name": "Lookalike"})
+    assert split.status_code == 200
+    new, old = split.get_json()["person"], split.get_json()["from"]
+    assert new["name"] == "Lookalike" and new["tracks"] == 1 and old["tracks"] == angelina["tracks"] - 1
+    rejected = client.post(f"/api/faces/{faces[0]['id']}/reject")
+    assert rejected.status_code == 200 and rejected.get_json()["from"]["id"] == angelina["id"]
+    again = client.post(f"/api/faces/{faces[0]['id']}/reject")
+    assert again.status_code == 422 and "belongs to no one" in again.get_json()["error"]
+    left = client.get(f"/api/people/{angelina['id']}/faces").get_json()["faces"]
+    assert faces[0]["id"] not in {f["id"] for f in left} and faces[-1]["id"] not in {f["id"] for f in left}
+
+    bad = {"faces": "1"}, {"faces": []}, {"faces": [True]}, {"faces": [2**63]}, {}, {"faces": [1], "name": 5}
+    for body in bad:
+        response = client.post(f"/api/people/{angelina['id']}/split", json=body)
+        assert response.status_code == 400 and response.get_json()["field"] in ("faces", "name"), body
+    someone_else = client.post(f"/api/people/{angelina['id']}/split", json={"faces": [faces[-1]["id"]]})
+    assert someone_else.status_code == 422 and "not faces of person" in someone_else.get_json()["error"]
+    assert client.post("/api/faces/424242/reject").status_code == 404
+    assert client.get("/api/people/424242/faces").status_code == 404
 
 
 def test_video_media_and_clip_export(client, shared_data):

@@ -98,6 +98,7 @@ def error_response(status: int, message: str, **extra):
 def _register_errors(app: Flask) -> None:
     from indexer.errors import VisearchError
     from search.details import NotFoundError
+    from search.people.index import CannotMergeError, PersonNotFoundError
     from search.library import LibraryBusyError, LibraryError
     from web.params import InvalidParameter
     from web.security import Refused
@@ -131,8 +132,13 @@ def _register_errors(app: Flask) -> None:
         return error_response(409, str(error))
 
     @app.errorhandler(NotFoundError)
+    @app.errorhandler(PersonNotFoundError)
     def not_found(error):
         return error_response(404, str(error))
+
+    @app.errorhandler(CannotMergeError)
+    def conflict(error):
+        return error_response(409, str(error))
 
     @app.errorhandler(LibraryError)
     def no_library(error):

@@ -129,9 +129,37 @@ def merge():
     if keep == other:
         raise BadUpload(400, "other: cannot merge a person into themselves")
     with library.writing(wait=5):
-        library.faces.merge(keep, other)
+        services().people().merge(keep, other)  # refused (409) when the two share a photo
         library.save()
     return jsonify(details.person_json(details.person(library, keep)))
+
+
+@api.get("/people/<int:person_id>/faces")
+def person_faces(person_id: int):
+    return jsonify({"faces": details.person_faces(services().library, person_id)})
+
+
+@api.post("/people/<int:person_id>/split")
+def split(person_id: int):
+    views.require_token()
+    library = services().library
+    details.person(library, person_id)
+    with library.writing(wait=5):
+        new = services().people().split(person_id, g.params["faces"], (g.params.get("name") or "").strip())
+        library.save()
+    return jsonify({"person": details.person_json(details.person(library, new)),
+                    "from": details.person_json(details.person(library, person_id))})
+
+
+@api.post("/faces/<int:face_id>/reject")
+def reject(face_id: int):
+    """"Not this person": the face leaves its person, and no later clustering gives it back."""
+    views.require_token()
+    library = services().library
+    with library.writing(wait=5):
+        person = services().people().reject(face_id)
+        library.save()
+    return jsonify({"face": face_id, "from": details.person_json(details.person(library, person))})
 
 
 @api.delete("/people/<int:person_id>")

@@ -16,6 +16,8 @@ def _json(schema_ref: str, description: str = "OK") -> dict:
 PERSON_ID = {"name": "person_id", "in": "path", "required": True,
              "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
+FACE_ID = {"name": "face_id", "in": "path", "required": True,
+           "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 WRITE = [{"token": []}, {}]
 
 
@@ -58,7 +60,8 @@ def document() -> dict:
                 "summary": "Merge person `other` into person `keep`", "security": WRITE,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.merge"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad ids"),
-                              "403": _error("token required"), "404": _error("unknown person")}}},
+                              "403": _error("token required"), "404": _error("unknown person"),
+                              "409": _error("the two appear together in a photo: they are two people")}}},
             "/api/people/{person_id}": {
                 "get": {"summary": "One person", "parameters": [PERSON_ID],
                         "responses": {"200": _json("#/components/schemas/Person"), "404": _error("unknown person")}},
@@ -80,6 +83,30 @@ def document() -> dict:
                 "requestBody": {"content": {"application/json": {"schema": JSON_BODIES["api.hide"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "403": _error("token required"),
                               "404": _error("unknown person")}}},
+            "/api/people/{person_id}/faces": {"get": {
+                "summary": "A person's faces, best first, one per video track (ids to correct them by)",
+                "parameters": [PERSON_ID],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"faces": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/Face"}}}}}}}, "404": _error("unknown person")}}},
+            "/api/people/{person_id}/split": {"post": {
+                "summary": "Move some of a person's faces to a new person (they stay off the old one)",
+                "parameters": [PERSON_ID], "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.split"]}}},
+                "responses": {"200": {"description": "the new person and the old one", "content": {
+                    "application/json": {"schema": {"type": "object", "properties": {
+                        "person": {"$ref": "#/components/schemas/Person"},
+                        "from": {"$ref": "#/components/schemas/Person"}}}}}},
+                    "400": _error("bad faces"), "403": _error("token required"), "404": _error("unknown person"),
+                    "422": _error("faces of someone else")}}},
+            "/api/faces/{face_id}/reject": {"post": {
+                "summary": "Not this person: the face leaves its person for good",
+                "parameters": [FACE_ID], "security": WRITE,
+                "responses": {"200": {"description": "the person it left", "content": {"application/json": {
+                    "schema": {"type": "object", "properties": {"face": {"type": "integer"},
+                                                                "from": {"$ref": "#/components/schemas/Person"}}}}}},
+                    "403": _error("token required"), "404": _error("unknown face"),
+                    "422": _error("the face has no person")}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
         },
         "components": {
@@ -110,6 +137,11 @@ def document() -> dict:
                     "id": {"type": "integer"}, "name": {"type": "string"}, "hidden": {"type": "boolean"},
                     "faces": {"type": "integer"}, "photos": {"type": "integer"}, "videos": {"type": "integer"},
                     "tracks": {"type": "integer"}, "cover": {"type": "object", "nullable": True}}},
+                "Face": {"type": "object", "required": ["id", "item", "path"], "properties": {
+                    "id": {"type": "integer"}, "item": {"type": "integer"}, "path": {"type": "string"},
+                    "time": {"type": "number", "nullable": True}, "kind": {"type": "string"},
+                    "track": {"type": "integer", "nullable": True}, "box": {"type": "array", "items": {"type": "number"}},
+                    "usable": {"type": "boolean"}}},
                 "Clips": {"type": "object", "required": ["person", "clips", "photos"], "properties": {
                     "person": {"type": "object"},
                     "clips": {"type": "array", "items": {"type": "object", "required": ["video", "start", "end",

@@ -49,8 +49,7 @@ def people():
     library = _library_or_none()
     show_all = g.params.get("all") == "1"
     people = details.people_list(library, include_hidden=show_all) if library else []
-    return render_template("people.html", people=people, show_all=show_all,
-                           page="people")
+    return render_template("people.html", people=people, show_all=show_all, page="people")
 
 
 @pages.get("/people/<int:person_id>")
@@ -64,8 +63,10 @@ def person(person_id: int):
                                                        "name": Path(clip["video"]).name,
                                                        "duration": clip["duration"], "clips": []})
         entry["clips"].append(clip)
+    others = [p for p in details.people_list(library, include_hidden=True) if p["id"] != person_id]
     return render_template("person.html", person=details.person_json(row), videos=list(by_video.values()),
-                           photos=clips["photos"], page="people")
+                           photos=clips["photos"], faces=details.person_faces(library, person_id, limit=200),
+                           others=others, page="people")
 
 
 @pages.get("/browse")

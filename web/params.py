@@ -81,9 +81,16 @@ MERGE_BODY = {"type": "object", "required": ["keep", "other"], "properties": {
     "keep": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "other": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}
 
+SPLIT_BODY = {"type": "object", "required": ["faces"], "properties": {
+    "faces": {"type": "array", "minItems": 1, "maxItems": 1000,
+              "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+              "description": "the faces (ids from GET /api/people/{id}/faces) that are someone else"},
+    "name": {"type": "string", "maxLength": 200, "description": "the new person's name"}}}
+
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
+    "api.split": SPLIT_BODY,
 }
 FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM}
 
@@ -150,6 +157,13 @@ def check_json_value(name: str, value, schema: dict):
         raise InvalidParameter(name, f"must be true or false, got {_show(value)}")
     if kind == "string" and not isinstance(value, str):
         raise InvalidParameter(name, f"must be a string, got {_show(value)}")
+    if kind == "array":
+        if not isinstance(value, list):
+            raise InvalidParameter(name, f"must be a list, got {_show(value)}")
+        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", 10_000):
+            raise InvalidParameter(name, f"must hold {schema.get('minItems', 0)} to {schema.get('maxItems', 10_000)} "
+                                         f"values, got {len(value)}")
+        return [check_json_value(name, item, schema["items"]) for item in value]
     return _check_range(name, value, schema)
 
 

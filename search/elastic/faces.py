@@ -15,10 +15,11 @@ from indexer.records import Face, Track
 from search.codec import chunks, vector_base64, vector_from_base64
 from search.documents import DocumentStore
 from search.elastic.session import EsSession
+from search.elastic import schema
 from search.elastic.sources import (face_row, face_source, person_record, person_source, set_person_script,
-                                    track_record, track_source)
+                                    stored_vectors, track_record, track_source)
 from search.people.store import (COVER_SCORE_PAINLESS, FaceRow, ForgottenRecord, PeopleExport, PersonRow,
-                                 TrackRow, Unit)
+                                 TrackRow, Unit, cover_score)
 
 TERMS_CHUNK = 1000
 PEOPLE_PAGE = 1000  # composite-aggregation page: far below search.max_buckets whatever the number of people
@@ -123,8 +124,9 @@ class EsFaceStore:
         for kind in ("faces", "tracks"):
             self.session.by_query(kind, {"term": {"person_id": other}}, set_person_script(keep))
         kept, merged = people[str(keep)], people[str(other)]
-        vectors = (kept.get("references") or {}).get("vectors", []) + (merged.get("references") or {}).get("vectors", [])
-        self._update_person(keep, {"references": {"vectors": vectors}, "name": kept.get("name") or merged.get("name", "")})
+        combined = {field: {"vectors": (kept.get(field) or {}).get("vectors", []) + (merged.get(field) or {}).get(
+            "vectors", [])} for field in ("references", "rejected")}
+        self._update_person(keep, {**combined, "name": kept.get("name") or merged.get("name", "")})
         self.session.write([{"_op_type": "delete", "_index": self.session.index("people"), "_id": str(other)}])
         self.refresh_people(items)
 
@@ -143,20 +145,42 @@ class EsFaceStore:
         return [vector_from_base64(s["embedding"]) for s in self.session.sources("forgotten")]
 
     def add_reference(self, person_id: int, embedding: np.ndarray) -> None:
-        self.session.client.update(
-            index=self.session.index("people"), id=str(person_id), retry_on_conflict=10, refresh=False,
-            script={"source": "if (ctx._source.references == null) { ctx._source.references = ['vectors': []] } "
-                              "ctx._source.references.vectors.add(params.v)", "params": {"v": vector_base64(embedding)}},
-        )
-        self.session.touched()
+        self._append_vector(person_id, "references", embedding)
 
     def references(self) -> dict[int, list[np.ndarray]]:
-        found: dict[int, list[np.ndarray]] = {}
-        for s in self.session.sources("people"):
-            vectors = (s.get("references") or {}).get("vectors", [])
-            if vectors:
-                found[s["id"]] = [vector_from_base64(v) for v in vectors]
-        return found
+        return self._person_vectors("references")
+
+    def add_rejection(self, person_id: int, embedding: np.ndarray) -> None:
+        self._append_vector(person_id, "rejected", embedding)
+
+    def rejections(self) -> dict[int, list[np.ndarray]]:
+        return self._person_vectors("rejected")
+
+    def _append_vector(self, person_id: int, field: str, embedding: np.ndarray) -> None:
+        self.session.client.update(index=self.session.index("people"), id=str(person_id),
+                                   **schema.append_vector_request(field, vector_base64(embedding)))
+        self.session.touched()
+
+    def _person_vectors(self, field: str) -> dict[int, list[np.ndarray]]:
+        found = {s["id"]: stored_vectors(s, field) for s in self.session.sources("people")}
+        return {person: vectors for person, vectors in found.items() if vectors}
+
+    def co_occurring(self) -> list[list[tuple[str, int]]]:
+        groups: dict[int, list[tuple[str, int]]] = {}
+        for s in self.session.sources("faces", sort=[{"item_id": "asc"}, {"id": "asc"}]):
+            unit = ("track", s["track_id"]) if s.get("track_id") is not None else ("face", s["id"])
+            if unit not in groups.setdefault(s["item_id"], []):
+                groups[s["item_id"]].append(unit)
+        return [units for units in groups.values() if len(units) > 1]
+
+    def shared_items(self, person_a: int, person_b: int) -> list[int]:
+        items = [{s["item_id"] for s in self.session.sources("faces", {"term": {"person_id": person}})}
+                 for person in (person_a, person_b)]
+        return sorted(items[0] & items[1])
+
+    def person_faces(self, person_id: int) -> list[FaceRow]:
+        faces = [face_row(s) for s in self.session.sources("faces", {"term": {"person_id": person_id}})]
+        return sorted(faces, key=lambda f: (-cover_score(f.usable, f.size, f.sharpness), f.id))
 
     def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
         if ids is not None and not ids:
@@ -237,7 +261,7 @@ class EsFaceStore:
         top = {"people": 0, "tracks": 0, "faces": 0}
         for batch in chunks(records.people, TERMS_CHUNK):
             self.session.write([self._index_action("people", r.id, person_source(
-                r.id, r.name, r.hidden, r.created_at, r.references)) for r in batch])
+                r.id, r.name, r.hidden, r.created_at, r.references, r.rejected)) for r in batch])
             top["people"] = max([top["people"]] + [r.id for r in batch])
         for batch in chunks(records.tracks, TERMS_CHUNK):
             self.session.write([self._index_action("tracks", r.id, track_source(

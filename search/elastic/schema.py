@@ -25,7 +25,8 @@ from typing import Sequence
 
 from search.browse import BrowseQuery
 
-# v2: CLIP vectors moved from items to the `vectors` index (v1 lost them to partial updates).
+# v2: CLIP vectors moved from items to the `vectors` index (v1 lost them to partial updates);
+# people carry the faces rejected from them.
 SCHEMA_VERSION = 2
 KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta")
 
@@ -99,7 +100,8 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "id": LONG, "video_id": LONG, "shot": INTEGER, "start": DOUBLE, "end": DOUBLE, "faces": INTEGER,
         "usable": BOOLEAN, "embedding": BINARY, "person_id": LONG,
     },
-    "people": {"id": LONG, "name": LOWER_KEYWORD, "hidden": BOOLEAN, "created_at": DATE, "references": STORED_ONLY},
+    "people": {"id": LONG, "name": LOWER_KEYWORD, "hidden": BOOLEAN, "created_at": DATE, "references": STORED_ONLY,
+               "rejected": STORED_ONLY},  # {"vectors": [...]}: faces the user said are not this person
     "forgotten": {"embedding": BINARY, "forgotten_at": DATE},
     "failures": {"path": KEYWORD, "reason": {"type": "text"}, "failed_at": DATE},
     "meta": {"next": LONG},
@@ -278,3 +280,15 @@ def script_vector(hit: dict) -> list | None:
     if value and isinstance(value[0], list):
         return value[0]
     return value or None
+
+
+APPEND_VECTOR_SCRIPT = (
+    "if (ctx._source[params.field] == null) { ctx._source[params.field] = ['vectors': []] } "
+    "ctx._source[params.field].vectors.add(params.v)"
+)
+
+
+def append_vector_request(field: str, vector_b64: str) -> dict:
+    """`update` arguments that add one base64 vector to a person's `references` or `rejected` list."""
+    return {"script": {"source": APPEND_VECTOR_SCRIPT, "lang": "painless", "params": {"field": field, "v": vector_b64}},
+            "retry_on_conflict": 10, "refresh": False}

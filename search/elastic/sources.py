@@ -99,10 +99,16 @@ def track_source(track_id: int, video_id: int, shot: int, start: float, end: flo
 
 
 def person_source(person_id: int, name: str, hidden: bool = False, created_at: float | None = None,
-                  references: Sequence[np.ndarray] = ()) -> dict:
+                  references: Sequence[np.ndarray] = (), rejected: Sequence[np.ndarray] = ()) -> dict:
     return {"id": person_id, "name": name, "hidden": bool(hidden),
             "created_at": int((created_at or time.time()) * 1000),
-            "references": {"vectors": [vector_base64(v) for v in references]}}
+            "references": {"vectors": [vector_base64(v) for v in references]},
+            "rejected": {"vectors": [vector_base64(v) for v in rejected]}}
+
+
+def stored_vectors(source: dict, field: str) -> list[np.ndarray]:
+    """A person's `references` or `rejected` vectors."""
+    return [vector_from_base64(v) for v in (source.get(field) or {}).get("vectors", [])]
 
 
 def set_person_script(person: int | None) -> dict:
@@ -121,4 +127,4 @@ def track_record(s: dict) -> TrackRecord:
 
 def person_record(s: dict) -> PersonRecord:
     return PersonRecord(s["id"], s.get("name", ""), bool(s.get("hidden")), s.get("created_at", 0) / 1000,
-                        tuple(vector_from_base64(v) for v in (s.get("references") or {}).get("vectors", [])))
+                        tuple(stored_vectors(s, "references")), tuple(stored_vectors(s, "rejected")))

@@ -1,27 +1,41 @@
-"""People: cluster faces and tracks into persons, and answer "all clips of this person".
+"""People: cluster faces and tracks into persons, correct them, and answer "all clips of this person".
 
-Clustering is DBSCAN (scikit-learn) in the spirit of Immich: a person needs
-`min_faces` usable faces within `max_distance` of each other to be born; a
-video track counts as many faces as it holds. It is incremental: faces and
-tracks close enough to an existing person (or to an enrolled reference) join
-it; the rest are clustered among themselves; what stays unclustered waits in
-the faces-without-person pool for the next pass.
+Clustering is average linkage with cannot-link constraints (search/people/clustering.py):
+faces seen together in a photo or a frame are different people, and a chain of
+look-alikes does not collapse into one person. It is incremental: a face or track
+joins an existing person (or an enrolled reference) when it is close to that
+person's faces on average and clearly closer than to anyone else; the rest are
+clustered among themselves; what stays unclustered waits in the faces-without-
+person pool. A video track counts as many faces as it holds.
+
+Corrections stick: "not this person" records the face's identity vector against
+the person, so no later pass gives it back; a split moves faces to a new person
+and records the same; a merge is refused when the two share a photo.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
 from indexer.errors import VisearchError
+from search.people import clustering
 from search.people.clips import Segment, Span, build_segments
+from search.documents import DocumentStore
 from search.people.store import FaceStore, Unit
 
 MIN_FACES = 3
+REFERENCE_WEIGHT = 3  # an enrolled reference photo counts as three faces
+REJECT_RADIUS = 0.25  # of the cluster distance: a rejected face re-detected (re-indexed) is still rejected
 
 
 class PersonNotFoundError(VisearchError):
     pass
+
+
+class CannotMergeError(VisearchError):
+    """Two people who appear together in a photo or frame are not one person."""
 
 
 @dataclass
@@ -45,19 +59,26 @@ def people_index(library) -> "PeopleIndex":
     from indexer.models.faces import FACE_BACKENDS
 
     backend = FACE_BACKENDS[library.manifest.faces or "dlib"]
-    return PeopleIndex(library.faces, backend.metric, backend.same_person)
+    return PeopleIndex.for_backend(library.faces, backend, library.docs)
 
 
 class PeopleIndex:
-    """Operations on the people of one library; `metric` and `max_distance` come from its face backend."""
+    """Operations on the people of one library, with its face backend's metric and thresholds."""
 
-    def __init__(self, faces: FaceStore, metric: str, max_distance: float, min_faces: int = MIN_FACES):
+    def __init__(self, faces: FaceStore, metric: str, cluster_distance: float, join_distance: float | None = None,
+                 min_faces: int = MIN_FACES, docs: DocumentStore | None = None):
         self.faces = faces
+        self.docs = docs  # to name photos in messages
         self.metric = metric
-        self.max_distance = max_distance
+        self.cluster_distance = cluster_distance
+        self.join_distance = join_distance if join_distance is not None else cluster_distance
         self.min_faces = min_faces
 
-    # -- the embedding space: Euclidean everywhere, so FAISS L2 and DBSCAN agree with the backend
+    @classmethod
+    def for_backend(cls, faces: FaceStore, backend, docs: DocumentStore | None = None) -> "PeopleIndex":
+        return cls(faces, backend.metric, backend.cluster_distance, backend.join_distance, docs=docs)
+
+    # -- the embedding space: Euclidean everywhere, so FAISS, clustering and the thresholds agree
 
     def _space(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
@@ -65,10 +86,17 @@ class PeopleIndex:
             vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
         return np.ascontiguousarray(vectors)
 
+    def _euclidean(self, distance: float) -> float:
+        # cosine distance d between unit vectors is Euclidean distance sqrt(2d)
+        return float(np.sqrt(2 * distance)) if self.metric == "cosine" else distance
+
     @property
     def _eps(self) -> float:
-        # cosine distance d between unit vectors is Euclidean distance sqrt(2d)
-        return float(np.sqrt(2 * self.max_distance)) if self.metric == "cosine" else self.max_distance
+        return self._euclidean(self.cluster_distance)
+
+    @property
+    def _join(self) -> float:
+        return self._euclidean(self.join_distance)
 
     def _nearest(self, queries: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Euclidean distance and index of each query's nearest base vector (FAISS exact search)."""
@@ -83,72 +111,71 @@ class PeopleIndex:
 
     def centroids(self, units: list[Unit] | None = None) -> dict[int, np.ndarray]:
         """Each person's weighted mean identity vector, references included."""
-        units = self.faces.units() if units is None else units
-        sums: dict[int, list] = {}
+        members = self._members(self.faces.units() if units is None else units)
+        return {person: np.average(vectors, axis=0, weights=weights).astype(np.float32)
+                for person, (vectors, weights) in members.items()}
+
+    def _members(self, units: list[Unit]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Each person's member vectors (in the shared space) and weights: their faces, tracks, references."""
+        rows: dict[int, list[tuple[np.ndarray, float, float]]] = {}
         for unit in units:
             if unit.person_id is not None:
-                sums.setdefault(unit.person_id, []).append((self._space(unit.embedding)[0], unit.weight))
+                quality = unit.weight * (2 if unit.usable else 1)
+                rows.setdefault(unit.person_id, []).append((self._space(unit.embedding)[0], unit.weight, quality))
         for person, references in self.faces.references().items():
             for vector in references:
-                sums.setdefault(person, []).append((self._space(vector)[0], 3))
-        return {
-            person: np.average([v for v, _ in rows], axis=0, weights=[w for _, w in rows]).astype(np.float32)
-            for person, rows in sums.items()
-        }
+                rows.setdefault(person, []).append((self._space(vector)[0], REFERENCE_WEIGHT, 10**9))
+        members = {}
+        for person, found in rows.items():
+            vectors = np.stack([v for v, _, _ in found])
+            weights = np.array([w for _, w, _ in found], np.float64)
+            members[person] = clustering.strongest(vectors, weights, np.array([q for _, _, q in found]))
+        return members
 
     # -- clustering
 
     def cluster(self) -> ClusterReport:
-        from sklearn.cluster import DBSCAN
+        """Place the faces and tracks without a person, in three steps that all use average distances:
 
+        1. cluster them among themselves (average linkage, cannot-link);
+        2. a group joins an existing person when it would merge with that person's faces under the
+           same linkage rule (and clearly not with anyone else's); other groups big enough found new people;
+        3. what is left (single faces and tracks that cannot found a person) joins a person when within
+           the backend's same-person distance of their faces on average, and clearly nearest.
+        """
         report = ClusterReport()
-        units = self.faces.units()
-        forgotten = self.faces.forgotten()
-        if forgotten and units:
-            distances, _ = self._nearest(np.stack([u.embedding for u in units]), np.stack(forgotten))
-            dropped = [u for u, d in zip(units, distances) if d <= self._eps]
-            self.faces.delete_units([(u.kind, u.id) for u in dropped])
-            report.dropped = len(dropped)
-            units = [u for u, d in zip(units, distances) if d > self._eps]
-
+        units = self._drop_forgotten(self.faces.units(), report)
+        placement = _Placement(self, units)
         pool = [u for u in units if u.person_id is None]
-        assignments, pool = self._join(pool, self.centroids(units))
-        report.joined = len(assignments)
-
-        seeds = [u for u in pool if u.usable]
-        born: dict[int, list[Unit]] = {}
-        if seeds:
-            labels = DBSCAN(eps=self._eps, min_samples=self.min_faces).fit_predict(
-                self._space(np.stack([u.embedding for u in seeds])), sample_weight=[u.weight for u in seeds]
-            )
-            for unit, label in zip(seeds, labels):
-                if label >= 0:
-                    born.setdefault(int(label), []).append(unit)
-        new_people = {self.faces.create_person(): members for members in born.values()}
-        report.new_people = len(new_people)
-        assignments += [(u.kind, u.id, person) for person, members in new_people.items() for u in members]
-        seeded = {(u.kind, u.id) for members in born.values() for u in members}
-        rest = [u for u in pool if (u.kind, u.id) not in seeded]
-        # Small or blurry faces may join the new people; they never found one.
-        late, rest = self._join(rest, {person: self._mean(members) for person, members in new_people.items()})
-        assignments += late
-        report.unassigned = len(rest)
-        self.faces.assign(assignments)
+        candidates = [clustering.Candidate(self._space(u.embedding)[0], u.weight, u.usable) for u in pool]
+        where = {(u.kind, u.id): i for i, u in enumerate(pool)}
+        links = [(where[a], where[b]) for a, b in placement.cannot_link if a in where and b in where]
+        grouped = clustering.groups(candidates, links, threshold=self._eps)
+        joined, rest = placement.join([[pool[i] for i in members] for members in grouped], self._eps)
+        report.joined = sum(map(len, joined))
+        leftover: list[Unit] = []
+        for members in rest:
+            indices = [where[(u.kind, u.id)] for u in members]
+            if clustering.founds(candidates, indices, self.min_faces):
+                placement.place(members, self.faces.create_person())
+                report.new_people += 1
+            else:
+                leftover += members
+        late, unplaced = placement.join([[u] for u in leftover], self._join)
+        report.joined += sum(map(len, late))
+        report.unassigned = sum(map(len, unplaced))
+        self.faces.assign(placement.assignments)
         return report
 
-    def _join(self, units: list[Unit], centroids: dict[int, np.ndarray]) -> tuple[list, list[Unit]]:
-        """Assign each unit to its nearest person within reach; returns (assignments, the units left over)."""
-        if not units or not centroids:
-            return [], units
-        people = list(centroids)
-        distances, nearest = self._nearest(np.stack([u.embedding for u in units]), np.stack(list(centroids.values())))
-        joined = [(u.kind, u.id, people[i]) for u, d, i in zip(units, distances, nearest) if d <= self._eps]
-        left = [u for u, d in zip(units, distances) if d > self._eps]
-        return joined, left
-
-    def _mean(self, units: list[Unit]) -> np.ndarray:
-        return np.average(self._space(np.stack([u.embedding for u in units])), axis=0,
-                          weights=[u.weight for u in units]).astype(np.float32)
+    def _drop_forgotten(self, units: list[Unit], report: ClusterReport) -> list[Unit]:
+        forgotten = self.faces.forgotten()
+        if not forgotten or not units:
+            return units
+        distances, _ = self._nearest(np.stack([u.embedding for u in units]), np.stack(forgotten))
+        dropped = [u for u, d in zip(units, distances) if d <= self._eps]
+        self.faces.delete_units([(u.kind, u.id) for u in dropped])
+        report.dropped = len(dropped)
+        return [u for u, d in zip(units, distances) if d > self._eps]
 
     # -- people by hand
 
@@ -162,17 +189,20 @@ class PeopleIndex:
         """Create (or label) a person from reference faces, then pull in what matches them."""
         if not embeddings:
             raise VisearchError("no face found in the reference photos")
-        reference = np.mean(self._space(np.stack(embeddings)), axis=0)
         person = self.faces.find_person(name) if name else None
         if person is None:
-            centroids = self.centroids()
-            if centroids:
-                distances, nearest = self._nearest(reference[None], np.stack(list(centroids.values())))
-                if distances[0] <= self._eps:  # an existing (maybe unnamed) cluster is this person
-                    person = list(centroids)[nearest[0]]
+            reference = np.mean(self._space(np.stack(embeddings)), axis=0)
+            units = self.faces.units()
+            members = self._members(units)
+            if members:
+                owners = np.concatenate([[p] * len(v) for p, (v, _) in members.items()])
+                distances, people = clustering.mean_distances(
+                    reference[None], np.concatenate([v for v, _ in members.values()]), owners,
+                    np.concatenate([w for _, w in members.values()]))
+                person = clustering.choose_person(dict(zip(people.tolist(), distances[0])), threshold=self._join)
             if person is None:
                 person = self.faces.create_person(name)
-            else:
+            else:  # an existing (maybe unnamed) cluster is this person
                 self.faces.rename(person, name)
         for vector in embeddings:
             self.faces.add_reference(person, vector)
@@ -183,6 +213,58 @@ class PeopleIndex:
         person = self.resolve(key)
         signature = self.centroids().get(person)
         self.faces.forget(person, signature)
+
+    def reject(self, face_id: int) -> int:
+        """"Not this person": detach the face (its whole track, in a video) and never give it back.
+        Returns the person it was taken from."""
+        face = self.faces.face(face_id)
+        if face is None:
+            raise PersonNotFoundError(f"no face {face_id}")
+        if face.person_id is None:
+            raise VisearchError(f"face {face_id} belongs to no one: nothing to undo")
+        unit = ("track", face.track_id) if face.track_id is not None else ("face", face.id)
+        embedding = self._unit_vector(unit, face.embedding)
+        self.faces.assign([(unit[0], unit[1], None)])
+        self.faces.add_rejection(face.person_id, embedding)
+        return face.person_id
+
+    def split(self, person: int, face_ids: Sequence[int], name: str = "") -> int:
+        """Move the chosen faces (their tracks, in videos) to a new person, and keep them off the old one."""
+        faces = [self.faces.face(int(i)) for i in face_ids]
+        wrong = [str(i) for i, f in zip(face_ids, faces) if f is None or f.person_id != person]
+        if wrong:
+            raise VisearchError(f"faces {', '.join(wrong)} are not faces of person {person}")
+        if not faces:
+            raise VisearchError("choose the faces to split off")
+        units = list(dict.fromkeys(("track", f.track_id) if f.track_id is not None else ("face", f.id) for f in faces))
+        new = self.faces.create_person(name)
+        self.faces.assign([(kind, unit_id, new) for kind, unit_id in units])
+        for face in faces:
+            self.faces.add_rejection(person, face.embedding)
+        return new
+
+    def merge(self, keep: int, other: int) -> None:
+        """One person from two, unless they appear together somewhere (then they are two people)."""
+        if keep == other:
+            raise CannotMergeError("cannot merge a person into themselves")
+        shared = self.faces.shared_items(keep, other)
+        if shared:
+            more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
+            raise CannotMergeError(f"people {keep} and {other} are both in {self._describe(shared[0])}{more}: "
+                                   "two faces in one picture are two people")
+        self.faces.merge(keep, other)
+
+    def _describe(self, item_id: int) -> str:
+        """`photo.jpg`, or `video.mp4 at 00:13.0`, for messages (item N without documents)."""
+        doc = self.docs.get([item_id]).get(item_id) if self.docs is not None else None
+        if doc is None:
+            return f"item {item_id}"
+        minutes, seconds = divmod(doc.time or 0.0, 60)
+        return f"{doc.path} at {int(minutes):02d}:{seconds:04.1f}" if doc.time is not None else doc.path
+
+    def _unit_vector(self, unit: tuple[str, int], fallback: np.ndarray) -> np.ndarray:
+        found = next((u.embedding for u in self.faces.units() if (u.kind, u.id) == unit), None)
+        return fallback if found is None else found
 
     # -- clips
 
@@ -228,3 +310,72 @@ class PeopleIndex:
             [row] = self.faces.people([person])
             info["name"] = row.name
         return Clips(info, build_segments(spans, gap=gap, pad=pad), [(i, "", s) for i, s in photos])
+
+
+class _Placement:
+    """One clustering pass's view: who is in which person, and who may not be whom."""
+
+    def __init__(self, index: PeopleIndex, units: list[Unit]) -> None:
+        from itertools import combinations
+
+        self.index = index
+        self.assignments: list[tuple[str, int, int | None]] = []
+        self.person_of = {(u.kind, u.id): u.person_id for u in units}
+        self.together: dict[tuple[str, int], set[tuple[str, int]]] = {}
+        self.cannot_link: list[tuple[tuple[str, int], tuple[str, int]]] = []
+        for group in index.faces.co_occurring():
+            for a, b in combinations(group, 2):
+                self.cannot_link.append((a, b))
+                self.together.setdefault(a, set()).add(b)
+                self.together.setdefault(b, set()).add(a)
+        self.rejected = {person: index._space(np.stack(vectors)) for person, vectors in index.faces.rejections().items()}
+        self.members = index._members(units)
+
+    def barred(self, unit: Unit) -> set[int]:
+        """People this unit may not join: those already in one of its photos or frames, and those
+        the user said it is not."""
+        people = {self.person_of.get(other) for other in self.together.get((unit.kind, unit.id), ())} - {None}
+        vector = self.index._space(unit.embedding)[0]
+        radius = REJECT_RADIUS * self.index._eps
+        for person, vectors in self.rejected.items():
+            if np.min(np.linalg.norm(vectors - vector, axis=1)) <= radius:
+                people.add(person)
+        return people
+
+    def join(self, groups: list[list[Unit]], threshold: float) -> tuple[list[list[Unit]], list[list[Unit]]]:
+        """Give each group (all its units) to the person its faces are nearest on average, within
+        `threshold` and clearly ahead of the next; returns (joined groups, groups left over)."""
+        if not groups or not self.members:
+            return [], groups
+        units = [u for group in groups for u in group]
+        owners = np.concatenate([[p] * len(v) for p, (v, _) in self.members.items()])
+        distances, people = clustering.mean_distances(
+            self.index._space(np.stack([u.embedding for u in units])),
+            np.concatenate([v for v, _ in self.members.values()]), owners,
+            np.concatenate([w for _, w in self.members.values()]))
+        joined, rest, row = [], [], 0
+        for group in groups:
+            block = distances[row : row + len(group)]
+            row += len(group)
+            mean = np.average(block, axis=0, weights=[u.weight or 1 for u in group])
+            barred = set().union(*(self.barred(u) for u in group))
+            person = clustering.choose_person(dict(zip(people.tolist(), mean.tolist())), threshold=threshold,
+                                              barred=barred)
+            if person is None:
+                rest.append(group)
+            else:
+                for unit in group:
+                    self._record(unit, person)
+                joined.append(group)
+        return joined, rest
+
+    def place(self, units: list[Unit], person: int) -> None:
+        """A new person founded by `units`: later faces are compared with them."""
+        for unit in units:
+            self._record(unit, person)
+        vectors = self.index._space(np.stack([u.embedding for u in units]))
+        self.members[person] = (vectors, np.array([u.weight for u in units], np.float64))
+
+    def _record(self, unit: Unit, person: int) -> None:
+        self.assignments.append((unit.kind, unit.id, person))
+        self.person_of[(unit.kind, unit.id)] = person

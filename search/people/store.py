@@ -95,6 +95,7 @@ class PersonRecord:
     hidden: bool
     created_at: float
     references: tuple[np.ndarray, ...] = ()
+    rejected: tuple[np.ndarray, ...] = ()  # faces the user said are not this person
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,16 @@ class FaceStore(Protocol):
 
     def delete_units(self, units: Sequence[tuple[str, int]]) -> None: ...
 
+    def co_occurring(self) -> list[list[tuple[str, int]]]:
+        """For each photo or frame with two or more faces, the units ("face" | "track", id) of its faces:
+        they are different people (cannot-link)."""
+
+    def shared_items(self, person_a: int, person_b: int) -> list[int]:
+        """Items (photos, frames) in which both people have a face: they cannot be one person."""
+
+    def person_faces(self, person_id: int) -> list[FaceRow]:
+        """Every face of the person (through their tracks too), the best first."""
+
     # people
     def create_person(self, name: str = "") -> int: ...
 
@@ -167,6 +178,11 @@ class FaceStore(Protocol):
     def add_reference(self, person_id: int, embedding: np.ndarray) -> None: ...
 
     def references(self) -> dict[int, list[np.ndarray]]: ...
+
+    def add_rejection(self, person_id: int, embedding: np.ndarray) -> None:
+        """Record that a face with this identity vector is not the person ("not this person")."""
+
+    def rejections(self) -> dict[int, list[np.ndarray]]: ...
 
     def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
         """People with their counts and cover face, named ones first (by name), then by id."""

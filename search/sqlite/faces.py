@@ -13,8 +13,11 @@ import numpy as np
 from indexer.records import Face, Track
 from search.codec import chunks, vector_bytes, vector_from_bytes
 from search.people.store import (FaceRow, ForgottenRecord, PeopleExport, PersonRecord, PersonRow, TrackRecord,
-                                 TrackRow, Unit)
+                                 TrackRow, Unit, cover_score)
 from search.sqlite.database import MAX_PARAMETERS, Database, placeholders
+
+
+EFFECTIVE_PERSON = "COALESCE(f.person_id, t.person_id)"  # a tracked face follows its track
 
 
 class SqliteFaceStore:
@@ -113,7 +116,7 @@ class SqliteFaceStore:
 
     def merge(self, keep: int, other: int) -> None:
         with self._lock:
-            for table in ("faces", "tracks", "person_references"):
+            for table in ("faces", "tracks", "person_references", "person_rejections"):
                 self._db.execute(f"UPDATE {table} SET person_id = ? WHERE person_id = ?", (keep, other))
             self._db.execute(
                 "UPDATE people SET name = (SELECT name FROM people WHERE id = ?) WHERE id = ? AND name = ''",
@@ -132,6 +135,7 @@ class SqliteFaceStore:
                              "(SELECT id FROM tracks WHERE person_id = ?)", (person_id, person_id))
             self._db.execute("DELETE FROM tracks WHERE person_id = ?", (person_id,))
             self._db.execute("DELETE FROM person_references WHERE person_id = ?", (person_id,))
+            self._db.execute("DELETE FROM person_rejections WHERE person_id = ?", (person_id,))
             self._db.execute("DELETE FROM people WHERE id = ?", (person_id,))
             if signature is not None:
                 self._db.execute("INSERT INTO forgotten (embedding, forgotten_at) VALUES (?, ?)",
@@ -152,6 +156,47 @@ class SqliteFaceStore:
             for person, blob in self._db.execute("SELECT person_id, embedding FROM person_references"):
                 found.setdefault(person, []).append(vector_from_bytes(blob))
         return found
+
+    def add_rejection(self, person_id: int, embedding: np.ndarray) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO person_rejections (person_id, embedding, rejected_at) VALUES (?, ?, ?)",
+                             (person_id, vector_bytes(embedding), time.time()))
+
+    def rejections(self) -> dict[int, list[np.ndarray]]:
+        found: dict[int, list[np.ndarray]] = {}
+        with self._lock:
+            for person, blob in self._db.execute("SELECT person_id, embedding FROM person_rejections"):
+                found.setdefault(person, []).append(vector_from_bytes(blob))
+        return found
+
+    def co_occurring(self) -> list[list[tuple[str, int]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT item_id, id, track_id FROM faces WHERE item_id IN "
+                "(SELECT item_id FROM faces GROUP BY item_id HAVING count(*) > 1) ORDER BY item_id, id"
+            ).fetchall()
+        groups: dict[int, list[tuple[str, int]]] = {}
+        for item, face, track in rows:
+            unit = ("track", track) if track is not None else ("face", face)
+            if unit not in groups.setdefault(item, []):
+                groups[item].append(unit)
+        return [units for units in groups.values() if len(units) > 1]
+
+    def shared_items(self, person_a: int, person_b: int) -> list[int]:
+        with self._lock:
+            return [row[0] for row in self._db.execute(
+                f"SELECT DISTINCT f.item_id FROM faces f LEFT JOIN tracks t ON t.id = f.track_id "
+                f"WHERE {EFFECTIVE_PERSON} = ? AND f.item_id IN (SELECT g.item_id FROM faces g "
+                f"LEFT JOIN tracks u ON u.id = g.track_id WHERE COALESCE(g.person_id, u.person_id) = ?) "
+                f"ORDER BY f.item_id", (person_a, person_b))]
+
+    def person_faces(self, person_id: int) -> list[FaceRow]:
+        with self._lock:
+            items = [row[0] for row in self._db.execute(
+                f"SELECT DISTINCT f.item_id FROM faces f LEFT JOIN tracks t ON t.id = f.track_id "
+                f"WHERE {EFFECTIVE_PERSON} = ?", (person_id,))]
+        faces = [f for found in self.faces_of(items).values() for f in found if f.person_id == person_id]
+        return sorted(faces, key=lambda f: (-cover_score(f.usable, f.size, f.sharpness), f.id))
 
     def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
         where = f"WHERE p.id IN ({','.join(str(int(i)) for i in ids)})" if ids is not None else ""
@@ -235,6 +280,9 @@ class SqliteFaceStore:
                                  (person.id, person.name, int(person.hidden), person.created_at))
                 self._db.executemany("INSERT INTO person_references (person_id, embedding) VALUES (?, ?)",
                                      [(person.id, vector_bytes(v)) for v in person.references])
+                self._db.executemany(
+                    "INSERT INTO person_rejections (person_id, embedding, rejected_at) VALUES (?, ?, ?)",
+                    [(person.id, vector_bytes(v), person.created_at) for v in person.rejected])
             for batch in chunks(records.tracks, MAX_PARAMETERS):
                 self._db.executemany(
                     "INSERT INTO tracks (id, video_id, shot, start, end, faces, usable, embedding, person_id) "
@@ -251,11 +299,12 @@ class SqliteFaceStore:
                                  [(vector_bytes(r.embedding), r.forgotten_at) for r in records.forgotten])
 
     def _export_people(self) -> Iterator[PersonRecord]:
-        references = self.references()
+        references, rejected = self.references(), self.rejections()
         with self._lock:
             rows = self._db.execute("SELECT id, name, hidden, created_at FROM people ORDER BY id").fetchall()
         for row in rows:
-            yield PersonRecord(row[0], row[1], bool(row[2]), row[3], tuple(references.get(row[0], ())))
+            yield PersonRecord(row[0], row[1], bool(row[2]), row[3], tuple(references.get(row[0], ())),
+                               tuple(rejected.get(row[0], ())))
 
     def _export_tracks(self) -> Iterator[TrackRecord]:
         with self._lock:

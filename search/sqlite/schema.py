@@ -130,5 +130,14 @@ MIGRATIONS: list[str] = [
         forgotten_at REAL NOT NULL
     );
     """,
+    # 3: "not this person": faces a person must never be given again (their identity vectors).
+    """
+    CREATE TABLE person_rejections (
+        person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+        embedding BLOB NOT NULL,
+        rejected_at REAL NOT NULL
+    );
+    CREATE INDEX person_rejections_person ON person_rejections(person_id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -30,6 +30,15 @@ def register(commands) -> None:
     for action in ("hide", "unhide"):
         hiding = people_commands.add_parser(action, help=f"{action} a person in listings")
         hiding.add_argument("person")
+    listing_faces = people_commands.add_parser("faces", help="a person's faces, with the ids to correct them by")
+    listing_faces.add_argument("person")
+    listing_faces.add_argument("--json", action="store_true")
+    rejecting = people_commands.add_parser("reject", help="not this person: take faces off their person for good")
+    rejecting.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
+    splitting = people_commands.add_parser("split", help="move some of a person's faces to a new person")
+    splitting.add_argument("person")
+    splitting.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
+    splitting.add_argument("--name", default="", help="the new person's name")
     people.set_defaults(handler=cmd_people)
 
     clips = commands.add_parser("clips", help="all clips of a person: time spans in every video")
@@ -60,6 +69,18 @@ def _largest_face_embeddings(library, photos: list[Path]) -> list:
     return embeddings
 
 
+def _print_faces(library, person: int, as_json: bool) -> int:
+    from search.details import person_faces
+
+    faces = person_faces(library, person)
+    if as_json:
+        print(json.dumps(faces, indent=2))
+    for face in faces if not as_json else []:
+        where = f"{face['path']} at {timecode(face['time'])}" if face["time"] is not None else face["path"]
+        print(f"{face['id']:>7}  {where}" + (f"  (track {face['track']})" if face["track"] else ""))
+    return EXIT_OK
+
+
 def cmd_people(args) -> int:
 
     with open_library(args) as library:
@@ -76,6 +97,8 @@ def cmd_people(args) -> int:
                 print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
                       f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
             return EXIT_OK
+        if action == "faces":
+            return _print_faces(library, people.resolve(args.person), args.json)
         with library.writing(wait=30):
             _change_people(args, library, people, action)
             library.save()
@@ -94,10 +117,15 @@ def _change_people(args, library, people, action: str) -> None:
         print(f"person {person} is now '{args.name}'")
     elif action == "merge":
         keep, other = people.resolve(args.keep), people.resolve(args.other)
-        if keep == other:
-            raise ValueError("cannot merge a person into themselves")
-        library.faces.merge(keep, other)
+        people.merge(keep, other)
         print(f"merged person {other} into {keep}")
+    elif action == "reject":
+        for face in args.faces:
+            print(f"face {face} is no longer person {people.reject(face)}, and will not be given back")
+    elif action == "split":
+        person = people.resolve(args.person)
+        new = people.split(person, args.faces, args.name)
+        print(f"{len(args.faces)} faces moved from person {person} to the new person {new}")
     elif action == "enroll":
         embeddings = _largest_face_embeddings(library, args.photos)
         person = people.enroll(args.name, embeddings)

@@ -1,4 +1,5 @@
-// Person page: play a segment (seek to its start, stop at its end), rename, hide, merge, forget.
+// Person page: play a segment (seek to its start, stop at its end), rename, hide, merge, forget,
+// and correct the person's faces (not this person, split into a new person).
 "use strict";
 
 (function () {
@@ -30,7 +31,9 @@
     if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; nowPlaying.textContent += " — done"; }
   });
 
-  const reportError = (error) => alert(error.message);
+  const status = document.getElementById("person-status");
+  const reportError = (error) => { status.textContent = error.message; status.classList.add("error"); };
+  const json = (body) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   document.getElementById("rename").addEventListener("submit", (e) => {
     e.preventDefault();
     const name = document.getElementById("new-name").value.trim();
@@ -43,12 +46,39 @@
     api(`/api/people/${id}/hide`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ hidden }) })
       .then(() => location.reload()).catch(reportError);
   });
-  document.getElementById("merge").addEventListener("submit", (e) => {
+  const merge = document.getElementById("merge");
+  if (merge) merge.addEventListener("submit", (e) => {
     e.preventDefault();
-    const other = document.getElementById("merge-other").value.trim();
-    api("/api/people/merge", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ keep: Number(id), other: Number(other) }) })
-      .then(() => location.reload()).catch(reportError);
+    const other = document.getElementById("merge-other").value;
+    if (!other) return;
+    api("/api/people/merge", json({ keep: Number(id), other: Number(other) })).then(() => location.reload()).catch(reportError);
   });
+
+  const faces = document.querySelector(".grid.faces");
+  if (faces) {
+    const reject = document.getElementById("reject-faces"), split = document.getElementById("split-faces");
+    const picked = () => [...faces.querySelectorAll(".select-face:checked")].map((box) => Number(box.value));
+    faces.addEventListener("change", () => {
+      const count = picked().length;
+      reject.disabled = split.disabled = count === 0;
+      document.getElementById("faces-picked").textContent = count ? `${count} selected:` : "Select the faces that are someone else:";
+      faces.querySelectorAll(".face-card").forEach((card) => card.classList.toggle("picked", card.querySelector("input").checked));
+    });
+    reject.addEventListener("click", async () => {
+      try {
+        for (const face of picked()) await api(`/api/faces/${face}/reject`, json({}));
+        location.reload();
+      } catch (error) { reportError(error); }
+    });
+    split.addEventListener("click", async () => {
+      const name = prompt("Name the new person (or leave empty):", "");
+      if (name === null) return;
+      try {
+        const answer = await api(`/api/people/${id}/split`, json({ faces: picked(), name }));
+        location.href = `/people/${answer.person.id}`;
+      } catch (error) { reportError(error); }
+    });
+  }
   document.getElementById("forget").addEventListener("click", () => {
     if (!confirm("Forget this person? Their faces and clips are deleted and they will not be recognised again.")) return;
     api(`/api/people/${id}`, { method: "DELETE" }).then(() => { location.href = "/people"; }).catch(reportError);

@@ -1,0 +1,118 @@
+"""Who is who, as pure functions over identity vectors: clustering, and joining a known person.
+
+Clustering is average-linkage agglomeration (scikit-learn) with cannot-link
+constraints: two faces seen in one photo or one video frame are never one
+person. Average linkage merges two groups only when their faces are close *on
+average*, so a chain of look-alikes (a parent, a child, a sibling, each close
+to the next) does not collapse into one person as it does under DBSCAN, whose
+single link lets any one close pair join two groups. A wrong merge costs the
+user more than a split: the thresholds lean to splitting, and people merge
+by hand in one click.
+
+Joining is held to the same standard: a face joins a person when it is close
+to that person's faces on average (not merely to one of them, nor to their
+mean), clearly closer than to anyone else, and never in a photo that person
+is already in. Everything here works in one Euclidean space (cosine backends
+are normalised first), the space FAISS and the backends' thresholds use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+FAR = 1e6  # the distance a cannot-link pair is given: no average can bring such groups together
+MAX_MEMBERS = 256  # a person's faces compared with a candidate: their best, for a bounded cost
+JOIN_MARGIN = 0.05  # the nearest person must beat the next by this much, or the face waits for the user
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit to place: its vector, how many faces it stands for, whether it may found a person."""
+
+    vector: np.ndarray
+    weight: int = 1
+    usable: bool = True
+
+
+def pairwise(vectors: np.ndarray) -> np.ndarray:
+    """Euclidean distances between all rows (float64, symmetric, zero diagonal)."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    squares = np.sum(vectors * vectors, axis=1)
+    distances = squares[:, None] + squares[None, :] - 2 * vectors @ vectors.T
+    np.fill_diagonal(distances, 0.0)
+    return np.sqrt(np.maximum(distances, 0.0))
+
+
+def groups(candidates: Sequence[Candidate], cannot_link: Sequence[tuple[int, int]], *,
+           threshold: float) -> list[list[int]]:
+    """Every group of candidate indices that average linkage puts together (singletons included)."""
+    if len(candidates) < 2:
+        return [[0]] if candidates else []
+    from sklearn.cluster import AgglomerativeClustering
+
+    distances = pairwise(np.stack([c.vector for c in candidates]))
+    for a, b in cannot_link:
+        distances[a, b] = distances[b, a] = FAR
+    labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                     distance_threshold=threshold).fit_predict(distances)
+    found: dict[int, list[int]] = {}
+    for index, label in enumerate(labels):
+        found.setdefault(int(label), []).append(index)
+    return list(found.values())
+
+
+def founds(candidates: Sequence[Candidate], members: Sequence[int], min_weight: int) -> bool:
+    """Whether a group may found a new person: faces adding up to `min_weight`, at least one usable
+    (sharp and large enough)."""
+    return (sum(candidates[i].weight for i in members) >= min_weight
+            and any(candidates[i].usable for i in members))
+
+
+def cluster(candidates: Sequence[Candidate], cannot_link: Sequence[tuple[int, int]], *, threshold: float,
+            min_weight: int) -> list[list[int]]:
+    """The groups that are one new person each; the rest are left out."""
+    return [members for members in groups(candidates, cannot_link, threshold=threshold)
+            if founds(candidates, members, min_weight)]
+
+
+def mean_distances(queries: np.ndarray, members: np.ndarray, owners: np.ndarray, weights: np.ndarray,
+                   chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, people): each query's weighted mean distance to each person's member vectors.
+
+    `owners[i]` is the person of `members[i]`; the result is (len(queries), len(people)) with
+    `people` the distinct owners in ascending order. Queries go in chunks to bound memory.
+    """
+    queries = np.atleast_2d(np.asarray(queries, np.float64))
+    order = np.argsort(owners, kind="stable")
+    members, owners, weights = np.asarray(members, np.float64)[order], owners[order], np.asarray(weights, np.float64)[order]
+    people, starts = np.unique(owners, return_index=True)
+    totals = np.add.reduceat(weights, starts) if len(starts) else np.zeros(0)
+    result = np.zeros((len(queries), len(people)))
+    for begin in range(0, len(queries), chunk):
+        block = queries[begin : begin + chunk]
+        squares = np.sum(block**2, axis=1)[:, None] + np.sum(members**2, axis=1)[None, :] - 2 * block @ members.T
+        weighted = np.sqrt(np.maximum(squares, 0.0)) * weights[None, :]
+        result[begin : begin + chunk] = np.add.reduceat(weighted, starts, axis=1) / totals[None, :]
+    return result, people
+
+
+def choose_person(distances: dict[int, float], *, threshold: float, barred: set[int] = frozenset(),
+                  margin: float = JOIN_MARGIN) -> int | None:
+    """The person a face joins: within `threshold` on average, not barred (a cannot-link or a "not this
+    person"), and ahead of the runner-up by `margin`; None when no one qualifies or two are too close to call."""
+    allowed = sorted((d, p) for p, d in distances.items() if p not in barred)
+    if not allowed or allowed[0][0] > threshold:
+        return None
+    if len(allowed) > 1 and allowed[1][0] - allowed[0][0] < margin:
+        return None
+    return allowed[0][1]
+
+
+def strongest(vectors: np.ndarray, weights: np.ndarray, quality: np.ndarray, limit: int = MAX_MEMBERS):
+    """At most `limit` members by quality (a person with thousands of faces is compared through their best)."""
+    if len(vectors) <= limit:
+        return vectors, weights
+    keep = np.argsort(-quality, kind="stable")[:limit]
+    return vectors[keep], weights[keep]
