@@ -27,3 +27,34 @@ def phone_photos(count: int, folder: Path | None = None, size=(1024, 768)) -> li
             path.write_bytes(jpeg(background, 88))
         paths.append(path)
     return paths
+
+
+TOLERANCE = 1.0  # seconds: a predicted segment matches a true one when both ends are this close
+
+
+def segment_scores(library: Path, truth: dict[str, list[tuple[float, float]]]) -> tuple[float, float]:
+    """Segment recall and precision of a library's people against `truth` (person → on-screen spans):
+    each true person is matched to the library's person whose clips overlap theirs most."""
+    from search.details import person_clips
+    from search.library import Library
+
+    with Library.open(library, read_only=True) as lib:
+        clips = {row.id: [(c["start"], c["end"]) for c in person_clips(lib, row.id)["clips"]]
+                 for row in lib.faces.people()}
+    found = correct = truth_total = predicted_total = 0
+    for spans in truth.values():
+        best = max(clips.values(), key=lambda predicted: sum(_overlap(t, p) for t in spans for p in predicted),
+                   default=[])
+        truth_total += len(spans)
+        predicted_total += len(best)
+        found += sum(any(_matches(t, p) for p in best) for t in spans)
+        correct += sum(any(_matches(p, t) for t in spans) for p in best)
+    return found / max(truth_total, 1), correct / max(predicted_total, 1)
+
+
+def _matches(a, b) -> bool:
+    return abs(a[0] - b[0]) <= TOLERANCE and abs(a[1] - b[1]) <= TOLERANCE
+
+
+def _overlap(a, b) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))

@@ -25,7 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" / "data"
-TOLERANCE = 1.0
 
 
 def index(library: Path, inputs: list[Path]) -> None:
@@ -108,9 +107,8 @@ def violations(groups: list[list[int]]) -> int:
 
 def segments(work: Path, enrolled: bool) -> tuple[float, float]:
     """Segment recall and precision on the people video, each truth person matched to its best person."""
+    from bench.common import segment_scores
     from fixtures.video import generate_video
-    from search.details import person_clips
-    from search.library import Library
     from web.cli import main
 
     fixture = generate_video(SHARED, work / "video")
@@ -119,26 +117,7 @@ def segments(work: Path, enrolled: bool) -> tuple[float, float]:
     if enrolled:
         for person, photos in fixture.enroll.items():
             main(["--library", str(library), "people", "enroll", person, *map(str, photos)])
-    found = correct = truth_total = predicted_total = 0
-    with Library.open(library, read_only=True) as lib:
-        clips = {row.id: [(c["start"], c["end"]) for c in person_clips(lib, row.id)["clips"]]
-                 for row in lib.faces.people()}
-    for truth in fixture.truth.values():
-        best = max(clips.values(), key=lambda predicted: sum(_overlap(t, p) for t in truth for p in predicted),
-                   default=[])
-        truth_total += len(truth)
-        predicted_total += len(best)
-        found += sum(any(_matches(t, p) for p in best) for t in truth)
-        correct += sum(any(_matches(p, t) for t in truth) for p in best)
-    return found / max(truth_total, 1), correct / max(predicted_total, 1)
-
-
-def _matches(a, b) -> bool:
-    return abs(a[0] - b[0]) <= TOLERANCE and abs(a[1] - b[1]) <= TOLERANCE
-
-
-def _overlap(a, b) -> float:
-    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+    return segment_scores(library, fixture.truth)
 
 
 def main() -> int:

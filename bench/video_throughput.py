@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--clip", nargs="+", default=["tiny", "ViT-B-32:random"])
     parser.add_argument("--no-ocr", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="runs per encoder; the best is reported")
+    parser.add_argument("--no-reuse-check", action="store_true",
+                        help="skip the face-vector reuse comparison (two extra index runs of the video)")
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
 
@@ -66,6 +68,40 @@ def main() -> None:
               f"{len(record.tracks)} tracks)")
         print(f"    decode + shot detection + sampling {times.decode:.2f} s (main thread) | CLIP {times.clip:.2f} s | "
               f"faces {times.faces:.2f} s, OCR {times.ocr:.2f} s (worker threads, CPU time)")
+    if not args.no_reuse_check:
+        compare_reuse(video)
+
+
+def compare_reuse(video: Path) -> None:
+    """Face identity vectors reused along tracks vs computed for every sample: the share saved, the faces'
+    CPU time, and segment recall/precision of people found by clustering (no loss allowed)."""
+    import json
+    import tempfile
+
+    from bench.common import segment_scores
+    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from indexer.models.faces import create_faces
+    from indexer.video_pipeline import VideoConfig
+    from search.ingest import IndexOptions, LibraryIndexer
+    from search.library import Library
+
+    truth = {person: [tuple(span) for span in spans]
+             for person, spans in json.loads((video.parent / "truth.json").read_text())["segments"].items()}
+    encoder = ClipEncoder(parse_clip_spec("tiny"))
+    faces = create_faces("dlib")
+    print("face identity vectors, reused along tracks vs computed every sample (tiny CLIP, OCR off):")
+    for reuse in (True, False):
+        with tempfile.TemporaryDirectory() as folder:
+            options = IndexOptions(progress=False, video=VideoConfig(reuse_face_vectors=reuse))
+            with Library.open(Path(folder) / "lib", create=True) as library:
+                indexer = LibraryIndexer(library, encoder, None, options, faces=faces)
+                indexer.run([video])
+                times = indexer.video_times
+            recall, precision = segment_scores(Path(folder) / "lib", truth)
+        total = times.face_vectors + times.face_vectors_reused
+        print(f"  reuse {'on ' if reuse else 'off'}: {times.face_vectors} computed, {times.face_vectors_reused} "
+              f"reused ({times.face_vectors_reused / max(total, 1):.0%} saved), faces {times.faces:.2f} s CPU; "
+              f"segments recall {recall:.3f} precision {precision:.3f}")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,8 @@ class Face:
     embedding: np.ndarray  # identity vector; its metric belongs to the backend
     usable: bool = True  # big and sharp enough to seed a person cluster
     track: int | None = None  # index of its track within a video, when it has one
+    signature: np.ndarray | None = None  # a 32-px aligned grey chip, unit norm: a cheap "still looks the same"
+    reused: int = 0  # video: samples since this identity vector was computed (0: computed for this face)
 
 
 @dataclass(frozen=True, slots=True)

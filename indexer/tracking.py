@@ -6,6 +6,11 @@ import numpy as np
 from indexer.records import FrameRecord, Track
 
 MIN_IOU = 0.3
+# Reusing a face's identity vector in the next sample of its shot (search: bench/video_throughput.py).
+REUSE_MIN_IOU = 0.5  # the face has barely moved
+REUSE_MIN_SIMILARITY = 0.9  # its aligned chip still correlates: same pose, same light
+REUSE_MAX_AGE = 3  # computed afresh at least every fourth sample, however still the face
+REUSE_MAX_SCORE_DROP = 0.5  # the detector's confidence fell: look again
 
 
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -70,3 +75,23 @@ def link_tracks(frames: list[FrameRecord], metric: str, same_person: float) -> l
         track.embedding = mean
         track.usable = any(face.usable for face in members)
     return tracks
+
+
+def reusable(box: tuple[float, float, float, float], score: float, signature: np.ndarray | None,
+             previous: list) -> object | None:
+    """The face of the previous sample (same shot) whose identity vector this face may reuse, or None.
+
+    It must overlap (IoU ≥ REUSE_MIN_IOU), look the same (aligned-chip correlation ≥
+    REUSE_MIN_SIMILARITY), be detected about as confidently, and its vector must be
+    fresh enough (computed at most REUSE_MAX_AGE samples ago). A pure function.
+    """
+    if signature is None:
+        return None
+    best, best_overlap = None, REUSE_MIN_IOU
+    for face in previous:
+        if face.signature is None or face.reused >= REUSE_MAX_AGE or face.score - score > REUSE_MAX_SCORE_DROP:
+            continue
+        overlap = box_iou(box, face.box)
+        if overlap >= best_overlap and float(signature @ face.signature) >= REUSE_MIN_SIMILARITY:
+            best, best_overlap = face, overlap
+    return best

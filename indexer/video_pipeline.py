@@ -12,7 +12,7 @@ from indexer.models.clip import ClipEncoder
 from indexer.models.faces import FaceModel
 from indexer.models.ocr import OcrModel
 from indexer.records import FrameRecord, SourceFile, VideoRecord
-from indexer.tracking import link_tracks
+from indexer.tracking import link_tracks, reusable
 from indexer.video import SamplingConfig, VideoSampler, shots_from_cuts
 
 
@@ -23,6 +23,7 @@ class VideoConfig:
     batch_size: int = 16
     thumbnail_size: int = 256
     workers: int = 2
+    reuse_face_vectors: bool = True  # take a still face's identity vector from the sample before
     face_max_side: int = 960  # the detector's view of a frame: faces from ~110 px high in 720p
     ocr_detect_side: int = 960  # on-screen text (captions, signs) is large: frames are read at ≤ 960 px
 
@@ -32,6 +33,8 @@ class VideoTimes:
     decode: float = 0.0  # one pass: decode, shot detection, sampling
     clip: float = 0.0
     faces: float = 0.0
+    face_vectors: int = 0  # identity vectors computed
+    face_vectors_reused: int = 0  # taken from the same face a sample earlier
     ocr: float = 0.0
     seconds_of_video: float = 0.0
     frames: int = 0
@@ -64,6 +67,7 @@ class VideoPipeline:
         window = self.config.workers * 2
         in_flight: deque[tuple[FrameRecord, Future]] = deque()
         batch: list[tuple[FrameRecord, object]] = []
+        previous: tuple[FrameRecord, threading.Event] | None = None  # the last sample, while its faces are found
         with ThreadPoolExecutor(self.config.workers, thread_name_prefix="visearch-frames") as pool:
             began = time.perf_counter()
             for sample, image in sampler:
@@ -74,7 +78,10 @@ class VideoPipeline:
                 else:
                     frame = FrameRecord(sample.time, sample.shot, sample.shot_start, image.width, image.height)
                     record.frames.append(frame)
-                    in_flight.append((frame, pool.submit(self._analyse, frame, image)))
+                    faces_done = threading.Event()
+                    earlier = previous if previous is not None and previous[0].shot == frame.shot else None
+                    in_flight.append((frame, pool.submit(self._analyse, frame, image, earlier, faces_done)))
+                    previous = (frame, faces_done)
                     while len(in_flight) > window:
                         self._collect(in_flight.popleft(), batch)
                 began = time.perf_counter()
@@ -92,15 +99,27 @@ class VideoPipeline:
         self.times.frames += len(record.frames)
         return record
 
-    def _analyse(self, frame: FrameRecord, image) -> object:
-        """Worker thread: thumbnail, faces, text; returns CLIP's input tensor."""
-        small = self.encoder.resize_for_model(image)
-        frame.thumbnail = make_thumbnail(small if max(small.size) >= self.config.thumbnail_size else image,
-                                         self.config.thumbnail_size)
-        if self.faces is not None:
-            began = time.perf_counter()
-            frame.faces = self.faces.detect(image, max_side=self.config.face_max_side)
-            self._add_time("faces", time.perf_counter() - began)
+    def _analyse(self, frame: FrameRecord, image, earlier: tuple[FrameRecord, threading.Event] | None,
+                 faces_done: threading.Event) -> object:
+        """Worker thread: thumbnail, faces, text; returns CLIP's input tensor.
+
+        Faces may take their identity vectors from the previous sample of the shot (`earlier`),
+        found by another worker: this one waits for them only once its own faces are detected.
+        Tasks start in submission order, so the sample it waits for is already running.
+        """
+        try:  # the next sample may wait for these faces: say they are done whatever happens
+            small = self.encoder.resize_for_model(image)
+            frame.thumbnail = make_thumbnail(small if max(small.size) >= self.config.thumbnail_size else image,
+                                             self.config.thumbnail_size)
+            if self.faces is not None:
+                began = time.perf_counter()
+                frame.faces = self.faces.detect(image, max_side=self.config.face_max_side,
+                                                reuse=self._reuse_from(earlier))
+                self._add_time("faces", time.perf_counter() - began)
+                reused = sum(1 for face in frame.faces if face.reused)
+                self._add_count(len(frame.faces) - reused, reused)
+        finally:
+            faces_done.set()
         if self.ocr is not None and (frame.keyframe or self.config.ocr_every_frame):
             began = time.perf_counter()
             frame.ocr = self.ocr.read(image)
@@ -122,6 +141,22 @@ class VideoPipeline:
             frame.embedding = vector
         self.times.clip += time.perf_counter() - began
         batch.clear()
+
+    def _reuse_from(self, earlier: tuple[FrameRecord, threading.Event] | None):
+        if earlier is None or not self.config.reuse_face_vectors:
+            return None
+        frame, done = earlier
+
+        def reuse(box, score, signature):
+            done.wait()
+            return reusable(box, score, signature, frame.faces)
+
+        return reuse
+
+    def _add_count(self, computed: int, reused: int) -> None:
+        with self._times_lock:
+            self.times.face_vectors += computed
+            self.times.face_vectors_reused += reused
 
     def _add_time(self, stage: str, seconds: float) -> None:
         with self._times_lock:

@@ -202,3 +202,38 @@ def test_a_merge_of_two_people_seen_together_is_refused_naming_the_photo(store):
     with pytest.raises(CannotMergeError, match="both in /p/both.jpg: two faces in one picture"):
         people.merge(first, second)
     del together
+
+
+def test_not_this_person_survives_a_real_reindex_of_the_changed_photo(shared_data, tmp_path, capsys):
+    """Through the CLI and the real detector: the photo is saved again (new bytes), indexed again
+    (its faces are found anew, with new ids), and its face still stays off the person."""
+    import csv
+    import json
+
+    from PIL import Image
+
+    from web.cli import main
+
+    rows = [r for r in csv.DictReader(open(shared_data / "faces" / "identities.csv", encoding="utf-8"))
+            if r["identity"] == "deepface:Angelina" and r["multi_face_image"] == "no"][:5]
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for number, row in enumerate(rows):
+        Image.open(shared_data / row["file"]).convert("RGB").save(folder / f"{number}.jpg", quality=92)
+    library = str(tmp_path / "lib")
+    argv = ["--library", library, "index", str(folder), "--clip", "tiny", "--ocr", "off", "--no-progress"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["--library", library, "people", "list", "--json"]) == 0
+    [person] = json.loads(capsys.readouterr().out)
+    assert main(["--library", library, "people", "faces", str(person["id"]), "--json"]) == 0
+    faces = json.loads(capsys.readouterr().out)
+    wrong = next(f for f in faces if f["path"].endswith("0.jpg"))
+    assert main(["--library", library, "people", "reject", str(wrong["id"])]) == 0
+
+    Image.open(folder / "0.jpg").save(folder / "0.jpg", quality=75)  # new bytes, the same face
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["--library", library, "people", "faces", str(person["id"]), "--json"]) == 0
+    kept = json.loads(capsys.readouterr().out)
+    assert not any(f["path"].endswith("0.jpg") for f in kept) and len(kept) == len(faces) - 1

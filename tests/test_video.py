@@ -266,3 +266,21 @@ def test_clustering_f1_on_labelled_photos(shared_data, tmp_path, capsys):
     f1 = 2 * precision * recall / (precision + recall)
     assert len(labels) >= 100
     assert f1 >= 0.9, (f1, precision, recall)
+
+
+def test_reusing_still_faces_vectors_saves_work_and_changes_no_track(people_video):
+    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from indexer.models.faces import create_faces
+    from indexer.records import SourceFile
+    from indexer.video_pipeline import VideoConfig, VideoPipeline
+
+    encoder, faces = ClipEncoder(parse_clip_spec("tiny")), create_faces("dlib")
+    runs = {}
+    for reuse in (True, False):
+        pipeline = VideoPipeline(encoder, None, faces, VideoConfig(reuse_face_vectors=reuse))
+        record = pipeline.process(SourceFile.from_path(people_video.video))
+        runs[reuse] = (pipeline.times, [(t.shot, t.start, t.end, len(t.faces)) for t in record.tracks])
+    (on, tracks_on), (off, tracks_off) = runs[True], runs[False]
+    assert tracks_on == tracks_off
+    assert off.face_vectors_reused == 0 and on.face_vectors_reused > 0
+    assert on.face_vectors + on.face_vectors_reused == off.face_vectors

@@ -86,3 +86,19 @@ def test_a_single_frame_appearance_is_padded_to_the_sampling_resolution():
 def test_segments_stay_per_video_and_sorted():
     segments = build_segments([span(5, 6, video=2), span(1, 2, video=1), span(0, 1, video=2)], gap=0.5, pad=0)
     assert [(s.video, s.start) for s in segments] == [(1, 1), (2, 0), (2, 5)]
+
+
+def test_a_still_face_reuses_its_identity_vector_until_it_changes_or_ages():
+    from indexer.records import Face
+    from indexer.tracking import REUSE_MAX_AGE, reusable
+
+    signature = np.ones(4, np.float32) / 2
+    before = Face((100, 100, 200, 200), 1.0, 100, 80, np.ones(3, np.float32), signature=signature)
+    assert reusable((105, 102, 205, 203), 1.0, signature, [before]) is before
+    assert reusable((300, 100, 400, 200), 1.0, signature, [before]) is None  # moved away
+    turned = np.array([0.5, -0.5, 0.5, -0.5], np.float32)
+    assert reusable((105, 102, 205, 203), 1.0, turned, [before]) is None  # looks different now
+    assert reusable((105, 102, 205, 203), 0.2, signature, [before]) is None  # the detector is less sure
+    before.reused = REUSE_MAX_AGE
+    assert reusable((105, 102, 205, 203), 1.0, signature, [before]) is None  # computed afresh now and then
+    assert reusable((105, 102, 205, 203), 1.0, None, [before]) is None

@@ -13,12 +13,16 @@ import os
 import threading
 from abc import abstractmethod
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from indexer.errors import ModelUnavailableError, UnknownModelError
 from indexer.models.base import InferenceModel
 from indexer.records import Face
+
+# (box, detector score, chip signature) → an earlier face whose identity vector may be reused, or None
+Reuse = Callable[[tuple, float, np.ndarray], "Face | None"]
 
 MIN_USABLE_SIZE = 40  # px: smaller faces are kept, but do not seed clusters
 MIN_USABLE_SHARPNESS = 15.0  # Laplacian variance of the face at 112 px
@@ -54,21 +58,24 @@ class FaceModel(InferenceModel):
     def identity(self) -> str:
         return self.name
 
-    def detect(self, image, *, max_side: int | None = None) -> list[Face]:
+    def detect(self, image, *, max_side: int | None = None, reuse: Reuse | None = None) -> list[Face]:
         """Faces in a PIL RGB image, largest first.
 
         `max_side` caps the resolution the detector sees (boxes and embeddings
         stay at full resolution): video frames trade the smallest faces for speed.
+        `reuse(box, score, signature)` may return an earlier face whose identity
+        vector this one takes instead of computing its own (backends that cannot
+        split detection from recognition ignore it).
         """
         self.load()
         pixels = np.asarray(image.convert("RGB"))
-        faces = self._detect(pixels, max_side)
+        faces = self._detect(pixels, max_side, reuse)
         for face in faces:
             face.usable = face.size >= MIN_USABLE_SIZE and face.sharpness >= MIN_USABLE_SHARPNESS
         return sorted(faces, key=lambda f: -f.size)
 
     @abstractmethod
-    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]: ...
+    def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]: ...
 
 
 def _dlib_model_folder() -> Path:
@@ -121,7 +128,7 @@ class DlibFaces(FaceModel):
     def _close(self) -> None:
         self._local = threading.local()
 
-    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]:
         import cv2
 
         dlib = self._dlib
@@ -132,21 +139,38 @@ class DlibFaces(FaceModel):
                                                        interpolation=cv2.INTER_AREA)
         pixels = np.ascontiguousarray(pixels)
         rects, scores, _ = detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
-        if not rects:
-            return []
-        shapes = dlib.full_object_detections()
-        boxes = []
-        for rect in rects:
-            box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
-            boxes.append(box)
-            shapes.append(landmarks(pixels, dlib.rectangle(*(int(round(v)) for v in box))))
-        vectors = encoder.compute_face_descriptor(pixels, shapes, 0)
         faces = []
-        for box, score, vector in zip(boxes, scores, vectors):
+        shapes, fresh = dlib.full_object_detections(), []
+        for rect, score in zip(rects, scores):
+            box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
+            shape = landmarks(pixels, dlib.rectangle(*(int(round(v)) for v in box)))
             clipped = (max(0.0, box[0]), max(0.0, box[1]), min(float(width), box[2]), min(float(height), box[3]))
             size, sharpness = face_quality(pixels, clipped)
-            faces.append(Face(clipped, float(score), size, sharpness, np.asarray(vector, dtype=np.float32)))
+            face = Face(clipped, float(score), size, sharpness, np.zeros(0, np.float32))
+            if reuse is not None:
+                face.signature = chip_signature(dlib.get_face_chip(pixels, shape, size=SIGNATURE_SIDE))
+                earlier = reuse(face.box, face.score, face.signature)
+                if earlier is not None:  # the same face a sample ago: its identity vector still holds
+                    face.embedding, face.reused = earlier.embedding, earlier.reused + 1
+            if face.reused == 0:
+                shapes.append(shape)
+                fresh.append(face)
+            faces.append(face)
+        if fresh:
+            for face, vector in zip(fresh, encoder.compute_face_descriptor(pixels, shapes, 0)):
+                face.embedding = np.asarray(vector, dtype=np.float32)
         return faces
+
+
+SIGNATURE_SIDE = 32
+
+
+def chip_signature(chip: np.ndarray) -> np.ndarray:
+    """An aligned face chip as a zero-mean unit vector of grey levels: its dot product with another
+    is their correlation (1: the same picture; lower as pose, expression or light change)."""
+    grey = np.asarray(chip, np.float32).mean(axis=2).ravel()
+    grey -= grey.mean()
+    return grey / (np.linalg.norm(grey) + 1e-6)
 
 
 class InsightFaces(FaceModel):
@@ -182,7 +206,7 @@ class InsightFaces(FaceModel):
     def _close(self) -> None:
         self._app = None
 
-    def _detect(self, pixels: np.ndarray, max_side: int | None) -> list[Face]:
+    def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]:
         faces = []
         for found in self._app.get(np.ascontiguousarray(pixels[:, :, ::-1])):
             box = tuple(float(v) for v in found.bbox)

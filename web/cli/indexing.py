@@ -77,7 +77,8 @@ def cmd_index(args) -> int:
         options = IndexOptions(
             catalog=args.catalog, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
             progress=not args.no_progress and sys.stderr.isatty(), shard=shard,
-            video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all"),
+            video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all",
+                              reuse_face_vectors=os.environ.get("VISEARCH_FACE_REUSE", "1") != "0"),
         )
         from indexer.local_features import RootSift
 
