@@ -69,13 +69,15 @@ def default_library_path() -> Path:
 class Library:
     """Opens the stores of one library folder; `bind_encoder` guards the vector space."""
 
-    def __init__(self, root: Path, manifest: Manifest, backend: Backend, *, read_only: bool) -> None:
+    def __init__(self, root: Path, manifest: Manifest, backend: Backend, *, read_only: bool,
+                 map_vectors: bool = False) -> None:
         self.root = root
         self.manifest = manifest
         self.backend = backend
         self.docs: DocumentStore = backend.docs
         self.faces: FaceStore = backend.faces
         self.read_only = read_only
+        self.map_vectors = map_vectors or read_only
         self._vectors: VectorStore | None = None
         self._features: LocalFeatureStore | None = None
         self._writer = WriterLock(root / WRITER_LOCK)
@@ -90,8 +92,13 @@ class Library:
         backend: str | None = None,
         es: "EsSettings | None" = None,
         es_vectors: bool = False,
+        map_vectors: bool = False,
     ) -> "Library":
         """Open (or with `create`, start) a library; `backend` and `es` only matter for a new one.
+
+        `map_vectors` opens the FAISS file memory-mapped and read-only even when the documents are
+        writable: a server shares the index's pages with the OS cache instead of copying it to its heap,
+        and never writes vectors (people corrections change documents only).
 
         An Elasticsearch library keeps its documents on the cluster and its
         manifest, thumbnails and FAISS file here; the cluster's credentials
@@ -119,7 +126,7 @@ class Library:
             backend_stores = open_backend(root, manifest, es, read_only=read_only)
         except ValueError as exc:
             raise LibraryError(str(exc)) from None
-        library = cls(root, manifest, backend_stores, read_only=read_only)
+        library = cls(root, manifest, backend_stores, read_only=read_only, map_vectors=map_vectors)
         if not manifest_path.exists():
             library.update_manifest()
         return library
@@ -209,7 +216,7 @@ class Library:
             if self.backend.knn is not None:
                 self._vectors = self.backend.knn(self.manifest.dim)
             else:
-                self._vectors = open_faiss(self.vectors_path, self.manifest.dim, read_only=self.read_only)
+                self._vectors = open_faiss(self.vectors_path, self.manifest.dim, read_only=self.map_vectors)
         return self._vectors
 
     def start_vectors_from(self, template: Path) -> None:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import threading
 
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
-from elasticsearch import BadRequestError
+from elasticsearch import BadRequestError, NotFoundError
 
 from search.elastic import schema
 
 
-def api_error(error_type: str, status: int = 400) -> BadRequestError:
+def api_error(error_type: str, status: int = 400):
+    """The client's exception for an ES error answer (400: BadRequestError, 404: NotFoundError)."""
     meta = ApiResponseMeta(status=status, http_version="1.1", headers=HttpHeaders(), duration=0.0,
                            node=NodeConfig("http", "localhost", 9200))
-    return BadRequestError(message=error_type, meta=meta, body={"error": {"type": error_type, "reason": "test"}})
+    kind = NotFoundError if status == 404 else BadRequestError
+    return kind(message=error_type, meta=meta, body={"error": {"type": error_type, "reason": "test"}})
 
 
 class _Indices:
@@ -104,11 +106,16 @@ class FakeCluster:
         with self.lock:
             docs = self.store.setdefault(self.resolve(index), {})
             if id not in docs:
+                if upsert is None:
+                    raise api_error("document_missing_exception", 404)
                 docs[id] = dict(upsert)
             elif script["source"] == schema.ALLOCATE_SCRIPT:
                 docs[id]["next"] = int(docs[id]["next"]) + int(script["params"]["n"])
             elif script["source"] == schema.ADVANCE_SCRIPT:
                 docs[id]["next"] = max(int(docs[id]["next"]), int(script["params"]["m"]))
+            elif script["source"] == schema.APPEND_VECTOR_SCRIPT:
+                field = script["params"]["field"]
+                docs[id].setdefault(field, {"vectors": []})["vectors"].append(script["params"]["v"])
             return {"get": {"_source": dict(docs[id])}}
 
     def reindex(self, **kwargs):

@@ -189,3 +189,19 @@ def test_servers_and_clients_that_cannot_work_together_are_named():
     check_server("9.2.1", 8)  # 9.x answers an 8.x client through REST compatibility
     check_server("9.2.1", 9)
     check_server("8.12.0-SNAPSHOT", 8)
+
+
+def test_rejections_are_appended_to_the_person_document_by_script(scans):
+    cluster = FakeCluster()
+    session = EsSession(cluster, "shop")
+    faces = EsFaceStore(session, EsDocumentStore(session))
+    cluster.store["shop-people"] = {"4": {"id": 4}}
+    faces.add_rejection(4, np.arange(4, dtype=np.float32))
+    faces.add_reference(4, np.ones(4, dtype=np.float32))
+    rejection, reference = cluster.called("update")
+    assert rejection["index"] == "shop-people" and rejection["id"] == "4"
+    assert rejection["script"]["params"]["field"] == "rejected" and reference["script"]["params"]["field"] == "references"
+    assert rejection["script"]["source"] == schema.APPEND_VECTOR_SCRIPT
+    scans["shop-people"] = [{"_source": {"id": 4, "rejected": {"vectors": [rejection["script"]["params"]["v"]]}}}]
+    assert np.allclose(faces.rejections()[4][0], np.arange(4))
+    assert schema.mappings("people")["properties"]["rejected"] == {"type": "object", "enabled": False}

@@ -75,7 +75,9 @@ class Services:
             if current is None or mtime != current.mtime:
                 if mtime is None:
                     raise LibraryError(f"no visearch library at {self.library_path}")
-                self._current = Generation(Library.open(self.library_path), mtime)
+                # FAISS memory-mapped read-only: the index stays in the page cache, not on this heap;
+                # an indexer's save rewrites the manifest, and the next request opens the new file.
+                self._current = Generation(Library.open(self.library_path, map_vectors=True), mtime)
                 if current is not None:
                     self._retire(current)
             self._current.users += 1

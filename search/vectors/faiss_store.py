@@ -202,8 +202,8 @@ class FaissVectorStore:
     def save(self, *, force: bool = False) -> None:
         """Tune if the index is new or has grown, then write it atomically (`force`: even if unchanged,
         e.g. to measure search parameters for lists merged on disk)."""
-        if not (self._dirty or force) and self.path.exists():
-            return
+        if not (self._dirty or force) and (self.path.exists() or self.read_only):
+            return  # nothing new (a read-only store has nothing to write)
         self._writable()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self._needs_tuning():
