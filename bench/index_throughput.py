@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ocr-images", type=int, default=200, help="0 skips the OCR-on pipeline")
+    parser.add_argument("--ocr", default=None, help="OCR engine (default: visearch's default)")
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)  # "no pretrained weights": intended here
 
@@ -42,7 +43,7 @@ def main() -> None:
 
     from indexer.images import open_image
     from indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
-    from indexer.models.ocr import create_ocr
+    from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from indexer.pipeline import ImagePipeline, PipelineConfig
     from indexer.records import SourceFile
 
@@ -98,7 +99,7 @@ def main() -> None:
 
     if args.ocr_images:
         for threads, workers in ((1, 2), (2, 1)):
-            ocr = create_ocr("rapidocr", threads=threads)
+            ocr = create_ocr(args.ocr or DEFAULT_OCR, threads=threads)
             ocr.load()
             pipeline = ImagePipeline(encoder, ocr, PipelineConfig(batch_size=args.batch_size, workers=workers))
             files = paths[: args.ocr_images]

@@ -77,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--distractors", type=int, default=0, help="generated distractor catalogue images")
     parser.add_argument("--clip", default="tiny")
+    parser.add_argument("--ocr", default=None, help="OCR engine (default: visearch's default)")
     parser.add_argument("--keep", type=Path, help="build the library here and keep it")
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
@@ -86,7 +87,7 @@ def main() -> None:
     from indexer.images import open_image
     from indexer.local_features import RootSift
     from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.ocr import create_ocr
+    from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from search.engine import SearchEngine
     from search.ingest import IndexOptions, LibraryIndexer
     from search.library import Library
@@ -95,7 +96,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     csv_path, queries, catalogue_files = catalogue(work, args.distractors)
     encoder = ClipEncoder(parse_clip_spec(args.clip), precision="auto")
-    ocr = create_ocr("rapidocr", threads=1)
+    ocr = create_ocr(args.ocr or DEFAULT_OCR, threads=1)
     library_path = work / "library"
     started = time.perf_counter()
     with Library.open(library_path, create=True) as library:

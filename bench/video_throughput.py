@@ -26,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clip", nargs="+", default=["tiny", "ViT-B-32:random"])
     parser.add_argument("--no-ocr", action="store_true")
+    parser.add_argument("--ocr", default=None, help="OCR engine (default: visearch's default)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per encoder; the best is reported")
     parser.add_argument("--no-reuse-check", action="store_true",
                         help="skip the face-vector reuse comparison (two extra index runs of the video)")
@@ -37,7 +38,7 @@ def main() -> None:
     from fixtures.video import generate_video
     from indexer.models.clip import ClipEncoder, parse_clip_spec
     from indexer.models.faces import create_faces
-    from indexer.models.ocr import create_ocr
+    from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from indexer.records import SourceFile
     from indexer.video_pipeline import VideoPipeline
 
@@ -47,7 +48,7 @@ def main() -> None:
         generate_video(SHARED, video.parent, width=1280, height=720, fps=25, name=video.name)
     faces = create_faces("dlib")
     faces.load()
-    ocr = None if args.no_ocr else create_ocr("rapidocr", threads=1)
+    ocr = None if args.no_ocr else create_ocr(args.ocr or DEFAULT_OCR, threads=1)
     if ocr:
         ocr.load()
     print(f"{video.name}: 1280x720, 25 fps, 35 s; faces dlib, OCR {'off' if ocr is None else 'keyframes'}")

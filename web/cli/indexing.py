@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from indexer.models.ocr import DEFAULT_OCR
 from web.cli.common import EXIT_FAILURES, EXIT_OK, library_path, open_library
 
 
@@ -18,7 +19,9 @@ def register(commands) -> None:
     index.add_argument("--clip-weights", type=Path, help="local CLIP checkpoint file or folder")
     index.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                        help="image tower precision: bf16 where the CPU has it natively (auto, default), else fp32")
-    index.add_argument("--ocr", default="rapidocr", help="rapidocr (default), paddleocr[:LANG] or off")
+    index.add_argument("--ocr", default=DEFAULT_OCR,
+                       help=f"{DEFAULT_OCR} (default), faster-paddle:small, rapidocr (PP-OCRv4), rapidocr:v5, "
+                            "paddleocr[:LANG] or off")
     index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
     index.add_argument("--local-features", choices=("on", "off"), default="on",
                        help="RootSIFT keypoints for exact-product verification in the lens (default on)")

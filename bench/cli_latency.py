@@ -1,0 +1,59 @@
+"""A search from the command line, as a user runs it: a fresh `visearch search` process each time.
+
+    python bench/cli_latency.py [--runs 5]
+
+Builds a small library from the fixture catalogue (tiny CLIP), then times the whole process
+(start-up, imports, model loading, the query) for `--text` and for `--image`, median of N runs.
+Goals (issue 15): text ≤ 1.5 s, image ≤ 3 s wall on two cores.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOALS = {"text": 1.5, "image": 3.0}
+
+
+def timed(argv: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True,
+                          env=dict(os.environ, HF_HUB_OFFLINE="1"), cwd=ROOT)
+    wall = time.perf_counter() - started
+    if done.returncode:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    from fixtures.generate import generate
+
+    with tempfile.TemporaryDirectory() as folder:
+        fixture = generate(Path(folder) / "fixtures")
+        library = str(Path(folder) / "lib")
+        subprocess.run([sys.executable, "-m", "web.cli", "--library", library, "index", str(fixture.catalog_dir),
+                        "--catalog", str(fixture.catalog_csv), "--clip", "tiny", "--no-progress"],
+                       check=True, capture_output=True, cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+        queries = {"text": ["--text", "AX-2040"], "image": ["--image", str(fixture.photos[1])]}
+        print(f"visearch search in a fresh process, median of {args.runs} (library: fixture catalogue, tiny CLIP)")
+        for name, query in queries.items():
+            times = [timed(["--library", library, "search", *query, "-k", "3"]) for _ in range(args.runs)]
+            median = statistics.median(times)
+            print(f"  --{name:<6} {median:5.2f} s  (min {min(times):.2f}, max {max(times):.2f}; goal ≤ {GOALS[name]} s: "
+                  f"{'met' if median <= GOALS[name] else 'not met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
