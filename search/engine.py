@@ -378,4 +378,7 @@ def encoder_for_manifest(manifest, root, precision: str | None = None) -> ClipEn
         raise ValueError(f"the library at {root} has no encoder yet: index something first")
     if precision is None:
         precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
-    return ClipEncoder(parse_clip_spec(manifest.clip, manifest.clip_weights or None), precision=precision)
+    # The manifest's spec was checked when the library was built: no registry import here, so a text
+    # query on a library whose encoder is not semantic never imports torch.
+    spec = parse_clip_spec(manifest.clip, manifest.clip_weights or None, check=False)
+    return ClipEncoder(spec, precision=precision)

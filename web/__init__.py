@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         OCR=None,
         WARM_UP=True,
         ALLOWED_HOSTS=sorted(security.allowed_hosts()),
+        INSTANCE="",  # `visearch serve` sets one: the CLI checks it before asking this server to search
     )
     app.config.update(config or {})
     # Resolved once, here: later code (send_file above all) never sees a relative path.

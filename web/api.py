@@ -2,7 +2,7 @@
 and shape JSON, nothing else."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from search import details
 from web import queries, views
@@ -48,7 +48,8 @@ def status():
     svc = services()
     if svc.model_state == "idle" and svc.has_library():
         svc.warm_up()
-    return jsonify({"library": svc.has_library(), "models": svc.model_state, "error": svc.model_error})
+    return jsonify({"library": svc.has_library(), "models": svc.model_state, "error": svc.model_error,
+                    "instance": current_app.config.get("INSTANCE", "")})
 
 
 @api.get("/stats")

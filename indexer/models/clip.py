@@ -64,15 +64,21 @@ class ClipSpec:
         return f"open_clip:{self.arch}:{self.pretrained}"
 
 
-def parse_clip_spec(text: str, weights: str | Path | None = None) -> ClipSpec:
-    """Parse `NAME[:PRETRAINED]`, checking names against open_clip's registry."""
-    import open_clip
+def parse_clip_spec(text: str, weights: str | Path | None = None, *, check: bool = True) -> ClipSpec:
+    """Parse `NAME[:PRETRAINED]`, checking names against open_clip's registry.
 
+    `check=False` skips the registry (importing open_clip and torch costs seconds): for a spec a
+    library recorded after it was checked, when a query may not need CLIP at all.
+    """
     name, _, tag = text.strip().partition(":")
     if name == TINY:
         if tag or weights:
             raise UnknownModelError("the 'tiny' encoder has no pretrained tags or weights")
         return ClipSpec(TINY, RANDOM_TAG)
+    if not check:
+        return ClipSpec(name, tag or None, Path(weights).expanduser() if weights else None)
+    import open_clip
+
     if open_clip.get_model_config(name) is None:
         raise UnknownModelError(
             f"unknown CLIP architecture '{name}'; try one of: tiny, ViT-B-32, ViT-B-16, MobileCLIP2-S2, "

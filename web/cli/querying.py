@@ -16,6 +16,8 @@ def register(commands) -> None:
     search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     search.add_argument("--ocr", default=None, help="OCR for the query photo (default: the library's)")
     search.add_argument("--json", action="store_true")
+    search.add_argument("--local", action="store_true",
+                        help="search in this process even when `visearch serve` runs for this library")
     search.set_defaults(handler=cmd_search)
 
     stats = commands.add_parser("stats", help="counts, encoder and backend of the library")
@@ -52,51 +54,82 @@ def cmd_search(args) -> int:
     box = parse_box(args.box) if args.box else None
     if box and not args.image:
         raise ValueError("--box applies to --image")
+    photo = None
     if args.image is not None:  # before any model loads: a typo should cost no time
         photo = args.image.expanduser()
         if not photo.exists():
             raise ValueError(f"{args.image}: the file does not exist")
         if photo.is_dir():
             raise ValueError(f"{args.image}: is a folder; give one photo")
-    engine = open_engine(library_path(args), args.ocr)
-    try:
-        if args.image:
-            response = engine.search_image(open_image(args.image.expanduser()), box=box, k=args.k)
-        else:
-            response = engine.search_text(args.text, k=args.k)
-    finally:
-        engine.library.close()
+    data = None if args.local or args.ocr else _ask_server(args, photo, box)
+    if data is None:
+        image = open_image(photo) if photo is not None else None  # a bad photo fails before models load
+        engine = open_engine(library_path(args), args.ocr)
+        try:
+            response = engine.search_image(image, box=box, k=args.k) if image else engine.search_text(args.text, k=args.k)
+        finally:
+            engine.library.close()
+        data = response.to_json()
     if args.json:
-        print(json.dumps(response.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
-    for notice in response.notices:
+    for notice in data["notices"]:
         print(f"note: {notice}")
-    if response.message:
-        print(f"{response.match}: {response.message}")
-    for rank, result in enumerate(response.results, 1):
+    if data.get("message"):
+        print(f"{data['match']}: {data['message']}")
+    for rank, result in enumerate(data["results"], 1):
         print(_result_line(rank, result))
     return EXIT_OK
 
 
-def _result_line(rank: int, result) -> str:
-    why = []
-    if "exact" in result.reasons:
-        why.append(f"exact product, {result.evidence.local.inliers} points")
-    if "partial" in result.reasons:
-        why.append(f"part of the package only ({result.evidence.local.coverage:.0%} of it), e.g. a shared logo")
-    if "visual" in result.reasons and result.evidence.vector_score is not None:
-        why.append(f"looks alike {result.evidence.vector_score:.3f}")
-    elif "visual" in result.reasons:
+def _ask_server(args, photo: Path | None, box) -> dict | None:
+    """A running `visearch serve` of this library answers in a fraction of the time models take to load."""
+    import sys
+    from urllib.error import HTTPError, URLError
+
+    from web.cli.handoff import remote_search, running_server
+
+    url = running_server(library_path(args))
+    if url is None:
+        return None
+    if args.verbose:
+        print(f"visearch: asking the server at {url} (its models are loaded; --local to search here)",
+              file=sys.stderr)
+    try:
+        return remote_search(url, text=args.text, image=photo, box=box, k=args.k)
+    except HTTPError as exc:  # the server's own clear message (a bad photo, a bad box)
+        try:
+            message = json.loads(exc.read()).get("error")
+        except ValueError:
+            message = None
+        if message and exc.code < 500:
+            raise ValueError(message) from None
+        return None
+    except (URLError, OSError, ValueError):
+        return None  # it went away mid-request: search here
+
+
+def _result_line(rank: int, result: dict) -> str:
+    """One result of a `SearchResponse.to_json()` answer, as a line (local or from a server alike)."""
+    evidence, why = result["evidence"], []
+    local = evidence.get("local") or {}
+    if "exact" in result["reasons"]:
+        why.append(f"exact product, {local.get('inliers')} points")
+    if "partial" in result["reasons"]:
+        why.append(f"part of the package only ({local.get('coverage', 0):.0%} of it), e.g. a shared logo")
+    if "visual" in result["reasons"] and evidence.get("vector_score") is not None:
+        why.append(f"looks alike {evidence['vector_score']:.3f}")
+    elif "visual" in result["reasons"]:
         why.append("matches the description")
-    if "text" in result.reasons:
-        why.append("text: " + ", ".join(result.evidence.text_terms))
+    if "text" in result["reasons"]:
+        why.append("text: " + ", ".join(evidence["text_terms"]))
     product = ""
-    if result.product is not None:
-        p = result.product
-        price = f" {p.price:.2f} {p.currency}".rstrip() if p.price is not None else ""
-        product = f"  [{p.sku}] {p.brand} {p.title}{price}".rstrip()
-    where = f"{result.path} @ {timecode(result.time)}" if result.kind == "frame" else result.path
-    return f"{rank:>3}. {result.score:.3f}  {where}{product}  ({'; '.join(why)})"
+    if result.get("product"):
+        p = result["product"]
+        price = f" {p['price']:.2f} {p.get('currency', '')}".rstrip() if p.get("price") is not None else ""
+        product = f"  [{p['sku']}] {p.get('brand', '')} {p.get('title', '')}{price}".rstrip()
+    where = f"{result['path']} @ {timecode(result['time'])}" if result["kind"] == "frame" else result["path"]
+    return f"{rank:>3}. {result['score']:.3f}  {where}{product}  ({'; '.join(why)})"
 
 
 def cmd_stats(args) -> int:

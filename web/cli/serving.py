@@ -79,13 +79,21 @@ def cmd_serve(args) -> int:
     if not is_loopback(args.host) and not token:
         token = secrets.token_urlsafe(18)
     hosts = security.allowed_hosts(args.host, [*args.allowed_host, *_machine_names(args.host)])
-    app = create_app({"LIBRARY": str(library), "WRITE_TOKEN": token, "ALLOWED_HOSTS": sorted(hosts)})
+    instance = secrets.token_hex(8)
+    app = create_app({"LIBRARY": str(library), "WRITE_TOKEN": token, "ALLOWED_HOSTS": sorted(hosts),
+                      "INSTANCE": instance})
     shown = "localhost" if is_loopback(args.host) else args.host
     print(f"visearch: serving {library} on http://{shown}:{args.port}/ (Ctrl+C to stop)")
     if token:
         print(f"visearch: changes (rename, merge, forget) need the token; open "
               f"http://{shown}:{args.port}/?token={token} once in your browser")
-    serve(app, host=args.host, port=args.port, threads=args.threads, ident="visearch")
+    from web.cli.handoff import announce
+
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` too leaves the library as it found it
+    with announce(library, args.host, args.port, instance):  # `visearch search` may ask this server
+        serve(app, host=args.host, port=args.port, threads=args.threads, ident="visearch")
     return EXIT_OK
 
 
