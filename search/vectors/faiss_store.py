@@ -64,8 +64,9 @@ class FaissVectorStore:
         self._dirty = False
         self._id_set: set[int] = set()
         if self.path.exists():
-            # IO_FLAG_MMAP so a read-only searcher shares pages with the OS cache instead of copying.
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if read_only else 0
+            # IO_FLAG_MMAP_IFC maps flat codes (Flat, and HNSW's storage) from the file: a read-only searcher
+            # shares pages with the OS cache instead of copying them to its heap (IO_FLAG_MMAP did not, here).
+            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if read_only else 0
             if Path(str(self.path) + ".ivfdata").exists():
                 flags = 0  # merged on-disk lists are memory-mapped by faiss already; the mmap flag breaks them
             index = faiss.read_index(str(self.path), flags)
