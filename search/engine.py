@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from indexer.images import crop_box
-from indexer.local_features import RootSift
+from indexer.local_features import LocalFeatures, RootSift
 from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
 from indexer.models.ocr import OcrModel
 from indexer.records import Product
@@ -31,7 +31,9 @@ VOTE_SHORTLIST = 12  # images that collect the most descriptor votes get verifie
 SHORTLIST_EACH = 5  # and the best few of the CLIP and text rankings
 NON_SEMANTIC_VECTOR_WEIGHT = 0.5
 QUERY_KEYPOINTS = 1000
+VOTERS = 500  # keypoints that vote for the shortlist: half the voting time, the same shortlist here
 QUERY_MAX_SIDE = 1024
+MAX_OUTLINES = 200_000  # cached product outlines (four floats each)
 
 
 @dataclass
@@ -140,6 +142,7 @@ class SearchEngine:
         self.use_vectors = vectors
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
         self._floor: float | None = None
+        self._outlines: dict[str, tuple[float, float, float, float]] = {}
 
     @property
     def floor(self) -> float:
@@ -247,19 +250,23 @@ class SearchEngine:
         store = self.library.features
         if not len(query):
             return {}
-        shortlist = [item for item, _ in store.vote(query, VOTE_SHORTLIST)]
+        # The strongest keypoints vote (they are sorted by response); all of them are matched below.
+        voters = LocalFeatures(query.points[:VOTERS], query.descriptors[:VOTERS])
+        shortlist = [item for item, _ in store.vote(voters, VOTE_SHORTLIST)]
         if self.encoder.semantic:
             shortlist += rankings.get("vector", [])[:SHORTLIST_EACH]
         shortlist += rankings.get("text", [])[:SHORTLIST_EACH]
         shortlist = [item for item in dict.fromkeys(shortlist) if item in store]
         docs = self.library.docs.get(shortlist)
         dx, dy = (box[0], box[1]) if box else (0.0, 0.0)
+
+        def check(item: int):
+            doc = docs[item]
+            return item, verify(query, store.get(item), (doc.width, doc.height), region.size, outline=self._outline(doc))
+
         verified = {}
-        for item in shortlist:
-            doc = docs.get(item)
-            if doc is None:
-                continue
-            found = verify(query, store.get(item), (doc.width, doc.height), region.size, outline=self._outline(doc))
+        # Matching and RANSAC run in OpenCV without the GIL: the candidates are checked on both threads.
+        for item, found in self._pool.map(check, [item for item in shortlist if item in docs]):
             if found is not None:
                 verified[item] = Verification(
                     found.inliers, [[x + dx, y + dy] for x, y in found.polygon],
@@ -284,14 +291,20 @@ class SearchEngine:
         return hits
 
     def _outline(self, doc) -> tuple[float, float, float, float]:
-        """The product's extent in a catalogue image, read off its thumbnail."""
+        """The product's extent in a catalogue image, read off its thumbnail once per engine (thumbnails
+        are named by content hash, so a changed image has another key)."""
         from PIL import Image
 
+        if doc.thumbnail in self._outlines:
+            return self._outlines[doc.thumbnail]
         path = self.library.root / doc.thumbnail if doc.thumbnail else None
         if path is None or not path.is_file():
             return 0.0, 0.0, 1.0, 1.0
         with Image.open(path) as thumbnail:
-            return foreground_box(np.asarray(thumbnail.convert("RGB")))
+            outline = foreground_box(np.asarray(thumbnail.convert("RGB")))
+        if len(self._outlines) < MAX_OUTLINES:
+            self._outlines[doc.thumbnail] = outline
+        return outline
 
     def _results(
         self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int,
