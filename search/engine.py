@@ -20,7 +20,7 @@ from indexer.text import compact, query_terms
 from search.documents import TextHit
 from search.library import Library
 from search.lens.proposals import propose
-from search.lens.geometry import Verification, foreground_box, suppress_overlaps, verify
+from search.lens.geometry import Verification, foreground_box, spread_keypoints, suppress_overlaps, verify
 from search.lens.answer import EXACT, NONE, SIMILAR, Signals, describe, judge
 from search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches, verified_first
 
@@ -31,7 +31,7 @@ VOTE_SHORTLIST = 12  # images that collect the most descriptor votes get verifie
 SHORTLIST_EACH = 5  # and the best few of the CLIP and text rankings
 NON_SEMANTIC_VECTOR_WEIGHT = 0.5
 QUERY_KEYPOINTS = 1000
-VOTERS = 500  # keypoints that vote for the shortlist: half the voting time, the same shortlist here
+VOTERS = 500  # keypoints that vote for the shortlist: half the voting time
 QUERY_MAX_SIDE = 1024
 MAX_OUTLINES = 200_000  # cached product outlines (four floats each)
 
@@ -250,8 +250,10 @@ class SearchEngine:
         store = self.library.features
         if not len(query):
             return {}
-        # The strongest keypoints vote (they are sorted by response); all of them are matched below.
-        voters = LocalFeatures(query.points[:VOTERS], query.descriptors[:VOTERS])
+        # The strongest keypoints of each part of the photo vote (a shelf's every product gets its say);
+        # all of them are matched below.
+        chosen = spread_keypoints(query.points, region.size, VOTERS)
+        voters = LocalFeatures(query.points[chosen], query.descriptors[chosen])
         shortlist = [item for item, _ in store.vote(voters, VOTE_SHORTLIST)]
         if self.encoder.semantic:
             shortlist += rankings.get("vector", [])[:SHORTLIST_EACH]

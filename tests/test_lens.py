@@ -75,3 +75,17 @@ def test_features_are_stored_compactly_and_follow_removals(indexed_library, tmp_
     reopened = FeatureStore(tmp_path / "features", read_only=True)
     assert 1 not in reopened and 2 in reopened
     assert sorted(p.name for p in (tmp_path / "features").iterdir()) == ["CURRENT", "gen-2"]
+
+
+def test_voters_are_spread_over_the_photo_strongest_first_in_each_part():
+    import numpy as np
+
+    from search.lens.geometry import spread_keypoints
+
+    # 60 strong points crowd the top-left quarter, 10 weaker ones sit in the bottom-right
+    points = np.array([[10 + i % 8, 10 + i // 8] for i in range(60)] + [[90 + i, 90] for i in range(10)], float)
+    chosen = spread_keypoints(points, (100, 100), 20, grid=2)
+    assert len(chosen) == 20 and list(chosen) == sorted(chosen)
+    assert sum(i >= 60 for i in chosen) == 10  # the weak corner keeps every voter
+    assert set(range(10)) <= set(chosen)  # and the crowded corner its strongest
+    assert list(spread_keypoints(points[:5], (100, 100), 20)) == [0, 1, 2, 3, 4]

@@ -129,7 +129,7 @@ def test_empty_library_states(tmp_path):
     assert b"Nothing to browse" in client.get("/browse").data
     response = client.get("/api/stats")
     assert response.status_code == 404 and response.get_json()["empty"] is True
-    assert client.get("/api/status").get_json() == {"library": False, "models": "idle", "error": ""}
+    assert client.get("/api/status").get_json() == {"library": False, "models": "idle", "error": "", "instance": ""}
 
 
 def test_search_while_models_load_is_503_with_retry(web_library, tmp_path, monkeypatch):

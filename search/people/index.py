@@ -236,11 +236,11 @@ class PeopleIndex:
             raise VisearchError(f"faces {', '.join(wrong)} are not faces of person {person}")
         if not faces:
             raise VisearchError("choose the faces to split off")
-        units = list(dict.fromkeys(("track", f.track_id) if f.track_id is not None else ("face", f.id) for f in faces))
+        units = {("track", f.track_id) if f.track_id is not None else ("face", f.id): f for f in faces}
         new = self.faces.create_person(name)
         self.faces.assign([(kind, unit_id, new) for kind, unit_id in units])
-        for face in faces:
-            self.faces.add_rejection(person, face.embedding)
+        for unit, face in units.items():  # what clustering compares: a track's mean, a photo face's own
+            self.faces.add_rejection(person, self._unit_vector(unit, face.embedding))
         return new
 
     def merge(self, keep: int, other: int) -> None:
@@ -262,9 +262,13 @@ class PeopleIndex:
         minutes, seconds = divmod(doc.time or 0.0, 60)
         return f"{doc.path} at {int(minutes):02d}:{seconds:04.1f}" if doc.time is not None else doc.path
 
-    def _unit_vector(self, unit: tuple[str, int], fallback: np.ndarray) -> np.ndarray:
-        found = next((u.embedding for u in self.faces.units() if (u.kind, u.id) == unit), None)
-        return fallback if found is None else found
+    def _unit_vector(self, unit: tuple[str, int], face_vector: np.ndarray) -> np.ndarray:
+        """The identity vector clustering sees for a unit: a track's mean, or the face's own."""
+        if unit[0] == "track":
+            rows = self.faces.tracks(track_ids=[unit[1]])
+            if rows:
+                return rows[0].embedding
+        return face_vector
 
     # -- clips
 
