@@ -87,6 +87,12 @@ def test_mean_distances_match_brute_force():
             mask = owners == person
             expected = np.average(np.linalg.norm(members[mask] - queries[q], axis=1), weights=weights[mask])
             assert distances[q, column] == pytest.approx(expected)
+    group_weights = rng.uniform(1, 3, 7)
+    mask = owners == 2
+    expected = np.average([np.average(np.linalg.norm(members[mask] - q, axis=1), weights=weights[mask])
+                           for q in queries], weights=group_weights)
+    assert clustering.mean_distance(queries, group_weights, members[mask], weights[mask], chunk=2) == \
+        pytest.approx(expected)
 
 
 # -- PeopleIndex on a real store
@@ -237,3 +243,14 @@ def test_not_this_person_survives_a_real_reindex_of_the_changed_photo(shared_dat
     assert main(["--library", library, "people", "faces", str(person["id"]), "--json"]) == 0
     kept = json.loads(capsys.readouterr().out)
     assert not any(f["path"].endswith("0.jpg") for f in kept) and len(kept) == len(faces) - 1
+
+
+def test_big_parts_cluster_along_the_neighbour_graph_and_keep_cannot_links(monkeypatch):
+    monkeypatch.setattr(clustering, "EXACT_LIMIT", 10)  # force the sparse path on a small example
+    a, b = identity(40), identity(41)
+    faces = [near(a, s, 0.2) for s in range(15)] + [near(b, 100 + s, 0.2) for s in range(15)]
+    candidates = [clustering.Candidate(v) for v in faces]
+    groups = clustering.groups(candidates, [(0, 1)], threshold=LINK)
+    assert not any(0 in g and 1 in g for g in groups)
+    big = sorted((g for g in groups if len(g) >= 5), key=min)
+    assert len(big) == 2 and set(big[0]) <= set(range(15)) and set(big[1]) <= set(range(15, 30))

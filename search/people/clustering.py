@@ -23,6 +23,8 @@ from typing import Sequence
 import numpy as np
 
 FAR = 1e6  # the distance a cannot-link pair is given: no average can bring such groups together
+EXACT_LIMIT = 4000  # faces clustered with a full distance matrix (≤ 64 MB of pairs); bigger parts use the graph
+NEIGHBOURS = 16  # edges per face in the neighbour graph
 MAX_MEMBERS = 256  # a person's faces compared with a candidate: their best, for a bounded cost
 JOIN_MARGIN = 0.05  # the nearest person must beat the next by this much, or the face waits for the user
 
@@ -47,20 +49,96 @@ def pairwise(vectors: np.ndarray) -> np.ndarray:
 
 def groups(candidates: Sequence[Candidate], cannot_link: Sequence[tuple[int, int]], *,
            threshold: float) -> list[list[int]]:
-    """Every group of candidate indices that average linkage puts together (singletons included)."""
+    """Every group of candidate indices that average linkage puts together (singletons included).
+
+    Faces are first split into the connected parts of their nearest-neighbour graph cut at
+    `threshold`: two parts with no pair that close can never merge on average, so each part is
+    clustered on its own, exactly (a full distance matrix) up to EXACT_LIMIT faces, and along the
+    graph's edges beyond. A big library's first pass stays within memory; the graph may only
+    miss merges, never add one. No group ever keeps a cannot-link pair.
+    """
     if len(candidates) < 2:
         return [[0]] if candidates else []
+    vectors = np.stack([c.vector for c in candidates]).astype(np.float32)
+    graph = neighbour_graph(vectors, threshold)
+    from scipy.sparse.csgraph import connected_components
+
+    _, parts = connected_components(graph, directed=False)
+    found: list[list[int]] = []
+    for members in _by_label(parts):
+        if len(members) == 1:
+            found.append(members)
+            continue
+        local = {index: position for position, index in enumerate(members)}
+        pairs = [(local[a], local[b]) for a, b in cannot_link if a in local and b in local]
+        if len(members) <= EXACT_LIMIT:
+            labels = _average_exact(vectors[members], pairs, threshold)
+        else:
+            labels = _average_along(vectors[members], graph[members][:, members], pairs, threshold)
+        found += [[members[i] for i in group] for group in _by_label(labels)]
+    return _apart(found, cannot_link)
+
+
+def neighbour_graph(vectors: np.ndarray, threshold: float, neighbours: int = NEIGHBOURS):
+    """A sparse graph linking each face to its nearest faces within `threshold` (FAISS exact search)."""
+    import faiss
+    from scipy.sparse import csr_matrix
+
+    k = min(neighbours + 1, len(vectors))
+    index = faiss.IndexFlatL2(vectors.shape[1])
+    index.add(vectors)
+    squared, found = index.search(vectors, k)
+    rows = np.repeat(np.arange(len(vectors)), k)
+    keep = (found.ravel() >= 0) & (np.sqrt(np.maximum(squared.ravel(), 0)) <= threshold)
+    graph = csr_matrix((np.ones(int(keep.sum())), (rows[keep], found.ravel()[keep])), shape=(len(vectors),) * 2)
+    return ((graph + graph.T) > 0).astype(np.float64)
+
+
+def _average_exact(vectors: np.ndarray, cannot_link: list[tuple[int, int]], threshold: float) -> np.ndarray:
     from sklearn.cluster import AgglomerativeClustering
 
-    distances = pairwise(np.stack([c.vector for c in candidates]))
+    distances = pairwise(vectors)
     for a, b in cannot_link:
         distances[a, b] = distances[b, a] = FAR
-    labels = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
-                                     distance_threshold=threshold).fit_predict(distances)
+    return AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
+                                   distance_threshold=threshold).fit_predict(distances)
+
+
+def _average_along(vectors: np.ndarray, graph, cannot_link: list[tuple[int, int]], threshold: float) -> np.ndarray:
+    """Average linkage restricted to the graph's edges (scikit-learn's connectivity), for parts too big
+    for a full matrix; cannot-link pairs lose their edge (and `_apart` checks the rest)."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    graph = graph.tolil()
+    for a, b in cannot_link:
+        graph[a, b] = graph[b, a] = 0
+    return AgglomerativeClustering(n_clusters=None, linkage="average", connectivity=graph.tocsr(),
+                                   distance_threshold=threshold).fit_predict(vectors)
+
+
+def _by_label(labels) -> list[list[int]]:
     found: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         found.setdefault(int(label), []).append(index)
     return list(found.values())
+
+
+def _apart(found: list[list[int]], cannot_link: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Take out of its group any face cannot-linked to one already kept there (as its own group)."""
+    banned: dict[int, set[int]] = {}
+    for a, b in cannot_link:
+        banned.setdefault(a, set()).add(b)
+        banned.setdefault(b, set()).add(a)
+    result = []
+    for members in found:
+        kept: list[int] = []
+        for index in members:
+            if banned.get(index, set()).isdisjoint(kept):
+                kept.append(index)
+            else:
+                result.append([index])
+        result.append(kept)
+    return result
 
 
 def founds(candidates: Sequence[Candidate], members: Sequence[int], min_weight: int) -> bool:
@@ -96,6 +174,21 @@ def mean_distances(queries: np.ndarray, members: np.ndarray, owners: np.ndarray,
         weighted = np.sqrt(np.maximum(squares, 0.0)) * weights[None, :]
         result[begin : begin + chunk] = np.add.reduceat(weighted, starts, axis=1) / totals[None, :]
     return result, people
+
+
+def mean_distance(vectors: np.ndarray, weights: np.ndarray, members: np.ndarray, member_weights: np.ndarray,
+                  chunk: int = 512) -> float:
+    """The weighted mean of all distances between a group's vectors and a person's (average linkage's
+    distance between the two), in chunks so a big group needs no big matrix."""
+    vectors, members = np.asarray(vectors, np.float64), np.asarray(members, np.float64)
+    member_squares = np.sum(members**2, axis=1)
+    total = 0.0
+    for start in range(0, len(vectors), chunk):
+        block = vectors[start : start + chunk]
+        squares = np.sum(block**2, axis=1)[:, None] + member_squares[None, :] - 2 * block @ members.T
+        per_row = np.sqrt(np.maximum(squares, 0.0)) @ member_weights / member_weights.sum()
+        total += float(per_row @ weights[start : start + chunk])
+    return total / float(np.sum(weights))
 
 
 def choose_person(distances: dict[int, float], *, threshold: float, barred: set[int] = frozenset(),

@@ -28,6 +28,7 @@ from search.people.store import FaceStore, Unit
 MIN_FACES = 3
 REFERENCE_WEIGHT = 3  # an enrolled reference photo counts as three faces
 REJECT_RADIUS = 0.25  # of the cluster distance: a rejected face re-detected (re-indexed) is still rejected
+CANDIDATE_PEOPLE = 8  # people compared face by face with a group: those whose mean is nearest
 
 
 class PersonNotFoundError(VisearchError):
@@ -348,23 +349,31 @@ class _Placement:
 
     def join(self, groups: list[list[Unit]], threshold: float) -> tuple[list[list[Unit]], list[list[Unit]]]:
         """Give each group (all its units) to the person its faces are nearest on average, within
-        `threshold` and clearly ahead of the next; returns (joined groups, groups left over)."""
+        `threshold` and clearly ahead of the next; returns (joined groups, groups left over).
+
+        Only the people whose mean is among the group's nearest few are compared face by face:
+        the cost stays bounded however many people a library holds."""
         if not groups or not self.members:
             return [], groups
-        units = [u for group in groups for u in group]
-        owners = np.concatenate([[p] * len(v) for p, (v, _) in self.members.items()])
-        distances, people = clustering.mean_distances(
-            self.index._space(np.stack([u.embedding for u in units])),
-            np.concatenate([v for v, _ in self.members.values()]), owners,
-            np.concatenate([w for _, w in self.members.values()]))
-        joined, rest, row = [], [], 0
-        for group in groups:
-            block = distances[row : row + len(group)]
-            row += len(group)
-            mean = np.average(block, axis=0, weights=[u.weight or 1 for u in group])
+        import faiss
+
+        people = list(self.members)
+        means = np.stack([np.average(v, axis=0, weights=w) for v, w in self.members.values()]).astype(np.float32)
+        index = faiss.IndexFlatL2(means.shape[1])
+        index.add(means)
+        vectors = [self.index._space(np.stack([u.embedding for u in group])) for group in groups]
+        weights = [np.array([u.weight or 1 for u in group], np.float64) for group in groups]
+        centres = np.stack([np.average(v, axis=0, weights=w) for v, w in zip(vectors, weights)]).astype(np.float32)
+        _, nearest = index.search(centres, min(CANDIDATE_PEOPLE, len(people)))
+        joined, rest = [], []
+        for group, group_vectors, group_weights, candidates in zip(groups, vectors, weights, nearest):
+            distances = {}
+            for column in candidates[candidates >= 0]:
+                members, member_weights = self.members[people[column]]
+                distances[people[column]] = clustering.mean_distance(group_vectors, group_weights, members,
+                                                                     member_weights)
             barred = set().union(*(self.barred(u) for u in group))
-            person = clustering.choose_person(dict(zip(people.tolist(), mean.tolist())), threshold=threshold,
-                                              barred=barred)
+            person = clustering.choose_person(distances, threshold=threshold, barred=barred)
             if person is None:
                 rest.append(group)
             else:
