@@ -99,11 +99,12 @@ def people_list(library, *, include_hidden: bool = False) -> list[dict]:
 def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:
     """A person's faces, the best first, one per video track (what a user picks to correct)."""
     person(library, person_id)
-    faces, seen = [], set()
+    faces, tracks = [], set()
     for face in library.faces.person_faces(person_id):
-        if face.track_id is not None and face.track_id in seen:
-            continue
-        seen.add(face.track_id)
+        if face.track_id is not None:
+            if face.track_id in tracks:
+                continue
+            tracks.add(face.track_id)
         faces.append(face)
         if len(faces) == limit:
             break

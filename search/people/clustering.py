@@ -155,27 +155,6 @@ def cluster(candidates: Sequence[Candidate], cannot_link: Sequence[tuple[int, in
             if founds(candidates, members, min_weight)]
 
 
-def mean_distances(queries: np.ndarray, members: np.ndarray, owners: np.ndarray, weights: np.ndarray,
-                   chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """(distances, people): each query's weighted mean distance to each person's member vectors.
-
-    `owners[i]` is the person of `members[i]`; the result is (len(queries), len(people)) with
-    `people` the distinct owners in ascending order. Queries go in chunks to bound memory.
-    """
-    queries = np.atleast_2d(np.asarray(queries, np.float64))
-    order = np.argsort(owners, kind="stable")
-    members, owners, weights = np.asarray(members, np.float64)[order], owners[order], np.asarray(weights, np.float64)[order]
-    people, starts = np.unique(owners, return_index=True)
-    totals = np.add.reduceat(weights, starts) if len(starts) else np.zeros(0)
-    result = np.zeros((len(queries), len(people)))
-    for begin in range(0, len(queries), chunk):
-        block = queries[begin : begin + chunk]
-        squares = np.sum(block**2, axis=1)[:, None] + np.sum(members**2, axis=1)[None, :] - 2 * block @ members.T
-        weighted = np.sqrt(np.maximum(squares, 0.0)) * weights[None, :]
-        result[begin : begin + chunk] = np.add.reduceat(weighted, starts, axis=1) / totals[None, :]
-    return result, people
-
-
 def mean_distance(vectors: np.ndarray, weights: np.ndarray, members: np.ndarray, member_weights: np.ndarray,
                   chunk: int = 512) -> float:
     """The weighted mean of all distances between a group's vectors and a person's (average linkage's

@@ -191,19 +191,12 @@ class PeopleIndex:
         if not embeddings:
             raise VisearchError("no face found in the reference photos")
         person = self.faces.find_person(name) if name else None
-        if person is None:
-            reference = np.mean(self._space(np.stack(embeddings)), axis=0)
-            units = self.faces.units()
-            members = self._members(units)
-            if members:
-                owners = np.concatenate([[p] * len(v) for p, (v, _) in members.items()])
-                distances, people = clustering.mean_distances(
-                    reference[None], np.concatenate([v for v, _ in members.values()]), owners,
-                    np.concatenate([w for _, w in members.values()]))
-                person = clustering.choose_person(dict(zip(people.tolist(), distances[0])), threshold=self._join)
+        if person is None:  # an existing (maybe unnamed) cluster may be this person
+            vectors = self._space(np.stack(embeddings))
+            person = _Placement(self, self.faces.units()).choose(vectors, np.ones(len(vectors)), self._join)
             if person is None:
                 person = self.faces.create_person(name)
-            else:  # an existing (maybe unnamed) cluster is this person
+            else:
                 self.faces.rename(person, name)
         for vector in embeddings:
             self.faces.add_reference(person, vector)
@@ -335,6 +328,7 @@ class _Placement:
                 self.together.setdefault(b, set()).add(a)
         self.rejected = {person: index._space(np.stack(vectors)) for person, vectors in index.faces.rejections().items()}
         self.members = index._members(units)
+        self._means = None  # see _people_index
 
     def barred(self, unit: Unit) -> set[int]:
         """People this unit may not join: those already in one of its photos or frames, and those
@@ -348,32 +342,14 @@ class _Placement:
         return people
 
     def join(self, groups: list[list[Unit]], threshold: float) -> tuple[list[list[Unit]], list[list[Unit]]]:
-        """Give each group (all its units) to the person its faces are nearest on average, within
-        `threshold` and clearly ahead of the next; returns (joined groups, groups left over).
-
-        Only the people whose mean is among the group's nearest few are compared face by face:
-        the cost stays bounded however many people a library holds."""
-        if not groups or not self.members:
-            return [], groups
-        import faiss
-
-        people = list(self.members)
-        means = np.stack([np.average(v, axis=0, weights=w) for v, w in self.members.values()]).astype(np.float32)
-        index = faiss.IndexFlatL2(means.shape[1])
-        index.add(means)
-        vectors = [self.index._space(np.stack([u.embedding for u in group])) for group in groups]
-        weights = [np.array([u.weight or 1 for u in group], np.float64) for group in groups]
-        centres = np.stack([np.average(v, axis=0, weights=w) for v, w in zip(vectors, weights)]).astype(np.float32)
-        _, nearest = index.search(centres, min(CANDIDATE_PEOPLE, len(people)))
+        """Give each group (all its units) to the person it clearly belongs to (see `choose`);
+        returns (joined groups, groups left over)."""
         joined, rest = [], []
-        for group, group_vectors, group_weights, candidates in zip(groups, vectors, weights, nearest):
-            distances = {}
-            for column in candidates[candidates >= 0]:
-                members, member_weights = self.members[people[column]]
-                distances[people[column]] = clustering.mean_distance(group_vectors, group_weights, members,
-                                                                     member_weights)
+        for group in groups:
+            vectors = self.index._space(np.stack([u.embedding for u in group]))
+            weights = np.array([u.weight or 1 for u in group], np.float64)
             barred = set().union(*(self.barred(u) for u in group))
-            person = clustering.choose_person(distances, threshold=threshold, barred=barred)
+            person = self.choose(vectors, weights, threshold, barred)
             if person is None:
                 rest.append(group)
             else:
@@ -382,12 +358,41 @@ class _Placement:
                 joined.append(group)
         return joined, rest
 
+    def choose(self, vectors: np.ndarray, weights: np.ndarray, threshold: float,
+               barred: set[int] = frozenset()) -> int | None:
+        """The person whose faces a group of identity vectors (in the shared space) is nearest on average,
+        within `threshold` and clearly ahead of the next; None if no one qualifies.
+
+        Only the people whose mean is among the group's nearest few are compared face by face:
+        the cost stays bounded however many people a library holds."""
+        if not self.members:
+            return None
+        people, index = self._people_index()
+        centre = np.average(vectors, axis=0, weights=weights).astype(np.float32)[None]
+        _, nearest = index.search(centre, min(CANDIDATE_PEOPLE, len(people)))
+        distances = {people[column]: clustering.mean_distance(vectors, weights, *self.members[people[column]])
+                     for column in nearest[0] if column >= 0}
+        return clustering.choose_person(distances, threshold=threshold, barred=barred)
+
+    def _people_index(self):
+        """(people, FAISS index over their mean vectors), built once per change of the people."""
+        if self._means is None:
+            import faiss
+
+            people = list(self.members)
+            means = np.stack([np.average(v, axis=0, weights=w) for v, w in self.members.values()])
+            index = faiss.IndexFlatL2(means.shape[1])
+            index.add(means.astype(np.float32))
+            self._means = (people, index)
+        return self._means
+
     def place(self, units: list[Unit], person: int) -> None:
         """A new person founded by `units`: later faces are compared with them."""
         for unit in units:
             self._record(unit, person)
         vectors = self.index._space(np.stack([u.embedding for u in units]))
         self.members[person] = (vectors, np.array([u.weight for u in units], np.float64))
+        self._means = None
 
     def _record(self, unit: Unit, person: int) -> None:
         self.assignments.append((unit.kind, unit.id, person))

@@ -151,11 +151,7 @@ class SqliteFaceStore:
                              (person_id, vector_bytes(embedding)))
 
     def references(self) -> dict[int, list[np.ndarray]]:
-        found: dict[int, list[np.ndarray]] = {}
-        with self._lock:
-            for person, blob in self._db.execute("SELECT person_id, embedding FROM person_references"):
-                found.setdefault(person, []).append(vector_from_bytes(blob))
-        return found
+        return self._vectors_by_person("person_references")
 
     def add_rejection(self, person_id: int, embedding: np.ndarray) -> None:
         with self._lock:
@@ -163,9 +159,12 @@ class SqliteFaceStore:
                              (person_id, vector_bytes(embedding), time.time()))
 
     def rejections(self) -> dict[int, list[np.ndarray]]:
+        return self._vectors_by_person("person_rejections")
+
+    def _vectors_by_person(self, table: str) -> dict[int, list[np.ndarray]]:
         found: dict[int, list[np.ndarray]] = {}
         with self._lock:
-            for person, blob in self._db.execute("SELECT person_id, embedding FROM person_rejections"):
+            for person, blob in self._db.execute(f"SELECT person_id, embedding FROM {table}"):
                 found.setdefault(person, []).append(vector_from_bytes(blob))
         return found
 

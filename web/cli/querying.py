@@ -30,12 +30,13 @@ def register(commands) -> None:
 
 
 
-def open_engine(library_path: Path, ocr_name: str | None = None):
-    from search.engine import load_query_models, open_engine as engine_over
+def local_engine(path: Path, ocr_name: str | None = None):
+    """A search engine in this process, over the library opened read-only."""
+    from search.engine import load_query_models, open_engine
     from search.library import Library
 
-    library = Library.open(library_path, read_only=True)
-    return engine_over(library, load_query_models(library.manifest, library.root, ocr_name))
+    library = Library.open(path, read_only=True)
+    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name))
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -64,7 +65,7 @@ def cmd_search(args) -> int:
     data = None if args.local or args.ocr else _ask_server(args, photo, box)
     if data is None:
         image = open_image(photo) if photo is not None else None  # a bad photo fails before models load
-        engine = open_engine(library_path(args), args.ocr)
+        engine = local_engine(library_path(args), args.ocr)
         try:
             response = engine.search_image(image, box=box, k=args.k) if image else engine.search_text(args.text, k=args.k)
         finally:
