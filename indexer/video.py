@@ -52,7 +52,8 @@ class PlannedSample:
     shot_start: bool
 
 
-def _open(path: Path):
+def open_video(path: Path):
+    """The container and its first video stream, or a MediaError that names the file and says why."""
     import av
 
     try:
@@ -68,12 +69,13 @@ def _open(path: Path):
     return container, stream
 
 
-def _origin(container) -> float:
+def time_origin(container) -> float:
     """The container's start time: frame times are measured from it, as players and ffmpeg -ss do."""
     return (container.start_time or 0) / 1_000_000
 
 
-def _frame_time(frame, stream, origin: float, fallback: float) -> float:
+def frame_time(frame, stream, origin: float, fallback: float) -> float:
+    """A decoded frame's time in seconds from the container's start: what the index records."""
     if frame.pts is None:
         return fallback
     return max(0.0, float(frame.pts * stream.time_base) - origin)
@@ -104,7 +106,7 @@ class VideoSampler:
         from scenedetect.common import FrameTimecode
 
         config = self.config
-        container, stream = _open(self.path)
+        container, stream = open_video(self.path)
         with container:
             fps = float(stream.average_rate or stream.guessed_rate or 25.0)
             scan = self.scan = VideoScan(duration=0.0, fps=fps, width=stream.width, height=stream.height,
@@ -115,13 +117,13 @@ class VideoSampler:
             keeper = _Keeper(config)
             cuts: set[int] = set()
             waiting: deque = deque()
-            origin = _origin(container)
+            origin = time_origin(container)
             index = -1
             try:
                 for index, frame in enumerate(container.decode(stream)):
                     if index == 0:
                         scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
-                    scan.frame_times.append(_frame_time(frame, stream, origin, index / fps))
+                    scan.frame_times.append(frame_time(frame, stream, origin, index / fps))
                     height = max(2, round(SCAN_WIDTH * frame.height / max(frame.width, 1) / 2) * 2)
                     small = frame.to_ndarray(format="bgr24", width=SCAN_WIDTH, height=height,
                                              interpolation="FAST_BILINEAR")  # cut scoring needs no finesse

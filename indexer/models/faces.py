@@ -12,6 +12,7 @@ import importlib.util
 import os
 import threading
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -74,8 +75,30 @@ class FaceModel(InferenceModel):
             face.usable = face.size >= MIN_USABLE_SIZE and face.sharpness >= MIN_USABLE_SHARPNESS
         return sorted(faces, key=lambda f: -f.size)
 
+    def locate(self, pixels: np.ndarray) -> list["Sighting"]:
+        """Faces in an RGB array without identity vectors, for following a face many times a
+        second (search/fancam); `identify` computes the vectors of those that need one."""
+        self.load()
+        return [Sighting(face.box, face.score, None, embedding=face.embedding)
+                for face in self._detect(np.ascontiguousarray(pixels), None)]
+
+    def identify(self, pixels: np.ndarray, sightings: list["Sighting"]) -> np.ndarray:
+        """The identity vectors of sightings `locate` found in the same pixels."""
+        return np.stack([s.embedding for s in sightings]) if sightings else np.zeros((0, self.dim), np.float32)
+
     @abstractmethod
     def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]: ...
+
+
+@dataclass(slots=True)
+class Sighting:
+    """A face found by `FaceModel.locate`: its box, and what the backend needs to identify it later."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    signature: np.ndarray | None  # aligned grey chip, unit norm (dlib): a cheap "still looks the same"
+    landmarks: object = None
+    embedding: np.ndarray | None = None
 
 
 def _dlib_model_folder() -> Path:
@@ -160,6 +183,31 @@ class DlibFaces(FaceModel):
             for face, vector in zip(fresh, encoder.compute_face_descriptor(pixels, shapes, 0)):
                 face.embedding = np.asarray(vector, dtype=np.float32)
         return faces
+
+
+    def locate(self, pixels: np.ndarray) -> list[Sighting]:
+        self.load()
+        dlib = self._dlib
+        detector, landmarks, _ = self._models()
+        pixels = np.ascontiguousarray(pixels)
+        rects, scores, _ = detector.run(pixels, self.upsample, 0.0)
+        found = []
+        for rect, score in zip(rects, scores):
+            shape = landmarks(pixels, rect)
+            found.append(Sighting((float(rect.left()), float(rect.top()), float(rect.right()), float(rect.bottom())),
+                                  float(score), chip_signature(dlib.get_face_chip(pixels, shape, size=SIGNATURE_SIDE)),
+                                  landmarks=shape))
+        return found
+
+    def identify(self, pixels: np.ndarray, sightings: list[Sighting]) -> np.ndarray:
+        if not sightings:
+            return np.zeros((0, self.dim), np.float32)
+        shapes = self._dlib.full_object_detections()
+        for sighting in sightings:
+            shapes.append(sighting.landmarks)
+        _, _, encoder = self._models()
+        vectors = encoder.compute_face_descriptor(np.ascontiguousarray(pixels), shapes, 0)
+        return np.asarray([np.asarray(v, dtype=np.float32) for v in vectors])
 
 
 SIGNATURE_SIDE = 32
