@@ -20,7 +20,7 @@ def ffmpeg_binary() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _run(arguments: list[str], what: str) -> None:
+def run_ffmpeg(arguments: list[str], what: str) -> None:
     completed = subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y", *arguments],
                                capture_output=True, text=True)
     if completed.returncode != 0:
@@ -39,7 +39,7 @@ def cut_clip(video: Path, start: float, end: float, target: Path, *, exact: bool
     target.parent.mkdir(parents=True, exist_ok=True)
     codecs = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac"] if exact \
         else ["-c", "copy"]
-    _run(["-ss", f"{start:.3f}", "-i", str(video), "-t", f"{end - start:.3f}", *codecs,
+    run_ffmpeg(["-ss", f"{start:.3f}", "-i", str(video), "-t", f"{end - start:.3f}", *codecs,
           "-movflags", "+faststart", str(target)], f"cut {video.name} at {start:.2f}-{end:.2f} s")
     return target
 
@@ -61,7 +61,7 @@ def compile_reel(clips: list[Path], target: Path) -> Path:
         for n in range(len(clips))
     )
     joined = "".join(f"[v{n}]" for n in range(len(clips)))
-    _run([*inputs, "-filter_complex", f"{chains}{joined}concat=n={len(clips)}:v=1:a=0[out]", "-map", "[out]",
+    run_ffmpeg([*inputs, "-filter_complex", f"{chains}{joined}concat=n={len(clips)}:v=1:a=0[out]", "-map", "[out]",
           "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(target)],
          f"compile {len(clips)} clips")
     return target

@@ -17,7 +17,7 @@ def register(commands) -> None:
     fancam.add_argument("--people", help="grid: the people, comma-separated names or ids (default: the most seen)")
     fancam.add_argument("--top", type=int, default=4, help="grid: how many of the most seen people (default 4)")
     fancam.add_argument("--aspect", default="9:16", help="each picture's shape, W:H (default 9:16)")
-    fancam.add_argument("--height", type=int, default=1280, help="output height in pixels (default 1280)")
+    fancam.add_argument("--height", type=int, help="output height in pixels (default 1280; a grid 720)")
     fancam.add_argument("--no-captions", action="store_true", help="grid: no names under the pictures")
     fancam.add_argument("--out", type=Path, required=True, help="the MP4 to write")
     fancam.add_argument("--json", action="store_true")
@@ -34,7 +34,7 @@ def cmd_fancam(args) -> int:
     people = [args.person] if args.person else \
         [p.strip() for p in args.people.split(",") if p.strip()] if args.people else None
     request = FancamRequest(args.video, args.out, people, args.grid, args.top, parse_aspect(args.aspect),
-                            args.height, captions=not args.no_captions)
+                            args.height or (720 if args.grid else 1280), captions=not args.no_captions)
     show = not args.no_progress and not args.json and sys.stderr.isatty()
     with open_library(args, read_only=True) as library:
         if show:
