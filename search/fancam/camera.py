@@ -92,7 +92,7 @@ def wanted_crop(body: Box | None, frame: tuple[int, int], config: CameraConfig) 
         return Crop(frame[0] / 2, frame[1] / 2, whole_stage(frame, config.aspect), config.aspect)
     x0, y0, x1, y1 = body
     height = max((y1 - y0) * config.margin, (x1 - x0) * config.margin / config.aspect, config.min_height)
-    return fit(Crop((x0 + x1) / 2, (y0 + y1) / 2, min(height, widest), config.aspect), frame)
+    return fit(Crop((x0 + x1) / 2, (y0 + y1) / 2, min(height, widest), config.aspect), frame)  # no bars on a close-up
 
 
 def bridged(a: Box, b: Box, seconds: float, hold: float, width: float) -> bool:
@@ -197,8 +197,8 @@ def contain(crop: Crop, body: Box | None, frame: tuple[int, int]) -> Crop:
     if body is None:
         return crop
     x0, y0, x1, y1 = body
-    height = max(crop.height, (y1 - y0) * 1.02, (x1 - x0) * 1.02 / crop.aspect)
-    crop = fit(Crop(crop.cx, crop.cy, height, crop.aspect), frame)
+    needed = min(max((y1 - y0) * 1.02, (x1 - x0) * 1.02 / crop.aspect), largest_crop(frame, crop.aspect))
+    crop = fit(Crop(crop.cx, crop.cy, max(crop.height, needed), crop.aspect), frame)
     bx0, by0, bx1, by1 = crop.box
     dx = min(0.0, x0 - bx0) + max(0.0, x1 - bx1)
     dy = min(0.0, y0 - by0) + max(0.0, y1 - by1)

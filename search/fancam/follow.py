@@ -57,6 +57,33 @@ class Member:
         return any(start <= time <= end for start, end in self.windows)
 
 
+class Strangers:
+    """Faces already found not to be the member: the same face a moment later, looking the same
+    (aligned-chip correlation), is not identified again. Sightings of someone else cost a detector
+    pass instead of an identity vector (~60 ms a face with dlib)."""
+
+    MAX_AGE = 3.0  # s
+    MIN_IOU = 0.3
+
+    def __init__(self, same_look: float) -> None:
+        self.same_look = same_look
+        self._known: list[list] = []  # [box, signature, time]
+
+    def known(self, sighting: Sighting, box: Box, time: float) -> bool:
+        from indexer.tracking import box_iou
+
+        for entry in self._known:
+            if (time - entry[2] <= self.MAX_AGE and box_iou(box, entry[0]) >= self.MIN_IOU
+                    and sighting.signature is not None and _looks(sighting.signature, entry[1]) >= self.same_look):
+                entry[0], entry[2] = box, time  # it moved a little: follow it, keep the checked look
+                return True
+        return False
+
+    def add(self, sighting: Sighting, box: Box, time: float) -> None:
+        if sighting.signature is not None:
+            self._known = [e for e in self._known if time - e[2] <= self.MAX_AGE] + [[box, sighting.signature, time]]
+
+
 @dataclass
 class _Last:
     time: float
@@ -75,6 +102,7 @@ class Follower:
         self.seen: dict[int, Box] = {}
         self.checks = 0
         self.learned = 0
+        self.strangers = Strangers(config.same_look)
         self._last: _Last | None = None
         self._anchor_times = [a[0] for a in member.anchors]
 
@@ -97,7 +125,7 @@ class Follower:
         if predicted is None:
             return
         box, tracking = predicted
-        candidates, crowded, region = self._candidates(box, pixels)
+        candidates, crowded, region = self._candidates(box, pixels, time)
         if not candidates:
             return
         last = self._last
@@ -105,7 +133,7 @@ class Follower:
                       or time - last.checked_at >= self.config.check_every
                       or _looks(candidates[0][0].signature, last.signature) < self.config.same_look)
         if must_check:
-            chosen = self._identified(region, candidates)
+            chosen = self._identified(region, candidates, time)
             if chosen is None:
                 return
             checked_at = time
@@ -136,20 +164,17 @@ class Follower:
             self.learned += 1
         return True
 
-    def found(self, index: int, time: float, shot: int, sighting: Sighting, vector: np.ndarray) -> bool:
-        """Take a face from a whole-frame search if it is this member and nobody else."""
-        mine = float(face_distances(self.model.metric, vector, self.member.references).min())
-        theirs = (float(face_distances(self.model.metric, vector, self.member.others).min())
-                  if len(self.member.others) else np.inf)
-        if not self._accept(mine, theirs, vector):
-            return False
-        self._last = _Last(time, shot, sighting.box, (0.0, 0.0), sighting.signature, time)
-        self.seen[index] = sighting.box
-        return True
+    def take(self, index: int, time: float, shot: int, chosen: tuple[Sighting, Box]) -> None:
+        """Follow a face that a whole-frame search found to be this member."""
+        sighting, box = chosen
+        self._last = _Last(time, shot, box, (0.0, 0.0), sighting.signature, time)
+        self.seen[index] = box
 
-    def _candidates(self, box: Box, pixels: np.ndarray) -> tuple[list[tuple[Sighting, Box]], bool, np.ndarray]:
+    def _candidates(self, box: Box, pixels: np.ndarray,
+                    time: float) -> tuple[list[tuple[Sighting, Box]], bool, np.ndarray]:
         """Faces found in the region around `box` near enough to it (in frame coordinates), and whether
-        the region holds any other face: someone close by, so a look alone cannot tell who is who."""
+        the region holds another face not known as a stranger: someone close by, so a look alone
+        cannot tell who is who."""
         import cv2
 
         config = self.config
@@ -164,28 +189,39 @@ class Follower:
         scale = min(2.5, max(0.3, config.face_px / size))
         region = cv2.resize(pixels[y0:y1, x0:x1], (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))),
                             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        found = []
-        located = self.model.locate(region)
-        for sighting in located:
+        found, others = [], 0
+        for sighting in self.model.locate(region):
             b = sighting.box
             frame_box = (x0 + b[0] / scale, y0 + b[1] / scale, x0 + b[2] / scale, y0 + b[3] / scale)
+            if self.strangers.known(sighting, frame_box, time):
+                continue
             fx, fy = _centre(frame_box)
             found_size = max(frame_box[2] - frame_box[0], frame_box[3] - frame_box[1])
             if (abs(fx - cx) <= size * config.gate_faces and abs(fy - cy) <= size * config.gate_faces
                     and 0.6 <= found_size / size <= 1.6):
                 found.append((sighting, frame_box))
+            else:
+                others += 1
         found.sort(key=lambda item: abs(_centre(item[1])[0] - cx) + abs(_centre(item[1])[1] - cy))
-        return found, len(located) > 1, region
+        return found, others + len(found) > 1, region
 
-    def _identified(self, region: np.ndarray, candidates: list[tuple[Sighting, Box]]):
-        """The candidate that is this member and nobody else, or None."""
+    def _identified(self, region: np.ndarray, candidates: list[tuple[Sighting, Box]], time: float):
+        """The candidate that is this member and nobody else, or None; the others become strangers."""
         self.checks += 1
         vectors = self.model.identify(region, [c[0] for c in candidates])
+        return self.choose(candidates, vectors, time)
+
+    def choose(self, candidates: list[tuple[Sighting, Box]], vectors: np.ndarray, time: float):
+        """The candidate that is this member (and nobody else), or None; the others become strangers."""
         mine = face_distances(self.model.metric, vectors, self.member.references).min(axis=1)
         theirs = (face_distances(self.model.metric, vectors, self.member.others).min(axis=1)
                   if len(self.member.others) else np.full(len(candidates), np.inf))
         best = int(np.argmin(mine))
-        return candidates[best] if self._accept(float(mine[best]), float(theirs[best]), vectors[best]) else None
+        chosen = best if self._accept(float(mine[best]), float(theirs[best]), vectors[best]) else None
+        for number, (sighting, box) in enumerate(candidates):
+            if number != chosen:
+                self.strangers.add(sighting, box, time)
+        return None if chosen is None else candidates[chosen]
 
 
 def _centre(box: Box) -> tuple[float, float]:
@@ -216,26 +252,33 @@ class Followed:
 
 def _search(model: FaceModel, pixels: np.ndarray, lost: list[Follower], index: int, time: float, shot: int,
             side: int) -> None:
-    """Search the whole frame once for every member not being followed; each takes its best match."""
+    """Search the whole frame once for every member not being followed; faces a member already knows
+    as strangers are not identified again, and a face one member takes is nobody else's."""
     import cv2
 
     height, width = pixels.shape[:2]
     scale = min(1.0, side / max(height, width))
     small = pixels if scale == 1.0 else cv2.resize(pixels, (round(width * scale), round(height * scale)),
                                                    interpolation=cv2.INTER_AREA)
-    sightings = model.locate(small)
-    if not sightings:
+    found = model.locate(small)
+    boxes = [tuple(v / scale for v in s.box) for s in found]
+    unknown = {f: [n for n in range(len(found)) if not f.strangers.known(found[n], boxes[n], time)] for f in lost}
+    wanted = sorted({n for numbers in unknown.values() for n in numbers})
+    if not wanted:
         return
-    vectors = model.identify(small, sightings)
-    for sighting in sightings:
-        sighting.box = tuple(v / scale for v in sighting.box)
+    vectors = dict(zip(wanted, model.identify(small, [found[n] for n in wanted])))
     taken: set[int] = set()
     for follower in lost:
-        order = np.argsort(face_distances(model.metric, follower.member.references, vectors).min(axis=0))
-        for number in order:
-            if int(number) not in taken and follower.found(index, time, shot, sightings[number], vectors[number]):
-                taken.add(int(number))
-                break
+        numbers = [n for n in unknown[follower] if n not in taken]
+        if not numbers:
+            continue
+        follower.checks += 1
+        chosen = follower.choose([(found[n], boxes[n]) for n in numbers], np.stack([vectors[n] for n in numbers]),
+                                 time)
+        if chosen is not None:
+            number = numbers[[found[n] for n in numbers].index(chosen[0])]
+            taken.add(number)
+            follower.take(index, time, shot, chosen)
 
 
 def decoded(video: Path) -> Iterator[tuple[int, float, object, object]]:

@@ -81,16 +81,16 @@ def _cut(pixels: np.ndarray, crop: Crop, tile: tuple[int, int]) -> np.ndarray:
 
     height, width = pixels.shape[:2]
     x0, y0, x1, y1 = crop.box
+    vx0, vy0, vx1, vy1 = max(0.0, x0), max(0.0, y0), min(float(width), x1), min(float(height), y1)
     sx, sy = tile[0] / (x1 - x0), tile[1] / (y1 - y0)
-    vx0, vy0, vx1, vy1 = max(0, round(x0)), max(0, round(y0)), min(width, round(x1)), min(height, round(y1))
-    if vx0 <= round(x0) and vy0 <= round(y0) and vx1 >= round(x1) and vy1 >= round(y1):
-        part = pixels[vy0:max(vy0 + 2, vy1), vx0:max(vx0 + 2, vx1)]
+    tx0, ty0 = max(0, round((vx0 - x0) * sx)), max(0, round((vy0 - y0) * sy))
+    tx1, ty1 = min(tile[0], round((vx1 - x0) * sx)), min(tile[1], round((vy1 - y0) * sy))
+    part = pixels[int(vy0):max(int(vy0) + 1, int(np.ceil(vy1))), int(vx0):max(int(vx0) + 1, int(np.ceil(vx1)))]
+    if (tx0, ty0, tx1, ty1) == (0, 0, tile[0], tile[1]):
         return cv2.resize(part, tile, interpolation=cv2.INTER_AREA if part.shape[1] > tile[0] else cv2.INTER_LINEAR)
     out = np.zeros((tile[1], tile[0], 3), np.uint8)
-    tx0, ty0 = round((vx0 - x0) * sx), round((vy0 - y0) * sy)
-    tx1, ty1 = min(tile[0], max(tx0 + 1, round((vx1 - x0) * sx))), min(tile[1], max(ty0 + 1, round((vy1 - y0) * sy)))
-    part = pixels[vy0:max(vy0 + 1, vy1), vx0:max(vx0 + 1, vx1)]
-    out[ty0:ty1, tx0:tx1] = cv2.resize(part, (tx1 - tx0, ty1 - ty0), interpolation=cv2.INTER_AREA)
+    if tx1 > tx0 and ty1 > ty0:
+        out[ty0:ty1, tx0:tx1] = cv2.resize(part, (tx1 - tx0, ty1 - ty0), interpolation=cv2.INTER_AREA)
     return out
 
 
@@ -134,7 +134,7 @@ def render(video: Path, rotation: int, first: int, last: int, paths: list[list[C
             if stream is None:
                 stream = output.add_stream("libx264", rate=source.average_rate or 25)
                 stream.width, stream.height, stream.pix_fmt = layout.size[0], layout.size[1], "yuv420p"
-                stream.options = {"crf": "21", "preset": "veryfast"}
+                stream.options = {"crf": "21", "preset": "superfast"}
                 start_time = time
             pixels = pixels_of(frame, rotation)
             for number, path in enumerate(paths):
