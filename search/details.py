@@ -78,6 +78,23 @@ def browse_page(library, query: BrowseQuery) -> dict:
     }
 
 
+def video_people(library, video_id: int) -> dict:
+    """An indexed video and the people the index saw in it, the most seen first (for fancams)."""
+    from search.fancam.cast import sightings
+
+    video = library.docs.get_videos([video_id]).get(video_id)
+    if video is None:
+        raise NotFoundError(f"no video {video_id}")
+    counts: dict[int, int] = {}
+    for seen in sightings(library, video):
+        if seen.face.person_id is not None:
+            counts[seen.face.person_id] = counts.get(seen.face.person_id, 0) + 1
+    rows = {row.id: row for row in library.faces.people(list(counts))}
+    return {"video": {"id": video.id, "path": video.path, "duration": video.duration},
+            "people": [{"id": p, "name": rows[p].name if p in rows else "", "sightings": counts[p]}
+                       for p in sorted(counts, key=lambda p: (-counts[p], p)) if p in rows]}
+
+
 def person(library, person_id: int) -> PersonRow:
     rows = library.faces.people([person_id])
     if not rows:

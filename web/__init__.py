@@ -103,6 +103,7 @@ def _register_errors(app: Flask) -> None:
     from search.library import LibraryBusyError, LibraryError
     from web.params import InvalidParameter
     from web.security import Refused
+    from web.jobs import JobsBusy
     from web.services import ModelsLoading
     from web.uploads import BadUpload
 
@@ -128,15 +129,16 @@ def _register_errors(app: Flask) -> None:
         body = {"error": "the search models are loading; try again in a moment", "loading": True}
         return jsonify(body), 503, {"Retry-After": "2"}
 
-    @app.errorhandler(LibraryBusyError)
-    def busy(error):
-        return error_response(409, str(error))
+    @app.errorhandler(JobsBusy)
+    def jobs_busy(error):
+        return error_response(429, str(error)), {"Retry-After": "30"}
 
     @app.errorhandler(NotFoundError)
     @app.errorhandler(PersonNotFoundError)
     def not_found(error):
         return error_response(404, str(error))
 
+    @app.errorhandler(LibraryBusyError)
     @app.errorhandler(CannotMergeError)
     def conflict(error):
         return error_response(409, str(error))

@@ -2,6 +2,8 @@
 and shape JSON, nothing else."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
 from search import details
@@ -172,6 +174,56 @@ def forget(person_id: int):
         services().people().forget(person_id)
         library.save()
     return jsonify({"forgotten": person_id})
+
+
+@api.get("/videos/<int:video_id>/people")
+def video_people(video_id: int):
+    return jsonify(details.video_people(services().library, video_id))
+
+
+@api.post("/fancams")
+def start_fancam():
+    """Start making a fancam in the background; answer 202 with the job to poll."""
+    from search.fancam.camera import parse_aspect
+
+    views.require_token()
+    params = g.params
+    grid = bool(params.get("grid"))
+    person = params.get("person")
+    if grid == (person is not None):
+        raise BadUpload(400, "person: give one person to follow, or grid: true (with people or top)")
+    if params.get("people") and not grid:
+        raise BadUpload(400, "people: goes with grid: true")
+    library = services().library
+    video = library.docs.get_videos([params["video"]]).get(params["video"])
+    if video is None:
+        abort(404, f"video: no video {params['video']}")
+    chosen = [person] if person is not None else params.get("people")
+    for key in chosen or []:
+        details.person(library, key)  # 404 for an unknown person
+    request_fields = {"video": video.id, "people": [str(p) for p in chosen] if chosen else None, "grid": grid,
+                      "top": params.get("top") or 4, "aspect": parse_aspect(params.get("aspect") or "9:16"),
+                      "height": params.get("height") or (720 if grid else 1280)}
+    job = services().fancams().start(request_fields)
+    response = jsonify(job.json())
+    response.status_code = 202
+    response.headers["Location"] = f"/api/fancams/{job.id}"
+    return response
+
+
+@api.get("/fancams")
+def fancams():
+    return jsonify({"jobs": [job.json() for job in services().fancams().recent()]})
+
+
+@api.get("/fancams/<job_id>")
+def fancam(job_id: str):
+    from web.jobs import JOB_ID
+
+    job = services().fancams().get(job_id) if re.fullmatch(JOB_ID, job_id) else None
+    if job is None:
+        abort(404, f"no fancam job {job_id[:40]}")
+    return jsonify(job.json())
 
 
 @api.get("/openapi.json")

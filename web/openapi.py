@@ -19,6 +19,39 @@ ITEM_ID = {"name": "item_id", "in": "path", "required": True, "schema": {"type":
 FACE_ID = {"name": "face_id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
 WRITE = [{"token": []}, {}]
+VIDEO_ID = {"name": "video_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                                          "maximum": MAX_ID}}
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}
+
+FANCAM_JOB = {"type": "object", "required": ["id", "state", "progress"], "properties": {
+    "id": {"type": "string"}, "state": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+    "progress": {"type": "number", "minimum": 0, "maximum": 1}, "error": {"type": "string"},
+    "request": {"type": "object"}, "created": {"type": "number"},
+    "result": {"type": "object", "description": "when done: members (seen share), start, end, size, audio"},
+    "file": {"type": "string", "nullable": True, "description": "when done: the MP4 (add ?download=1 to save it)"}}}
+
+FANCAM_PATHS = {
+    "/api/videos/{video_id}/people": {"get": {
+        "summary": "The people the index saw in a video, the most seen first", "parameters": [VIDEO_ID],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "404": _error("unknown video")}}},
+    "/api/fancams": {
+        "post": {"summary": "Start a fancam: a video framed on one person, or a grid of several",
+                 "security": WRITE,
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": JSON_BODIES["api.start_fancam"]}}},
+                 "responses": {"202": _json("#/components/schemas/FancamJob", "started; poll its Location"),
+                               "400": _error("bad request"), "403": _error("token required"),
+                               "404": _error("unknown video or person"), "415": _error("not JSON"),
+                               "429": _error("too many fancams waiting")}},
+        "get": {"summary": "Recent fancam jobs, newest first",
+                "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"jobs": {"type": "array", "items": {
+                        "$ref": "#/components/schemas/FancamJob"}}}}}}}}}},
+    "/api/fancams/{job_id}": {"get": {
+        "summary": "A fancam job's state and progress; when done, its file", "parameters": [JOB_ID],
+        "responses": {"200": _json("#/components/schemas/FancamJob"), "404": _error("unknown job")}}},
+}
 
 
 def document() -> dict:
@@ -108,6 +141,7 @@ def document() -> dict:
                     "403": _error("token required"), "404": _error("unknown face"),
                     "422": _error("the face has no person")}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
+            **FANCAM_PATHS,
         },
         "components": {
             "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Visearch-Token"}},
@@ -142,6 +176,7 @@ def document() -> dict:
                     "time": {"type": "number", "nullable": True}, "kind": {"type": "string"},
                     "track": {"type": "integer", "nullable": True}, "box": {"type": "array", "items": {"type": "number"}},
                     "usable": {"type": "boolean"}}},
+                "FancamJob": FANCAM_JOB,
                 "Clips": {"type": "object", "required": ["person", "clips", "photos"], "properties": {
                     "person": {"type": "object"},
                     "clips": {"type": "array", "items": {"type": "object", "required": ["video", "start", "end",

@@ -40,8 +40,9 @@ def query_photo(upload: str):
 @pages.get("/items/<int:item_id>")
 def item(item_id: int):
     library = services().library
-    return render_template("item.html", item=views.safe_links(details.item_details(library, item_id)),
-                           page="browse")
+    found = views.safe_links(details.item_details(library, item_id))
+    people = details.video_people(library, found["video"]["id"])["people"] if found["video"] else []
+    return render_template("item.html", item=found, video_people=people, page="browse")
 
 
 @pages.get("/people")
@@ -155,6 +156,21 @@ def export_reel(person_id: int):
     folder = Path(tempfile.mkdtemp(prefix="visearch-reel-"))
     files = export_segments([(Path(c["video"]), c["start"], c["end"]) for c in clips], folder)
     return _send_and_delete(compile_reel(files, folder / f"person-{person_id}-reel.mp4"))
+
+
+@pages.get("/fancams/<job_id>.mp4")
+def fancam_file(job_id: str):
+    """A finished fancam, by its job id: played in the page (Range requests) or, ?download=1, saved."""
+    import re
+
+    from web.jobs import JOB_ID
+
+    path = services().fancams().file(job_id) if re.fullmatch(JOB_ID, job_id) else None
+    if path is None:
+        abort(404, "no such fancam (it may still be in the making, or too old to be kept)")
+    download = g.params.get("download") == "1"
+    return send_file(path, mimetype="video/mp4", conditional=True, as_attachment=download,
+                     download_name=f"fancam-{job_id}.mp4")
 
 
 def _send_and_delete(path: Path):

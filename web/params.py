@@ -64,6 +64,7 @@ QUERY: dict[str, list[dict]] = {
     "api.similar": [K], "api.browse": BROWSE, "api.people": [ALL], "api.clips": [GAP],
     "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, TOKEN], "pages.home": HOME + [TOKEN],
     "pages.export_clip": CLIP_RANGE,
+    "pages.fancam_file": [_query("download", {"type": "string", "enum": ["0", "1"]}, "1: save instead of play")],
 }
 
 SEARCH_FORM = {"type": "object", "properties": {
@@ -87,10 +88,23 @@ SPLIT_BODY = {"type": "object", "required": ["faces"], "properties": {
               "description": "the faces (ids from GET /api/people/{id}/faces) that are someone else"},
     "name": {"type": "string", "maxLength": 200, "description": "the new person's name"}}}
 
+ASPECTS = ["9:16", "16:9", "1:1", "4:5", "3:4"]
+FANCAM_BODY = {"type": "object", "required": ["video"], "properties": {
+    "video": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "an indexed video's id"},
+    "person": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "one person to follow"},
+    "grid": {"type": "boolean", "description": "several people side by side (default false)"},
+    "people": {"type": "array", "minItems": 1, "maxItems": 9,
+               "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+               "description": "grid: the people (default: the most seen)"},
+    "top": {"type": "integer", "minimum": 1, "maximum": 9, "description": "grid: how many of the most seen"},
+    "aspect": {"type": "string", "enum": ASPECTS, "description": "each picture's shape (default 9:16)"},
+    "height": {"type": "integer", "minimum": 240, "maximum": 1920,
+               "description": "output height in px (default 1280; a grid 720)"}}}
+
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
-    "api.split": SPLIT_BODY,
+    "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY,
 }
 FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM}
 

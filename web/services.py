@@ -50,6 +50,7 @@ class Services:
         # (other server threads) keep flowing around them (bench/http_load.py measures the choice).
         concurrency = int(os.environ.get("VISEARCH_SEARCH_CONCURRENCY", max(1, (os.cpu_count() or 2) // 2)))
         self._searching = threading.BoundedSemaphore(max(1, concurrency))
+        self._fancams = None
 
     def init_app(self, app: Flask) -> None:
         app.extensions["visearch"] = self
@@ -119,6 +120,15 @@ class Services:
 
         return people_index(self.library)
 
+    def fancams(self):
+        """The background fancam jobs of this library (web/jobs.py)."""
+        from web.jobs import FancamJobs
+
+        with self._lock:
+            if self._fancams is None:
+                self._fancams = FancamJobs(self, self.library_path / "fancams")
+            return self._fancams
+
     # -- models
 
     def engine(self):
@@ -187,6 +197,8 @@ class Services:
 
     def close(self) -> None:
         with self._lock:
+            if self._fancams is not None:
+                self._fancams.close()
             if self._current is not None:
                 self._retire(self._current)
                 self._current = None
