@@ -378,3 +378,42 @@ def test_a_javascript_catalogue_link_never_runs(server, page):
     assert page.locator("a[href^='javascript']").count() == 0
     page.evaluate("document.querySelectorAll('a').forEach(a => a.href.startsWith('http') || a.click())")
     assert page.evaluate("window.__ran") is None
+
+
+def test_make_a_fancam_from_the_person_page_and_play_it(server, page, shared_data):
+    import json
+    import urllib.request
+
+    people = json.load(urllib.request.urlopen(server + "/api/people?all=1"))["people"]
+    person = next(p for p in people if p["videos"])
+    page.goto(f"{server}/people/{person['id']}")
+    panel = page.locator(".fancam").first
+    panel.locator(".fancam-aspect").select_option("1:1")
+    panel.locator(".fancam-start").click()
+    panel.locator(".fancam-progress").wait_for(state="visible", timeout=10_000)
+    panel.locator(".fancam-result").wait_for(state="visible", timeout=180_000)
+    assert panel.locator(".fancam-status").inner_text().startswith("Done:")
+    page.wait_for_function("document.querySelector('.fancam-player').readyState >= 1", timeout=30_000)
+    width, height, duration = page.evaluate(
+        "[document.querySelector('.fancam-player').videoWidth, document.querySelector('.fancam-player').videoHeight,"
+        " document.querySelector('.fancam-player').duration]")
+    assert width == height and duration > 1.0  # 1:1, as chosen
+    page.evaluate("document.querySelector('.fancam-player').play()")
+    page.wait_for_function("document.querySelector('.fancam-player').currentTime > 0.2", timeout=30_000)
+    assert panel.locator(".fancam-download").get_attribute("href").endswith(".mp4?download=1")
+    shot(page, "fancam")
+
+
+def test_a_video_frame_page_offers_a_fancam_of_who_is_in_it(server, page, shared_data):
+    import json
+    import urllib.request
+
+    frames = json.load(urllib.request.urlopen(server + "/api/browse?kind=frame&per_page=100"))["items"]
+    for frame in frames:
+        page.goto(f"{server}/items/{frame['id']}")
+        if page.locator(".fancam").count():
+            break
+    else:
+        pytest.fail("no frame page offers a fancam")
+    options = page.locator(".fancam-who option").all_inner_texts()
+    assert options and not any(o.strip() == "" for o in options)

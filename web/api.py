@@ -203,12 +203,18 @@ def start_fancam():
         details.person(library, key)  # 404 for an unknown person
     request_fields = {"video": video.id, "people": [str(p) for p in chosen] if chosen else None, "grid": grid,
                       "top": params.get("top") or 4, "aspect": parse_aspect(params.get("aspect") or "9:16"),
-                      "height": params.get("height") or (720 if grid else 1280)}
+                      "height": params.get("height") or _default_height(video, grid)}
     job = services().fancams().start(request_fields)
     response = jsonify(job.json())
     response.status_code = 202
     response.headers["Location"] = f"/api/fancams/{job.id}"
     return response
+
+
+def _default_height(video, grid: bool) -> int:
+    """1280 (a grid 720), but never taller than the video itself: scaling up adds bytes, not detail."""
+    upright = video.width if video.rotation % 180 else video.height
+    return max(240, min(720 if grid else 1280, upright or 1280))
 
 
 @api.get("/fancams")

@@ -99,7 +99,7 @@ FANCAM_BODY = {"type": "object", "required": ["video"], "properties": {
     "top": {"type": "integer", "minimum": 1, "maximum": 9, "description": "grid: how many of the most seen"},
     "aspect": {"type": "string", "enum": ASPECTS, "description": "each picture's shape (default 9:16)"},
     "height": {"type": "integer", "minimum": 240, "maximum": 1920,
-               "description": "output height in px (default 1280; a grid 720)"}}}
+               "description": "output height in px (default 1280, a grid 720, at most the video's own)"}}}
 
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {

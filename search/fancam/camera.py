@@ -171,8 +171,9 @@ def frame_path(faces: list[Box | None], frame: tuple[int, int], fps: float, cuts
     crops: list[Crop] = []
     state = None
     for index in range(len(faces)):
-        ahead = index
-        while ahead < min(len(faces) - 1, index + lead) and ahead + 1 not in cuts:
+        ahead = index  # look ahead within the shot, and while the person is seen, only while they are
+        while (ahead < min(len(faces) - 1, index + lead) and ahead + 1 not in cuts
+               and (bodies[index] is None or bodies[ahead + 1] is not None)):
             ahead += 1
         goal = wanted[ahead]
         if state is None or index in cuts:

@@ -30,7 +30,9 @@ def find_video(library, key: str | int) -> VideoDoc:
         wanted = str(Path(key).expanduser().resolve())
         ids = [s.id for s in library.docs.file_states() if s.kind == "video" and s.path == wanted]
         if not ids:
-            hint = "index it first: visearch index " + str(key) if Path(wanted).exists() else "no such file"
+            failed = [f.reason for f in library.docs.failures() if str(f.path) == wanted]
+            hint = (f"the indexer could not read it: {failed[0]}" if failed
+                    else "index it first: visearch index " + str(key) if Path(wanted).exists() else "no such file")
             raise FancamError(f"{key}: not an indexed video ({hint})")
         found = library.docs.get_videos(ids)[ids[0]]
     if found.error:
