@@ -94,11 +94,12 @@ def member_report(library, stage, name: str, work: Path, duration: float, fps: i
             "result": result}
 
 
-def redacted_sheet(video: Path, target: Path, stage, reports: list[dict], layout_tiles: int = 1) -> None:
+def redacted_sheet(video: Path, target: Path, stage, reports: list[dict], columns: int) -> None:
     """A contact sheet with the members' face photos pixelated (they are third-party pictures)."""
     from fixtures.stage import contact_sheet
 
-    contact_sheet(video, target, every=2.0, columns=8, redact=lambda index: _faces_in_output(index, stage, reports))
+    contact_sheet(video, target, every=2.0, columns=columns,
+                  redact=lambda index: _faces_in_output(index, stage, reports))
 
 
 def _faces_in_output(index: int, stage, reports: list[dict]) -> list[tuple[float, float, float, float]]:
@@ -183,9 +184,9 @@ def main() -> int:
           f"(goal >= 1x); 4-member grid {grid.size[0]}x{grid.size[1]}: "
           f"{(grid.end - grid.start) / grid.seconds:.2f}x (goal >= 0.5x)")
     first = reports[0]
-    redacted_sheet(first["result"].path, ARTIFACTS / "fancam-stage-member.png", stage, [first])
+    redacted_sheet(first["result"].path, ARTIFACTS / "fancam-stage-member.png", stage, [first], columns=15)
     redacted_sheet(grid.path, ARTIFACTS / "fancam-stage-grid.png", stage,
-                   [{"result": _one(grid, n)} for n in range(len(grid.paths))])
+                   [{"result": _one(grid, n)} for n in range(len(grid.paths))], columns=4)
     print(f"contact sheets (faces pixelated): {ARTIFACTS}/fancam-stage-*.png")
     (work / "report.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "result"} for r in reports]))
     real_video(work)
