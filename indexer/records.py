@@ -123,6 +123,7 @@ class FrameRecord:
     faces: list[Face] = field(default_factory=list)
     thumbnail: bytes | None = None
     until: float | None = None  # later samples that were near-duplicates of this one reach here
+    features: object | None = None  # LocalFeatures: finds a logo or graphic in the frame (moments)
 
     @property
     def last_seen(self) -> float:

@@ -36,6 +36,7 @@ class VideoTimes:
     face_vectors: int = 0  # identity vectors computed
     face_vectors_reused: int = 0  # taken from the same face a sample earlier
     ocr: float = 0.0
+    features: float = 0.0  # local keypoints of each sample
     seconds_of_video: float = 0.0
     frames: int = 0
 
@@ -47,8 +48,10 @@ class VideoPipeline:
         ocr: OcrModel | None = None,
         faces: FaceModel | None = None,
         config: VideoConfig = VideoConfig(),
+        local_features=None,
     ) -> None:
         self.encoder = encoder
+        self.local_features = local_features  # RootSift, or None: keypoints let a picture find its moments
         self.ocr = ocr.with_detect_side(config.ocr_detect_side) if ocr is not None else None
         self.faces = faces
         self.config = config
@@ -124,6 +127,10 @@ class VideoPipeline:
             began = time.perf_counter()
             frame.ocr = self.ocr.read(image)
             self._add_time("ocr", time.perf_counter() - began)
+        if self.local_features is not None:
+            began = time.perf_counter()
+            frame.features = self.local_features.extract(image)
+            self._add_time("features", time.perf_counter() - began)
         return self.encoder.prepare(small)
 
     def _collect(self, entry: tuple[FrameRecord, Future], batch: list) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from search.documents import DocumentStore
+from search.moments.store import TagStore
 from search.people.store import FaceStore
 from search.vectors.faiss_store import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESHOLD, FaissVectorStore
 from search.vectors.store import VectorStore
@@ -26,6 +27,7 @@ class Backend:
 
     docs: DocumentStore
     faces: FaceStore
+    tags: TagStore
     knn: Callable[[int], VectorStore] | None = None  # vectors on the cluster, given their dimension; None: FAISS
 
     def close(self) -> None:
@@ -36,9 +38,10 @@ def open_sqlite(path: Path, *, read_only: bool = False) -> Backend:
     from search.sqlite.database import Database
     from search.sqlite.documents import SqliteDocumentStore
     from search.sqlite.faces import SqliteFaceStore
+    from search.sqlite.tags import SqliteTagStore
 
     database = Database(path, read_only=read_only and Path(path).exists())
-    return Backend(SqliteDocumentStore(database), SqliteFaceStore(database))
+    return Backend(SqliteDocumentStore(database), SqliteFaceStore(database), SqliteTagStore(database))
 
 
 def open_elasticsearch(settings, *, vector_dims: int = 0, knn: bool = False, shards: int = 1,
@@ -48,13 +51,15 @@ def open_elasticsearch(settings, *, vector_dims: int = 0, knn: bool = False, sha
     from search.elastic.faces import EsFaceStore
     from search.elastic.indices import ensure_indices
     from search.elastic.session import EsSession, connect
+    from search.elastic.tags import EsTagStore
     from search.elastic.vectors import EsVectorStore
 
     client = connect(settings)
     ensure_indices(client, settings.prefix, vector_dims=vector_dims if knn else 0, shards=shards, replicas=replicas)
     session = EsSession(client, settings.prefix)
     docs = EsDocumentStore(session)
-    return Backend(docs, EsFaceStore(session, docs), (lambda dim: EsVectorStore(session, dim)) if knn else None)
+    return Backend(docs, EsFaceStore(session, docs), EsTagStore(session),
+                   (lambda dim: EsVectorStore(session, dim)) if knn else None)
 
 
 def open_backend(root: Path, manifest, es=None, *, read_only: bool = False) -> Backend:

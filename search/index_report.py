@@ -20,6 +20,7 @@ class IndexReport:
     frames: int = 0
     faces: int = 0
     people: ClusterReport | None = None
+    tags: dict[str, int] = field(default_factory=dict)  # moments each tag found in the new videos
     products: int = 0
     failed: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
@@ -30,5 +31,5 @@ class IndexReport:
             "indexed": self.indexed, "unchanged": self.unchanged, "moved": self.moved, "copied": self.copied,
             "pruned": self.pruned, "skipped": self.skipped, "videos": self.videos, "frames": self.frames,
             "faces": self.faces, "people": vars(self.people) if self.people else None, "products": self.products, "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
-            "seconds": round(self.seconds, 3),
+            "tags": self.tags, "seconds": round(self.seconds, 3),
         }

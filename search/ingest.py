@@ -32,6 +32,7 @@ from indexer.walk import in_shard, walk_media
 from search.documents import FileState, ItemDoc, VideoDoc
 from search.library import Library
 from search.index_report import IndexReport
+from search.moments.tags import apply_new
 from search.people.index import PeopleIndex
 
 
@@ -133,6 +134,7 @@ class LibraryIndexer:
             if self.faces is not None and self.options.shard is None:
                 # Workers would race to create the same people: cluster once, after all shards (`people cluster`).
                 report.people = self.people().cluster()
+                report.tags = apply_new(library)  # after people: a tag may name a person
             self._calibrate()
             library.save(ocr=self.ocr.identity if self.ocr else "off")
         report.seconds = time.perf_counter() - started
@@ -271,7 +273,7 @@ class LibraryIndexer:
     def _index_videos(self, videos: list[tuple[SourceFile, str, int | None]], report: IndexReport) -> None:
         if not videos:
             return
-        pipeline = VideoPipeline(self.encoder, self.ocr, self.faces, self.options.video)
+        pipeline = VideoPipeline(self.encoder, self.ocr, self.faces, self.options.video, self.local_features)
         self.video_times = pipeline.times
         bar = tqdm(total=len(videos), unit="video", desc="videos", file=sys.stderr,
                    disable=not self.options.progress, dynamic_ncols=True)
@@ -323,6 +325,9 @@ class LibraryIndexer:
         ids = docs.upsert(frames)
         if ids:
             self.library.vectors.add(ids, np.vstack([frame.embedding for frame in record.frames]))
+        for item_id, frame in zip(ids, record.frames):
+            if frame.features is not None:
+                self.library.frame_features.put(item_id, frame.features)
         if self.faces is not None:
             track_ids = self.library.faces.add_tracks(video_id, record.tracks)
             for item_id, frame in zip(ids, record.frames):
@@ -331,6 +336,8 @@ class LibraryIndexer:
     def _remove_video(self, video_id: int) -> None:
         frames = self.library.docs.delete_video(video_id)
         self.library.vectors.remove(frames)
+        self.library.frame_features.remove(frames)
+        self.library.tags.forget_videos([video_id])  # indexed again (or gone): its tags are applied afresh
 
     # -- writing
 

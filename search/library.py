@@ -17,6 +17,7 @@ from indexer.errors import VisearchError
 from search.backends import Backend, open_backend, open_faiss
 from search.documents import DocumentStore
 from search.lens.features import FeatureStore, LocalFeatureStore
+from search.moments.store import TagStore
 from search.people.store import FaceStore
 from search.sqlite.schema import SCHEMA_VERSION
 from search.vectors.store import VectorStore
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
+FRAME_FEATURES = "frame-features"  # video frames' keypoints, apart from the lens's `features/`
 
 
 class LibraryError(VisearchError):
@@ -76,10 +78,12 @@ class Library:
         self.backend = backend
         self.docs: DocumentStore = backend.docs
         self.faces: FaceStore = backend.faces
+        self.tags: TagStore = backend.tags
         self.read_only = read_only
         self.map_vectors = map_vectors or read_only
         self._vectors: VectorStore | None = None
         self._features: LocalFeatureStore | None = None
+        self._frame_features: LocalFeatureStore | None = None
         self._writer = WriterLock(root / WRITER_LOCK)
 
     @classmethod
@@ -205,6 +209,13 @@ class Library:
         return self._features
 
     @property
+    def frame_features(self) -> LocalFeatureStore:
+        """Keypoints of sampled video frames, kept apart from the lens's (moments find pictures in them)."""
+        if self._frame_features is None:
+            self._frame_features = FeatureStore(self.root / FRAME_FEATURES, read_only=self.read_only)
+        return self._frame_features
+
+    @property
     def vectors_path(self) -> Path:
         return vectors_file(self.root, self.manifest)
 
@@ -267,8 +278,9 @@ class Library:
         Keypoints go to a pending file of the changes only (a full save rewrites them all)."""
         if self._vectors is not None:
             self._vectors.save()
-        if self._features is not None:
-            self._features.checkpoint()
+        for store in (self._features, self._frame_features):
+            if store is not None:
+                store.checkpoint()
         self.docs.commit()
 
     def save(self, *, ocr: str | None = None) -> None:
@@ -277,6 +289,8 @@ class Library:
             self._vectors.save()
         if self._features is not None:
             self._features.save()
+        if self._frame_features is not None and self._frame_features.dirty:
+            self._frame_features.save()
         self.docs.commit()
         changes = {"updated_at": time.time()}
         if self._vectors is not None:

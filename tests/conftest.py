@@ -171,6 +171,11 @@ def faces(backend):
     return backend.faces
 
 
+@pytest.fixture
+def tags(backend):
+    return backend.tags
+
+
 def at_once(target, count: int) -> list[BaseException]:
     """Run `target` in `count` threads started together; the exceptions they raised."""
     import threading

@@ -205,3 +205,47 @@ def test_rejections_are_appended_to_the_person_document_by_script(scans):
     scans["shop-people"] = [{"_source": {"id": 4, "rejected": {"vectors": [rejection["script"]["params"]["v"]]}}}]
     assert np.allclose(faces.rejections()[4][0], np.arange(4))
     assert schema.mappings("people")["properties"]["rejected"] == {"type": "object", "enabled": False}
+
+
+def test_tag_segments_are_rewritten_by_generation_and_read_only_at_the_current_one(written, scans):
+    from search.elastic.tags import EsTagStore
+    from search.moments.store import TagSegment
+
+    cluster = FakeCluster()
+    tags = EsTagStore(EsSession(cluster, "shop"))
+    tags.replace_segments(3, [7, 8], [TagSegment(7, 1.0, 2.0, 0.9, 11, {"text": {"words": ["goal"]}})])
+    segment, switch_7, switch_8 = written
+    generation = segment["_source"]["generation"]
+    assert segment["_index"] == "shop-tag_segments" and segment["_source"]["evidence"] == {"text": {"words": ["goal"]}}
+    assert switch_7 == {"_op_type": "index", "_index": "shop-tag_videos", "_id": "3-7",
+                        "_source": {"tag_id": 3, "video_id": 7, "generation": generation}}
+    assert switch_8["_id"] == "3-8" and switch_8["_source"]["generation"] == generation
+    cleanup = cluster.called("delete_by_query")[-1]  # the older generations, after the switch
+    assert cleanup["index"] == "shop-tag_segments" and cleanup["query"]["bool"] == {
+        "filter": [{"term": {"tag_id": 3}}, {"terms": {"video_id": [7, 8]}}],
+        "must_not": [{"term": {"generation": generation}}]}
+    # a reader sees the current generation only: a run stopped before its switch shows the old segments
+    scans["shop-tag_videos"] = [{"_source": {"tag_id": 3, "video_id": 7, "generation": "old"}}]
+    scans["shop-tag_segments"] = [
+        {"_source": {"tag_id": 3, "video_id": 7, "generation": "old", "start": 5.0, "end": 6.0, "score": 1.0}},
+        {"_source": {"tag_id": 3, "video_id": 7, "generation": generation, "start": 1.0, "end": 2.0, "score": 0.9}}]
+    assert [s.start for _, s in tags.segments(3)] == [5.0]
+    assert schema.mappings("tag_segments")["properties"]["evidence"] == {"type": "object", "enabled": False}
+
+
+def test_tags_are_created_once_by_name_and_deleted_with_their_segments(written, scans):
+    from search.elastic.tags import EsTagStore
+    from search.moments.store import TagExistsError
+
+    cluster = FakeCluster()
+    tags = EsTagStore(EsSession(cluster, "shop"))
+    tag_id = tags.create_tag("Goal", {"clauses": []}, 0.5)
+    [create] = written
+    assert create["_op_type"] == "create" and create["_id"] == "goal" and create["_source"]["id"] == tag_id
+    scans["shop-tags"] = [{"_source": create["_source"]}]
+    with pytest.raises(TagExistsError, match="Goal"):
+        tags.create_tag("GOAL", {"clauses": []}, None)
+    tags.delete_tag(tag_id)
+    deleted = [(c["index"], c["query"]) for c in cluster.called("delete_by_query")]
+    assert deleted == [("shop-tag_segments", {"term": {"tag_id": tag_id}}),
+                       ("shop-tag_videos", {"term": {"tag_id": tag_id}}), ("shop-tags", {"term": {"id": tag_id}})]

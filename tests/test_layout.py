@@ -115,7 +115,7 @@ def test_modules_and_functions_stay_small():
 def test_search_folders_say_where_a_change_goes():
     """The README's layout table names each folder; each holds what it says."""
     folders = {p.name for p in (ROOT / "search").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert folders == {"sqlite", "elastic", "vectors", "lens", "people", "fancam", "scale"}
+    assert folders == {"sqlite", "elastic", "vectors", "lens", "people", "fancam", "moments", "scale"}
     readme = (ROOT / "README.md").read_text()
     for folder in folders:
         assert f"`search/{folder}/`" in readme, f"README's layout table lacks search/{folder}/"

@@ -28,7 +28,8 @@ from search.browse import BrowseQuery
 # v2: CLIP vectors moved from items to the `vectors` index (v1 lost them to partial updates);
 # people carry the faces rejected from them.
 SCHEMA_VERSION = 2
-KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta")
+KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta",
+         "tags", "tag_segments", "tag_videos")
 
 # Compact text (lower-cased, no whitespace, as `indexer.text.compact` makes it) cut into trigrams:
 # `2040` finds `AX-2040PRO`, `北京饭店` finds a longer Chinese line; like the SQLite store's FTS5 trigrams.
@@ -105,6 +106,12 @@ PROPERTIES: dict[str, dict[str, dict]] = {
     "forgotten": {"embedding": BINARY, "forgotten_at": DATE},
     "failures": {"path": KEYWORD, "reason": {"type": "text"}, "failed_at": DATE},
     "meta": {"next": LONG},
+    # Tags (saved moment queries) and their segments. A (tag, video)'s segments carry the generation
+    # written with them; `tag_videos` names the current one, so readers never see half a rewrite.
+    "tags": {"id": LONG, "name": LOWER_KEYWORD, "query": STORED_ONLY, "threshold": DOUBLE, "created_at": DATE},
+    "tag_segments": {"tag_id": LONG, "video_id": LONG, "generation": KEYWORD, "start": DOUBLE, "end": DOUBLE,
+                     "score": FLOAT, "thumbnail_item": LONG, "evidence": STORED_ONLY},
+    "tag_videos": {"tag_id": LONG, "video_id": LONG, "generation": KEYWORD},
 }
 
 

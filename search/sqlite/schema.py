@@ -139,5 +139,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX person_rejections_person ON person_rejections(person_id);
     """,
+    # 4: tags (saved moment queries) and the video segments they matched.
+    """
+    CREATE TABLE tags (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        query TEXT NOT NULL,
+        threshold REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE tag_segments (
+        tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+        video_id INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        score REAL NOT NULL,
+        thumbnail_item INTEGER,
+        evidence TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX tag_segments_tag ON tag_segments(tag_id, video_id, start);
+    CREATE INDEX tag_segments_video ON tag_segments(video_id);
+    CREATE TABLE tag_videos (
+        tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+        video_id INTEGER NOT NULL,
+        PRIMARY KEY (tag_id, video_id)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,7 +1,7 @@
 """The `visearch` command line. Only this layer (and the web app) turns errors into exit codes.
 
 Each module registers its commands: `indexing` (index), `querying` (search,
-stats, errors), `people` (people, clips), `fancam`, `serving` (serve, demo).
+stats, errors), `people` (people, clips), `moments` (moments, tags), `fancam`, `serving` (serve, demo).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from indexer.errors import ModelUnavailableError, VisearchError
-from web.cli import fancam, indexing, people, querying, scaling, serving
+from web.cli import fancam, indexing, moments, people, querying, scaling, serving
 from web.cli.common import EXIT_USAGE
 
 
@@ -54,6 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--es-vectors", action="store_true",
                        help="new library: CLIP vectors in Elasticsearch (int8_hnsw kNN) instead of a FAISS file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, querying, people, fancam, serving, scaling):
+    for module in (indexing, querying, people, moments, fancam, serving, scaling):
         module.register(commands)
     return parser

@@ -112,6 +112,8 @@ def _print_report(report) -> None:
         p = report.people
         print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
               f"{p.unassigned} without a person")
+    if report.tags:
+        print("tags: " + ", ".join(f"{name} {count} new moments" for name, count in report.tags.items()))
     for failure in report.failed:
         print(f"  failed: {failure.path}: {failure.reason}")
     if report.failed:

@@ -1,0 +1,160 @@
+"""Moments and tags: the pure span functions, then every query kind on a generated broadcast
+(fixtures/broadcast.py, needs ../shared/data) through the CLI, and bad input."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from search.moments.intervals import Frame, Moment, frame_runs, intersect, union
+from search.moments.query import Clause, MomentQuery, MomentQueryError
+from web.cli import main
+
+# -- pure: frames to spans, AND and OR
+
+
+def test_matching_frames_become_spans_that_stay_inside_their_shot():
+    shot_a, shot_b = (0.0, 5.0), (5.0, 12.0)
+    frames = [Frame(i, float(t), shot_a if t < 5 else shot_b) for i, t in enumerate([0, 1, 2, 3, 4, 5, 6, 11])]
+    hits = {1: (1.0, {"n": 1}), 2: (0.8, {}), 4: (1.0, {}), 6: (1.0, {"n": 6})}
+    moments = frame_runs(frames, hits, video=9)
+    assert [(m.start, m.end) for m in moments] == [(0.5, 2.5), (3.5, 5.0), (5.5, 10.5)]
+    # frame 4 ends with its shot; frame 6 stood for 6-10 s (nothing new was kept until 11 s)
+    assert moments[0].thumbnail_item == 1 and moments[2].evidence == {"n": 6}
+    merged = frame_runs(frames, hits, video=9, gap=1.0)
+    assert [(m.start, m.end) for m in merged] == [(0.5, 10.5)]  # runs a second apart merge, across the cut too
+
+
+def test_and_keeps_the_overlap_and_or_the_union():
+    text = [Moment(1, 10.0, 20.0, 1.0, 5, {"text": {}}), Moment(2, 0.0, 5.0, 1.0, 6, {"text": {}})]
+    person = [Moment(1, 15.0, 30.0, 0.7, 8, {"person": {}})]
+    [both] = intersect(text, person)
+    assert (both.video, both.start, both.end, both.score) == (1, 15.0, 20.0, 0.7)
+    assert set(both.evidence) == {"text", "person"}
+    either = union(text, person)
+    assert [(m.video, m.start, m.end) for m in either] == [(1, 10.0, 30.0), (2, 0.0, 5.0)]
+
+
+def test_queries_say_what_is_wrong():
+    for query, message in [(MomentQuery([]), "empty query"), (MomentQuery([Clause("text", "  ")]), "text: empty"),
+                           (MomentQuery([Clause("text", "a")], "xor"), "combine"),
+                           (MomentQuery([Clause("text", "goal", threshold=2.0)]), "between 0 and 1")]:
+        with pytest.raises(MomentQueryError, match=message):
+            query.check()
+    query = MomentQuery([Clause("text", "home run"), Clause("person", "Ann")], "or").check()
+    assert MomentQuery.from_json(json.loads(json.dumps(query.json()))).describe() == 'text "home run" OR person "Ann"'
+
+
+# -- the generated broadcast, end to end
+
+
+@pytest.fixture(scope="module")
+def broadcast(shared_data, tmp_path_factory):
+    from fixtures.broadcast import generate_broadcast
+
+    work = tmp_path_factory.mktemp("broadcast")
+    fixture = generate_broadcast(shared_data, work / "video")
+    library = work / "lib"
+    assert main(["--library", str(library), "index", str(fixture.video), "--clip", "tiny", "--ocr-frames", "all",
+                 "--no-progress"]) == 0
+    assert main(["--library", str(library), "people", "enroll", "Angelina", *map(str, fixture.enroll)]) == 0
+    return fixture, library
+
+
+def moments(capsys, library, *argv) -> list[tuple[float, float]]:
+    capsys.readouterr()
+    assert main(["--library", str(library), "moments", *argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    return [(m["start"], m["end"]) for m in data["moments"]]
+
+
+def near(found, truth, tolerance: float = 1.0) -> bool:
+    return len(found) == len(truth) and all(abs(a - c) <= tolerance and abs(b - d) <= tolerance
+                                            for (a, b), (c, d) in zip(found, truth))
+
+
+def test_text_on_screen(broadcast, capsys):
+    fixture, library = broadcast
+    for text, spans in fixture.truth["captions"].items():
+        assert near(moments(capsys, library, "--text", text.lower()), spans), text
+
+
+def test_an_example_picture_found_full_size_and_small_partly_covered(broadcast, capsys):
+    fixture, library = broadcast
+    found = moments(capsys, library, "--image", str(fixture.bumper))
+    assert near(found, fixture.truth["bumper"])
+
+
+def test_a_person_and_a_person_and_text(broadcast, capsys):
+    fixture, library = broadcast
+    assert near(moments(capsys, library, "--person", "Angelina"), list(fixture.truth["person"].values())[0])
+    assert near(moments(capsys, library, "--person", "Angelina", "--text", "strike out"), [(13.0, 17.0)])
+    either = moments(capsys, library, "--text", "home run", "--text", "final score", "--any")
+    assert near(either, sorted(fixture.truth["captions"]["HOME RUN"] + fixture.truth["captions"]["FINAL SCORE"]))
+
+
+def _caption_video(path: Path, text: str, seconds: int = 4) -> Path:
+    from fixtures.generate import font
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        for index in range(seconds * 10):
+            frame = Image.new("RGB", (640, 360), (30, 60 + index, 90))
+            if index >= 10:
+                draw = ImageDraw.Draw(frame)
+                draw.rectangle((0, 280, 640, 340), fill=(250, 250, 250))
+                draw.text((170, 285), text, font=font(40), fill=(0, 0, 0))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_tags_are_stored_applied_to_later_videos_and_managed(broadcast, tmp_path, capsys):
+    fixture, library = broadcast
+    tag = ["--library", str(library), "tags"]
+    assert main([*tag, "add", "Home run", "--text", "home run"]) == 0
+    assert "2 moments in 1 videos" in capsys.readouterr().out
+    assert main([*tag, "add", "home RUN", "--text", "home"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert main([*tag, "add", "Bumper", "--image", str(fixture.bumper)]) == 0
+    later = _caption_video(tmp_path / "later.mp4", "HOME RUN")
+    assert main(["--library", str(library), "index", str(later), "--clip", "tiny", "--ocr-frames", "all",
+                 "--no-progress"]) == 0
+    assert "Home run 1 new moments" in capsys.readouterr().out
+    capsys.readouterr()
+    assert main([*tag, "show", "home run", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert len(shown["moments"]) == 3 and {Path(m["video"]).name for m in shown["moments"]} == {"broadcast.mp4",
+                                                                                                 "later.mp4"}
+    assert shown["moments"][0]["evidence"]["text"]["words"] == ["home", "run"]
+    assert shown["moments"][0]["evidence"]["text"]["lines"][0]["box"]
+    assert main([*tag, "list", "--json"]) == 0
+    listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)["tags"]}
+    assert listed["Home run"]["segments"] == 3 and listed["Bumper"]["segments"] == 2
+    assert main([*tag, "add", "Home run", "--text", "final score", "--replace"]) == 0
+    assert main([*tag, "show", "Bumper", "--borderline", "--json"]) == 0
+    assert main([*tag, "remove", "bumper"]) == 0 and main([*tag, "remove", "bumper"]) == 2
+    assert "no tag named 'bumper'" in capsys.readouterr().err
+
+
+def test_bad_queries_are_named(broadcast, tmp_path, capsys):
+    fixture, library = broadcast
+    lib = ["--library", str(library), "moments"]
+    capsys.readouterr()
+    assert main(lib) == 2 and "empty query" in capsys.readouterr().err
+    assert main([*lib, "--person", "Nobody"]) == 2 and "Nobody" in capsys.readouterr().err
+    not_a_picture = tmp_path / "notes.jpg"
+    not_a_picture.write_text("hello")
+    assert main([*lib, "--image", str(not_a_picture)]) == 2
+    assert "notes.jpg" in capsys.readouterr().err
+    assert main([*lib, "--clip-text", "a batter hitting the ball"]) == 2
+    assert "does not understand words" in capsys.readouterr().err
+    assert main([*lib, "--text", "home run", "--video", str(tmp_path / "nope.mp4")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,134 @@
+"""`visearch moments` (find time spans of any query) and `visearch tags` (save queries as tags)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from web.cli.common import EXIT_OK, open_library, timecode
+
+
+def _query_options(parser, *, person: bool = True) -> None:
+    parser.add_argument("--text", action="append", default=[], help="words seen on screen (all of them)")
+    parser.add_argument("--image", action="append", default=[], type=Path, help="an example frame or picture")
+    if person:
+        parser.add_argument("--person", action="append", default=[], help="a person's name or id")
+    parser.add_argument("--clip-text", action="append", default=[], help="a description (semantic CLIP only)")
+    parser.add_argument("--any", action="store_true", help="any of the parts (OR) instead of all (AND)")
+    parser.add_argument("--threshold", type=float, help="the score (0-1) a frame needs to match")
+
+
+def _export_options(parser) -> None:
+    parser.add_argument("--export", type=Path, metavar="DIR", help="cut each moment to its own file")
+    parser.add_argument("--compile", type=Path, metavar="FILE", help="join the moments into one reel")
+
+
+def register(commands) -> None:
+    moments = commands.add_parser("moments", help="time spans in videos where a text, picture or person shows")
+    _query_options(moments)
+    moments.add_argument("--video", action="append", default=[], help="only these videos (path or id)")
+    moments.add_argument("--gap", type=float, default=2.0, help="merge moments closer than this (seconds)")
+    moments.add_argument("--json", action="store_true")
+    _export_options(moments)
+    moments.set_defaults(handler=cmd_moments)
+
+    tags = commands.add_parser("tags", help="saved moment queries, applied to every video indexed now and later")
+    actions = tags.add_subparsers(dest="tags_command", required=True, metavar="ACTION")
+    adding = actions.add_parser("add", help="save a query as a tag and apply it")
+    adding.add_argument("name")
+    _query_options(adding)
+    adding.add_argument("--replace", action="store_true", help="replace a tag of that name")
+    listing = actions.add_parser("list", help="tags with their counts")
+    listing.add_argument("--json", action="store_true")
+    showing = actions.add_parser("show", help="a tag's moments")
+    showing.add_argument("name")
+    showing.add_argument("--borderline", action="store_true", help="the moments just under its threshold")
+    showing.add_argument("--json", action="store_true")
+    _export_options(showing)
+    removing = actions.add_parser("remove", help="delete a tag and its moments")
+    removing.add_argument("name")
+    tags.set_defaults(handler=cmd_tags)
+
+
+def build_query(args, library):
+    from search.moments.encode import encode, picture_clause
+    from search.moments.query import Clause, MomentQuery
+
+    clauses = [Clause("text", t) for t in args.text]
+    clauses += [picture_clause(p) for p in args.image]
+    clauses += [Clause("person", p) for p in getattr(args, "person", [])]
+    clauses += [Clause("clip_text", t) for t in args.clip_text]
+    query = MomentQuery(clauses, "or" if args.any else "and").check()
+    return encode(library, query)
+
+
+def _videos(library, keys: list[str]) -> list[int] | None:
+    from search.fancam.cast import find_video
+
+    return [find_video(library, key).id for key in keys] if keys else None
+
+
+def cmd_moments(args) -> int:
+    from search.moments.find import find_moments
+    from search.moments.tags import moments_json
+
+    with open_library(args, read_only=True) as library:
+        query = build_query(args, library).with_threshold(args.threshold)
+        moments = find_moments(library, query, videos=_videos(library, args.video), gap=args.gap)
+        data = moments_json(library, moments, query.describe())
+    return _report(args, data)
+
+
+def _report(args, data: dict) -> int:
+    if getattr(args, "export", None) or getattr(args, "compile", None):
+        from search.people.export import compile_reel, export_segments, temporary_folder
+
+        files = export_segments([(Path(m["video"]), m["start"], m["end"]) for m in data["moments"]],
+                                args.export or temporary_folder())
+        if args.compile and files:
+            compile_reel(files, args.compile)
+        data["exported"] = [str(f) for f in files] + ([str(args.compile)] if args.compile and files else [])
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    print(f"{data['query']}: {len(data['moments'])} moments")
+    for m in data["moments"]:
+        print(f"  {m['video']}  {timecode(m['start'])}-{timecode(m['end'])}  score {m['score']:.2f}")
+    for path in data.get("exported", []):
+        print(f"  wrote {path}")
+    return EXIT_OK
+
+
+def cmd_tags(args) -> int:
+    from search.moments.tags import add_tag, borderline, find_tag, moments_json, tag_json
+
+    action = args.tags_command
+    if action in ("list", "show"):
+        with open_library(args, read_only=True) as library:
+            if action == "list":
+                return _list(args, [tag_json(t) for t in library.tags.tags()])
+            tag = find_tag(library, args.name)
+            moments = borderline(library, tag) if args.borderline else \
+                [segment for _, segment in library.tags.segments(tag.id)]
+            data = moments_json(library, moments, tag_json(tag)["query"])
+        data["tag"] = tag.name
+        return _report(args, data)
+    with open_library(args) as library, library.writing(wait=5):
+        if action == "add":
+            tag = add_tag(library, args.name, build_query(args, library), args.threshold, replace=args.replace)
+            print(f"tag '{tag.name}': {tag.segments} moments in {tag.videos} videos")
+        else:
+            library.tags.delete_tag(find_tag(library, args.name).id)
+            print(f"tag '{args.name}' removed")
+        library.save()
+    return EXIT_OK
+
+
+def _list(args, tags: list[dict]) -> int:
+    if args.json:
+        print(json.dumps({"tags": tags}, indent=2))
+    elif not tags:
+        print("no tags yet (visearch tags add NAME --text ...)")
+    for tag in [] if args.json else tags:
+        threshold = "" if tag["threshold"] is None else f", threshold {tag['threshold']:g}"
+        print(f"  {tag['name']:<20} {tag['segments']:>4} moments in {tag['videos']:>3} videos  {tag['query']}{threshold}")
+    return EXIT_OK
