@@ -134,9 +134,10 @@ class LibraryIndexer:
             if self.faces is not None and self.options.shard is None:
                 # Workers would race to create the same people: cluster once, after all shards (`people cluster`).
                 report.people = self.people().cluster()
-                report.tags = apply_new(library)  # after people: a tag may name a person
             self._calibrate()
             library.save(ocr=self.ocr.identity if self.ocr else "off")
+            report.tags = apply_new(library) if self.options.shard is None else {}  # after people and keypoints
+            library.docs.commit()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -325,9 +326,8 @@ class LibraryIndexer:
         ids = docs.upsert(frames)
         if ids:
             self.library.vectors.add(ids, np.vstack([frame.embedding for frame in record.frames]))
-        for item_id, frame in zip(ids, record.frames):
-            if frame.features is not None:
-                self.library.frame_features.put(item_id, frame.features)
+        for item_id, frame in ((i, f) for i, f in zip(ids, record.frames) if f.features is not None):
+            self.library.frame_features.put(item_id, frame.features)
         if self.faces is not None:
             track_ids = self.library.faces.add_tracks(video_id, record.tracks)
             for item_id, frame in zip(ids, record.frames):

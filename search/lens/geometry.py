@@ -61,14 +61,25 @@ def verify(
     `outline` is the product's extent in the candidate (fractions): its corners
     are what gets projected into the photo.
     """
-    import cv2
-
     if candidate is None or len(candidate) == 0 or len(query) == 0:
         return None  # an image without keypoints (a blank card) cannot be verified
     query_points, candidate_points = match(query, candidate)
+    return verify_matches(query_points, candidate_points, candidate_size, query_size, min_inliers=min_inliers,
+                          outline=outline)
+
+
+def verify_matches(
+    query_points: np.ndarray, candidate_points: np.ndarray, candidate_size: tuple[int, int],
+    query_size: tuple[int, int], *, min_inliers: int = MIN_INLIERS,
+    outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0), method: str = "RANSAC",
+) -> Verification | None:
+    """`verify` for matches already made (query points, candidate points, pair by pair). `method` names
+    OpenCV's robust estimator: RANSAC (the lens's, measured there), or a USAC variant."""
+    import cv2
+
     if len(query_points) < min_inliers:
         return None
-    homography, mask = cv2.findHomography(candidate_points, query_points, cv2.RANSAC, REPROJECTION_ERROR)
+    homography, mask = cv2.findHomography(candidate_points, query_points, getattr(cv2, method), REPROJECTION_ERROR)
     if homography is None or mask is None:
         return None
     inliers = int(mask.sum())

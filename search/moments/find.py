@@ -13,7 +13,7 @@ import numpy as np
 
 from indexer.text import compact
 from search.moments.intervals import Frame, Moment, frame_runs, intersect, union
-from search.moments.pictures import picture_scores, voted_frames
+from search.moments.pictures import picture_scores
 from search.moments.query import Clause, MomentQuery, MomentQueryError
 
 CLIP_PICTURE = 0.85  # CLIP cosine a frame needs to match a picture, where frames have no keypoints
@@ -48,7 +48,6 @@ def _clause_moments(library, clause: Clause, videos: list[int], gap: float, marg
     moments: list[Moment] = []
     docs = library.docs.get_videos(videos)
     keypoints = clause.kind == "image" and clause.features is not None and len(library.frame_features) > 0
-    voted = voted_frames(library.frame_features, clause.features) if keypoints else {}
     by_clip = clause.kind == "image" and not keypoints and clause.threshold is None
     cutoff = (CLIP_PICTURE if by_clip else clause.cutoff()) - margin
     for video_id in videos:
@@ -61,7 +60,7 @@ def _clause_moments(library, clause: Clause, videos: list[int], gap: float, marg
         if clause.kind == "text":
             scores = _text_scores(frames, clause.value)
         elif keypoints:
-            scores = picture_scores(library.frame_features, clause.features, frames, voted)
+            scores = picture_scores(library.frame_features, clause.features, frames)
         else:
             scores = _vector_scores(library, frames, clause)
         hits = {item: (score, evidence) for item, (score, evidence) in scores.items() if score >= cutoff - 1e-9}
@@ -73,10 +72,11 @@ def _clause_moments(library, clause: Clause, videos: list[int], gap: float, marg
 
 
 def _interval(frames) -> float:
-    """The sampling interval: the usual step between consecutive sampled frames (1 s by default)."""
+    """The sampling interval (1 s by default). Near-duplicate samples are not kept, so kept frames are
+    often further apart: the short steps between them are the interval."""
     steps = np.diff(sorted(f.time for f in frames))
-    steps = steps[steps > 1e-3]
-    return float(np.median(steps)) if len(steps) else 1.0
+    steps = steps[steps > 0.05]
+    return float(np.clip(np.percentile(steps, 25), 0.05, 1.0)) if len(steps) else 1.0
 
 
 def query_words(text: str) -> list[str]:

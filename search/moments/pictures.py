@@ -1,9 +1,12 @@
 """An example picture found in sampled frames by its keypoints: a logo, a bumper, a sponsor board.
 
-The frames' RootSIFT keypoints were stored at indexing time (`frame-features/`); a
-picture's keypoints vote for the frames holding their nearest neighbours, and each
-voted frame of the videos asked about is verified by a RANSAC homography (the lens's
-geometry). CLIP alone cannot tell a small, partly covered logo from the rest of a frame.
+The frames' RootSIFT keypoints were stored at indexing time (`frame-features/`). Every
+frame of the videos asked about is matched against the picture: each frame keypoint finds
+its two nearest picture keypoints in one FAISS search per batch of frames (Lowe's ratio
+test), and a frame with enough matches is verified by a RANSAC homography (the lens's
+geometry). A graphic that recurs in every video is found in every video, which a vote
+over the whole library (the lens's way) would starve. CLIP alone cannot tell a small,
+partly covered logo from the rest of a frame.
 """
 from __future__ import annotations
 
@@ -13,11 +16,14 @@ import numpy as np
 
 from indexer.local_features import LocalFeatures
 from search.codec import vector_base64, vector_from_base64
-from search.lens.geometry import verify
+from search.lens.geometry import RATIO, verify_matches
 
-VOTED = 2000  # frames a picture's keypoints may vote for, library-wide
+FRAME_KEYPOINTS = 200  # the strongest keypoints of each frame that are matched (they are stored strongest first)
+MIN_MATCHES = 8  # ratio-test matches a frame needs before its geometry is checked
 MIN_INLIERS = 8  # the least evidence kept at all (the threshold decides what counts)
 FULL_SCORE = 30  # inliers at which a match scores 1.0
+BATCH = 64  # frames matched in one search
+ESTIMATOR = "USAC_MAGSAC"  # same inliers as RANSAC on the broadcast, 8x faster (bench/moments_eval.py)
 
 
 def features_json(features: LocalFeatures, size: tuple[int, int]) -> dict:
@@ -32,26 +38,34 @@ def features_from_json(data: dict) -> tuple[LocalFeatures, tuple[int, int]]:
     return LocalFeatures(points, descriptors), tuple(data["size"])
 
 
-def voted_frames(store, data: dict) -> dict[int, float]:
-    """Frames (item ids) the picture's keypoints voted for, with their votes."""
-    features, _ = features_from_json(data)
-    return dict(store.vote(features, limit=VOTED))
+def picture_scores(store, data: dict, frames) -> dict[int, tuple[float, dict]]:
+    """Score each frame by how many of the picture's keypoints it holds in one geometry."""
+    import faiss
 
-
-def picture_scores(store, data: dict, frames, voted: dict[int, float]) -> dict[int, tuple[float, dict]]:
-    """Score each voted frame by the keypoints of the picture it holds in one geometry."""
-    features, size = features_from_json(data)
+    picture, size = features_from_json(data)
+    if len(picture) < 2:
+        return {}
+    index = faiss.IndexFlatL2(128)
+    index.add(np.ascontiguousarray(picture.descriptors, np.float32))
     scores = {}
-    for frame in frames:
-        if frame.id not in voted:
+    for start in range(0, len(frames), BATCH):
+        batch = [(f, store.get(f.id)) for f in frames[start:start + BATCH]]
+        batch = [(f, found) for f, found in batch if found is not None and len(found) >= 2]
+        if not batch:
             continue
-        found = store.get(frame.id)
-        if found is None:
-            continue
-        check = verify(found, features, size, (frame.width, frame.height), min_inliers=MIN_INLIERS)
-        if check is None:
-            continue
-        scores[frame.id] = (min(1.0, check.inliers / FULL_SCORE),
-                            {"image": {"inliers": check.inliers, "box": [round(v, 1) for v in check.box],
-                                       "frame": frame.id, "time": frame.time}})
+        parts = [found.descriptors[:FRAME_KEYPOINTS] for _, found in batch]
+        distances, nearest = index.search(np.ascontiguousarray(np.concatenate(parts), np.float32), 2)
+        good = distances[:, 0] < (RATIO ** 2) * distances[:, 1]  # squared L2: the ratio squared
+        offsets = np.cumsum([0] + [len(p) for p in parts])
+        for number, (frame, found) in enumerate(batch):
+            rows = np.flatnonzero(good[offsets[number]:offsets[number + 1]])
+            if len(rows) < MIN_MATCHES:
+                continue
+            pairs = nearest[offsets[number] + rows, 0]
+            check = verify_matches(found.points[rows], picture.points[pairs], size, (frame.width, frame.height),
+                                   min_inliers=MIN_INLIERS, method=ESTIMATOR)
+            if check is not None:
+                scores[frame.id] = (min(1.0, check.inliers / FULL_SCORE),
+                                    {"image": {"inliers": check.inliers, "box": [round(v, 1) for v in check.box],
+                                               "frame": frame.id, "time": frame.time}})
     return scores
