@@ -95,6 +95,27 @@ def video_people(library, video_id: int) -> dict:
                        for p in sorted(counts, key=lambda p: (-counts[p], p)) if p in rows]}
 
 
+def video_timeline(library, video_id: int) -> dict:
+    """A video's rows for the timeline: one per tag and one per person, each with its segments."""
+    from search.people.index import people_index
+
+    seen = video_people(library, video_id)
+    tags = {tag.id: tag.name for tag in library.tags.tags()}
+    by_tag: dict[int, list] = {}
+    for tag_id, segment in library.tags.segments(video_id=video_id):
+        by_tag.setdefault(tag_id, []).append({"start": round(segment.start, 3), "end": round(segment.end, 3),
+                                              "score": round(segment.score, 4)})
+    rows = [{"kind": "tag", "id": tag_id, "name": tags.get(tag_id, ""), "segments": segments}
+            for tag_id, segments in sorted(by_tag.items(), key=lambda pair: tags.get(pair[0], "").lower())]
+    index = people_index(library)
+    for entry in seen["people"]:
+        clips = [c for c in index.clips(entry["id"]).clips if c.video == video_id]
+        rows.append({"kind": "person", "id": entry["id"], "name": entry["name"],
+                     "segments": [{"start": round(c.start, 3), "end": round(c.end, 3), "score": round(c.score, 4)}
+                                  for c in clips]})
+    return {**seen["video"], "rows": rows}
+
+
 def person(library, person_id: int) -> PersonRow:
     rows = library.faces.people([person_id])
     if not rows:

@@ -417,3 +417,37 @@ def test_a_video_frame_page_offers_a_fancam_of_who_is_in_it(server, page, shared
         pytest.fail("no frame page offers a fancam")
     options = page.locator(".fancam-who option").all_inner_texts()
     assert options and not any(o.strip() == "" for o in options)
+
+
+def test_find_a_persons_moments_play_one_and_save_them_as_a_tag(server, page, shared_data):
+    page.goto(server + "/moments")
+    page.select_option("#moment-person", label="Angelina")
+    page.click("#moments-form button[type=submit]")
+    page.wait_for_selector(".moment")
+    assert page.locator("#moments-status").inner_text().startswith('person "')
+    page.locator(".play-moment").first.click()
+    page.wait_for_function("document.getElementById('player').currentTime > 0", timeout=30_000)
+    assert page.locator(".moment a").first.get_attribute("href").startswith("/export/clip/")
+    page.fill("#tag-name", "Angelina on screen")
+    page.click("#save-tag button")
+    page.wait_for_url("**/moments?tag=*")
+    page.wait_for_selector(".moment")
+    assert page.locator("table.tags td a", has_text="Angelina on screen").count() == 1
+    shot(page, "moments")
+    # the video's page shows the tag as a row of its timeline, and a click plays that span
+    video_frame = page.locator(".moment img").first.get_attribute("src").split("/")[-1]
+    page.goto(f"{server}/items/{video_frame}")
+    row = page.locator(".video-timeline .timeline-row", has_text="Angelina on screen")
+    assert row.count() == 1
+    segment = row.locator(".segment").first
+    start = float(segment.get_attribute("data-start"))
+    segment.click()
+    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.5 "
+                           "&& !document.getElementById('player').paused", timeout=30_000)
+
+
+def test_an_empty_moment_query_says_what_to_give(server, page):
+    page.goto(server + "/moments")
+    page.click("#moments-form button[type=submit]")
+    page.wait_for_selector("#moments-status.error")
+    assert "empty query" in page.locator("#moments-status").inner_text()

@@ -32,7 +32,7 @@ def test_every_documented_query_parameter_rejects_wrong_types_with_its_name(clie
             for param in operation.get("parameters", []):
                 if param["in"] != "query":
                     continue
-                url = path.replace("{item_id}", "1").replace("{person_id}", "1")
+                url = path.replace("{item_id}", "1").replace("{person_id}", "1").replace("{tag_id}", "1")
                 for value in _bad_values(param["schema"]):
                     response = client.open(url, method=method.upper(), query_string={param["name"]: value})
                     assert response.status_code == 400, (url, param["name"], value, response.data[:200])

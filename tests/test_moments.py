@@ -158,3 +158,57 @@ def test_bad_queries_are_named(broadcast, tmp_path, capsys):
     assert "does not understand words" in capsys.readouterr().err
     assert main([*lib, "--text", "home run", "--video", str(tmp_path / "nope.mp4")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# -- the API
+
+
+@pytest.fixture
+def moments_client(broadcast):
+    from web import create_app
+
+    _, library = broadcast
+    return create_app({"LIBRARY": str(library), "TESTING": True, "WARM_UP": False}).test_client()
+
+
+def test_api_finds_moments_by_json_and_by_an_uploaded_picture(broadcast, moments_client):
+    fixture, _ = broadcast
+    found = moments_client.post("/api/moments", json={"text": "strike out"}).get_json()
+    assert found["query"] == 'text "strike out"' and [(m["start"], m["end"]) for m in found["moments"]] == [(12.5, 16.5)]
+    with open(fixture.bumper, "rb") as picture:
+        sent = moments_client.post("/api/moments", data={"image": (picture, "bumper.png")},
+                                   content_type="multipart/form-data").get_json()
+    assert len(sent["moments"]) == 2 and sent["moments"][0]["evidence"]["image"]["inliers"] >= 12
+    again = moments_client.post("/api/moments", json={"upload": sent["upload"]}).get_json()
+    assert [m["start"] for m in again["moments"]] == [m["start"] for m in sent["moments"]]
+    video = found["moments"][0]["video_id"]
+    rows = moments_client.get(f"/api/videos/{video}/timeline").get_json()["rows"]
+    assert {row["kind"] for row in rows} >= {"person"}
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({}, 422, "empty query"), ({"text": "a\x00b"}, 400, "text"), ({"text": "goal", "threshold": 2}, 400, "threshold"),
+    ({"person": 10**12}, 404, None), ({"text": "goal", "video": 10**12}, 404, "video"),
+    ({"upload": "0" * 32}, 404, "upload"), ({"text": 5}, 400, "text"), ({"any": "yes", "text": "a b"}, 400, "any"),
+])
+def test_api_moments_name_what_is_wrong(moments_client, body, status, field):
+    response = moments_client.post("/api/moments", json=body)
+    assert response.status_code == status, response.get_json()
+    if field:
+        assert field in response.get_json()["error"]
+
+
+def test_api_tags_are_saved_shown_and_removed(broadcast, moments_client):
+    made = moments_client.post("/api/tags", json={"name": "API final", "text": "final score"})
+    assert made.status_code == 201 and made.get_json()["segments"] == 1
+    assert moments_client.post("/api/tags", json={"name": "api FINAL", "text": "x"}).status_code == 409
+    replaced = moments_client.post("/api/tags", json={"name": "api final", "text": "home run", "replace": True})
+    assert replaced.status_code == 201 and replaced.get_json()["segments"] == 2
+    tag_id = replaced.get_json()["id"]
+    shown = moments_client.get(f"/api/tags/{tag_id}").get_json()
+    assert shown["tag"]["name"] == "api final" and len(shown["moments"]) == 2
+    assert moments_client.get(f"/api/tags/{tag_id}?borderline=1").status_code == 200
+    assert moments_client.post("/api/tags", json={"name": "\x07", "text": "x"}).status_code == 400
+    assert moments_client.delete(f"/api/tags/{tag_id}").status_code == 200
+    assert moments_client.delete(f"/api/tags/{tag_id}").status_code == 404
+    assert moments_client.get("/api/tags/99999999").status_code == 404

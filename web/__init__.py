@@ -30,6 +30,7 @@ class IdConverter(IntegerConverter):
 def create_app(config: dict | None = None) -> Flask:
     from search.library import default_library_path
     from web import security
+    from web import moments_api  # noqa: F401 - its routes join the `api` blueprint
     from web.api import api
     from web.pages import pages
     from web.services import Services
@@ -101,6 +102,7 @@ def _register_errors(app: Flask) -> None:
     from search.details import NotFoundError
     from search.people.index import CannotMergeError, PersonNotFoundError
     from search.library import LibraryBusyError, LibraryError
+    from search.moments.store import TagExistsError
     from web.params import InvalidParameter
     from web.security import Refused
     from web.jobs import JobsBusy
@@ -117,11 +119,8 @@ def _register_errors(app: Flask) -> None:
         return error_response(error.status, error.message, field=error.name)
 
     @app.errorhandler(BadUpload)
-    def bad_upload(error: BadUpload):
-        return error_response(error.status, error.message)
-
     @app.errorhandler(Refused)
-    def refused(error: Refused):
+    def refused(error):
         return error_response(error.status, error.message)
 
     @app.errorhandler(ModelsLoading)
@@ -140,6 +139,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(LibraryBusyError)
     @app.errorhandler(CannotMergeError)
+    @app.errorhandler(TagExistsError)
     def conflict(error):
         return error_response(409, str(error))
 

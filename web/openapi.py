@@ -2,7 +2,7 @@
 each request. A test checks it against the app's real routes."""
 from __future__ import annotations
 
-from web.params import ALL, BROWSE, GAP, JSON_BODIES, K, MAX_ID, SEARCH_FORM
+from web.params import ALL, BROWSE, FORM_BODIES, GAP, JSON_BODIES, K, MAX_ID, SEARCH_FORM
 
 
 def _error(description: str) -> dict:
@@ -29,6 +29,55 @@ FANCAM_JOB = {"type": "object", "required": ["id", "state", "progress"], "proper
     "request": {"type": "object"}, "created": {"type": "number"},
     "result": {"type": "object", "description": "when done: members (seen share), start, end, size, audio"},
     "file": {"type": "string", "nullable": True, "description": "when done: the MP4 (add ?download=1 to save it)"}}}
+
+TAG_ID = {"name": "tag_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0,
+                                                                      "maximum": MAX_ID}}
+MOMENTS = {"type": "object", "required": ["query", "moments"], "properties": {
+    "query": {"type": "string"}, "upload": {"type": "string", "nullable": True},
+    "moments": {"type": "array", "items": {"type": "object", "required": ["video", "start", "end", "score"],
+                                           "properties": {"video": {"type": "string"}, "video_id": {"type": "integer"},
+                                                          "start": {"type": "number"}, "end": {"type": "number"},
+                                                          "score": {"type": "number"},
+                                                          "thumbnail": {"type": "string", "nullable": True},
+                                                          "evidence": {"type": "object"}}}}}}
+TAG = {"type": "object", "required": ["id", "name", "query"], "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "query": {"type": "string"},
+    "threshold": {"type": "number", "nullable": True}, "segments": {"type": "integer"}, "videos": {"type": "integer"}}}
+
+
+def _ok(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+MOMENT_PATHS = {
+    "/api/moments": {"post": {
+        "summary": "Time spans in videos where words, a picture or a person show (AND, or OR with `any`)",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": FORM_BODIES["api.moments"]},
+                                                      "application/json": {"schema": JSON_BODIES["api.moments"]}}},
+        "responses": {"200": _ok(MOMENTS), "400": _error("bad field"), "404": _error("unknown person, video or upload"),
+                      "413": _error("upload too large"), "422": _error("an empty or impossible query")}}},
+    "/api/tags": {
+        "get": {"summary": "Tags (saved moment queries) with their counts",
+                "responses": {"200": _ok({"type": "object", "properties": {"tags": {"type": "array", "items": TAG}}})}},
+        "post": {"summary": "Save a moment query as a tag and apply it to every video", "security": WRITE,
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": JSON_BODIES["api.add_tag"]}}},
+                 "responses": {"201": _ok(TAG, "saved and applied"), "400": _error("bad field"),
+                               "403": _error("token required"), "404": _error("unknown person or upload"),
+                               "409": _error("a tag of that name exists: send replace: true"),
+                               "422": _error("an empty or impossible query")}}},
+    "/api/tags/{tag_id}": {
+        "get": {"summary": "A tag and its stored moments (or, with borderline=1, those just under its threshold)",
+                "parameters": [TAG_ID, {"name": "borderline", "in": "query",
+                                        "schema": {"type": "string", "enum": ["0", "1"]}}],
+                "responses": {"200": _ok({"type": "object"}), "404": _error("unknown tag")}},
+        "delete": {"summary": "Remove a tag and its moments", "parameters": [TAG_ID], "security": WRITE,
+                   "responses": {"200": {"description": "removed"}, "403": _error("token required"),
+                                 "404": _error("unknown tag")}}},
+    "/api/videos/{video_id}/timeline": {"get": {
+        "summary": "A video's rows: one per tag and one per person, with their spans", "parameters": [VIDEO_ID],
+        "responses": {"200": _ok({"type": "object"}), "404": _error("unknown video")}}},
+}
 
 FANCAM_PATHS = {
     "/api/videos/{video_id}/people": {"get": {
@@ -142,6 +191,7 @@ def document() -> dict:
                     "422": _error("the face has no person")}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
             **FANCAM_PATHS,
+            **MOMENT_PATHS,
         },
         "components": {
             "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Visearch-Token"}},

@@ -42,7 +42,8 @@ def item(item_id: int):
     library = services().library
     found = views.safe_links(details.item_details(library, item_id))
     people = details.video_people(library, found["video"]["id"])["people"] if found["video"] else []
-    return render_template("item.html", item=found, video_people=people, page="browse")
+    timeline = details.video_timeline(library, found["video"]["id"]) if found["video"] else None
+    return render_template("item.html", item=found, video_people=people, timeline=timeline, page="browse")
 
 
 @pages.get("/people")
@@ -68,6 +69,18 @@ def person(person_id: int):
     return render_template("person.html", person=details.person_json(row), videos=list(by_video.values()),
                            photos=clips["photos"], faces=details.person_faces(library, person_id, limit=200),
                            others=others, page="people")
+
+
+@pages.get("/moments")
+def moments():
+    from search.moments.tags import tag_json
+
+    library = _library_or_none()
+    tags = [tag_json(t) for t in library.tags.tags()] if library else []
+    people = details.people_list(library) if library else []
+    semantic = bool(library and library.manifest.semantic)
+    return render_template("moments.html", tags=tags, people=people, semantic=semantic, page="moments",
+                           tag_id=g.params.get("tag"))
 
 
 @pages.get("/browse")

@@ -65,6 +65,8 @@ QUERY: dict[str, list[dict]] = {
     "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, TOKEN], "pages.home": HOME + [TOKEN],
     "pages.export_clip": CLIP_RANGE,
     "pages.fancam_file": [_query("download", {"type": "string", "enum": ["0", "1"]}, "1: save instead of play")],
+    "api.tag": [_query("borderline", {"type": "string", "enum": ["0", "1"]}, "1: the moments just under the cutoff")],
+    "pages.moments": [_query("tag", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "show this tag")],
 }
 
 SEARCH_FORM = {"type": "object", "properties": {
@@ -101,12 +103,31 @@ FANCAM_BODY = {"type": "object", "required": ["video"], "properties": {
     "height": {"type": "integer", "minimum": 240, "maximum": 1920,
                "description": "output height in px (default 1280, a grid 720, at most the video's own)"}}}
 
+_MOMENT_FIELDS = {
+    "text": {"type": "string", "minLength": 1, "maxLength": 500, "description": "words seen on screen"},
+    "person": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "a person on screen"},
+    "clip_text": {"type": "string", "minLength": 1, "maxLength": 500,
+                  "description": "a description (libraries with a semantic CLIP model)"},
+    "upload": UPLOAD_ID | {"description": "an example picture uploaded before (its `upload`)"},
+    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "the score a frame needs"},
+}
+MOMENTS_JSON = {"type": "object", "properties": {
+    **_MOMENT_FIELDS, "any": {"type": "boolean", "description": "any part (OR) instead of all (AND)"},
+    "video": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "only this video"}}}
+MOMENTS_FORM = {"type": "object", "properties": {
+    **_MOMENT_FIELDS, "image": {"type": "string", "format": "binary", "description": "an example picture"},
+    "any": {"type": "string", "enum": ["0", "1"]},
+    "video": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}
+TAG_BODY = {"type": "object", "required": ["name"], "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100}, **_MOMENT_FIELDS,
+    "any": {"type": "boolean"}, "replace": {"type": "boolean", "description": "replace a tag of that name"}}}
+
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
-    "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY,
+    "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY, "api.moments": MOMENTS_JSON, "api.add_tag": TAG_BODY,
 }
-FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM}
+FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM, "api.moments": MOMENTS_FORM}
 
 
 def validate_request() -> None:

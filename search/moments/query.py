@@ -48,7 +48,7 @@ class MomentQuery:
 
     def check(self) -> "MomentQuery":
         if not self.clauses:
-            raise MomentQueryError("an empty query: give --text, --image, --person or --clip-text")
+            raise MomentQueryError("an empty query: give words on screen, a picture, a person or a description")
         if self.combine not in ("and", "or"):
             raise MomentQueryError(f"combine: 'and' or 'or', not {self.combine!r}")
         for clause in self.clauses:

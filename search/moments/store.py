@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
+from indexer.errors import VisearchError
+
 
 @dataclass(frozen=True, slots=True)
 class TagRecord:
@@ -58,5 +60,5 @@ class TagStore(Protocol):
         """Drop every tag's segments and applied marks for videos that are gone or indexed again."""
 
 
-class TagExistsError(ValueError):
-    """A tag by that name exists: refuse, or replace it on request."""
+class TagExistsError(VisearchError, ValueError):
+    """A tag by that name exists: refuse, or replace it on request (the web answers 409)."""

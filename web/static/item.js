@@ -21,3 +21,22 @@
     document.getElementById("similar").innerHTML = `<p class="status">${escapeHtml(error.loading ? "Search models are loading; reload in a moment." : error.message)}</p>`;
   });
 })();
+
+// The video's timeline: a click plays that span in the player above, and stops at its end.
+(function () {
+  const player = document.getElementById("player");
+  if (!player) return;
+  let stopAt = null;
+  document.querySelectorAll(".video-timeline .segment").forEach((segment) => {
+    segment.addEventListener("click", () => {
+      document.querySelectorAll(".video-timeline .segment.playing").forEach((s) => s.classList.remove("playing"));
+      segment.classList.add("playing");
+      stopAt = Number(segment.dataset.end);
+      const begin = () => { player.currentTime = Number(segment.dataset.start); player.play().catch(() => {}); };
+      if (player.readyState >= 1) begin(); else player.addEventListener("loadedmetadata", begin, { once: true });
+    });
+  });
+  player.addEventListener("timeupdate", () => {
+    if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; }
+  });
+})();

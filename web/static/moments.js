@@ -1,0 +1,116 @@
+// Moments page: query by words, picture and person; play, download and save as a tag; show a tag's
+// moments and its borderline ones; remove tags.
+"use strict";
+
+(function () {
+  const form = document.getElementById("moments-form");
+  if (!form) return;
+  const status = document.getElementById("moments-status");
+  const results = document.getElementById("moment-results");
+  const player = document.getElementById("player");
+  const nowPlaying = document.getElementById("now-playing");
+  const saveForm = document.getElementById("save-tag");
+  let lastQuery = null; // the JSON body that found the moments shown, to save as a tag
+  let stopAt = null;
+
+  function fail(error) { status.textContent = error.message; status.classList.add("error"); }
+
+  function describeEvidence(evidence) {
+    const parts = [];
+    if (evidence.text) parts.push(`words: ${evidence.text.words.join(" ")}`);
+    if (evidence.image) parts.push(`picture: ${evidence.image.inliers} matching points`);
+    if (evidence.person) parts.push(`person: ${evidence.person.name || "person " + evidence.person.id}`);
+    if (evidence.clip_text) parts.push(`looks like: ${evidence.clip_text.similarity}`);
+    return parts.join(" · ");
+  }
+
+  function play(moment) {
+    stopAt = moment.end;
+    player.hidden = false;
+    const src = `/media/video/${moment.video_id}`;
+    const begin = () => { player.currentTime = moment.start; player.play().catch(() => {}); };
+    if (player.getAttribute("src") !== src) {
+      player.setAttribute("src", src);
+      player.addEventListener("loadedmetadata", begin, { once: true });
+      player.load();
+    } else begin();
+    nowPlaying.textContent = `Playing ${timecode(moment.start)}–${timecode(moment.end)}`;
+  }
+  player.addEventListener("timeupdate", () => {
+    if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; }
+  });
+
+  function show(data, heading) {
+    results.replaceChildren();
+    status.classList.remove("error");
+    status.textContent = `${heading || data.query}: ${data.moments.length} moment${data.moments.length === 1 ? "" : "s"}`;
+    for (const moment of data.moments) {
+      const card = document.createElement("article");
+      card.className = "moment";
+      const thumb = document.createElement("img");
+      if (moment.thumbnail_item) thumb.src = `/thumb/${moment.thumbnail_item}`;
+      thumb.alt = "";
+      const text = document.createElement("div");
+      const name = moment.video.split("/").pop();
+      text.innerHTML = `<strong>${escapeHtml(name)}</strong> <span>${timecode(moment.start)}–${timecode(moment.end)}</span>` +
+        ` <small>score ${moment.score.toFixed(2)}</small><br><small>${escapeHtml(describeEvidence(moment.evidence || {}))}</small>`;
+      const playButton = document.createElement("button");
+      playButton.type = "button";
+      playButton.textContent = "Play";
+      playButton.className = "play-moment";
+      playButton.addEventListener("click", () => play(moment));
+      const download = document.createElement("a");
+      download.href = `/export/clip/${moment.video_id}?start=${moment.start}&end=${moment.end}`;
+      download.textContent = "download";
+      card.append(thumb, text, playButton, download);
+      results.append(card);
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = new FormData();
+    const text = document.getElementById("moment-text").value.trim();
+    const person = document.getElementById("moment-person").value;
+    const clip = document.getElementById("moment-clip-text");
+    const image = document.getElementById("moment-image").files[0];
+    if (text) body.append("text", text);
+    if (person) body.append("person", person);
+    if (clip && clip.value.trim()) body.append("clip_text", clip.value.trim());
+    if (image) body.append("image", image);
+    if (document.getElementById("moment-any").checked) body.append("any", "1");
+    status.textContent = "Looking…";
+    try {
+      const data = await api("/api/moments", { method: "POST", body });
+      lastQuery = { text: text || undefined, person: person ? Number(person) : undefined,
+                    clip_text: clip && clip.value.trim() ? clip.value.trim() : undefined,
+                    upload: data.upload || undefined, any: document.getElementById("moment-any").checked };
+      show(data);
+      saveForm.hidden = false;
+    } catch (error) { fail(error); }
+  });
+
+  saveForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = Object.assign({ name: document.getElementById("tag-name").value.trim() }, lastQuery);
+    const threshold = document.getElementById("tag-threshold").value;
+    if (threshold !== "") body.threshold = Number(threshold);
+    try {
+      const tag = await api("/api/tags", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      location.href = `/moments?tag=${tag.id}`;
+    } catch (error) { fail(error); }
+  });
+
+  async function showTag(id, borderline) {
+    try {
+      const data = await api(`/api/tags/${id}${borderline ? "?borderline=1" : ""}`);
+      show(data, borderline ? `${data.tag.name}, just under its threshold` : `${data.tag.name} (${data.tag.query})`);
+    } catch (error) { fail(error); }
+  }
+  document.querySelectorAll(".show-borderline").forEach((b) => b.addEventListener("click", () => showTag(b.dataset.tag, true)));
+  document.querySelectorAll(".remove-tag").forEach((b) => b.addEventListener("click", async () => {
+    if (!confirm(`Remove the tag “${b.dataset.name}” and its moments?`)) return;
+    try { await api(`/api/tags/${b.dataset.tag}`, { method: "DELETE" }); location.href = "/moments"; } catch (error) { fail(error); }
+  }));
+  if (form.dataset.tag) showTag(form.dataset.tag, false);
+})();
