@@ -203,10 +203,11 @@ def test_api_tags_are_saved_shown_and_removed(broadcast, moments_client):
     assert made.status_code == 201 and made.get_json()["segments"] == 1
     assert moments_client.post("/api/tags", json={"name": "api FINAL", "text": "x"}).status_code == 409
     replaced = moments_client.post("/api/tags", json={"name": "api final", "text": "home run", "replace": True})
-    assert replaced.status_code == 201 and replaced.get_json()["segments"] == 2
+    expected = len(moments_client.post("/api/moments", json={"text": "home run"}).get_json()["moments"])
+    assert replaced.status_code == 201 and replaced.get_json()["segments"] == expected >= 2
     tag_id = replaced.get_json()["id"]
     shown = moments_client.get(f"/api/tags/{tag_id}").get_json()
-    assert shown["tag"]["name"] == "api final" and len(shown["moments"]) == 2
+    assert shown["tag"]["name"] == "api final" and len(shown["moments"]) == expected
     assert moments_client.get(f"/api/tags/{tag_id}?borderline=1").status_code == 200
     assert moments_client.post("/api/tags", json={"name": "\x07", "text": "x"}).status_code == 400
     assert moments_client.delete(f"/api/tags/{tag_id}").status_code == 200
