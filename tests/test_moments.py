@@ -213,3 +213,19 @@ def test_api_tags_are_saved_shown_and_removed(broadcast, moments_client):
     assert moments_client.delete(f"/api/tags/{tag_id}").status_code == 200
     assert moments_client.delete(f"/api/tags/{tag_id}").status_code == 404
     assert moments_client.get("/api/tags/99999999").status_code == 404
+
+
+def test_a_clip_vector_query_finds_the_frames_it_looks_like(broadcast):
+    """The CLIP-text path with a vector taken from one frame: no semantic model exists here, so this
+    checks the scoring and spans, not CLIP's understanding of words."""
+    from search.library import Library
+    from search.moments.find import find_moments
+
+    _, library = broadcast
+    with Library.open(library, read_only=True) as opened:
+        video = min(s.id for s in opened.docs.file_states() if s.kind == "video")
+        frame = next(f for f in opened.docs.frames_of(video) if f.time and f.time >= 20)
+        vector = [float(v) for v in opened.vectors.get([frame.id])[0]]
+        found = find_moments(opened, MomentQuery([Clause("clip_text", "the bumper", vector, 0.9999)]), videos=[video])
+    assert any(m.start <= frame.time <= m.end for m in found)
+    assert found[0].evidence["clip_text"]["similarity"] >= 0.9999 and len(found) <= 3

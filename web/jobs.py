@@ -96,8 +96,9 @@ class FancamJobs:
 
         job.state = "running"
         self._save(job)
-        generation = self.services.lease()
+        generation = None
         try:
+            generation = self.services.lease()  # a library removed meanwhile fails the job, not the thread
             fields = dict(job.request)
             request = FancamRequest(fields.pop("video"), self.folder / f"{job.id}.mp4", **fields)
             result = make_fancam(generation.library, request, progress=lambda share: setattr(job, "progress", share))
@@ -108,7 +109,8 @@ class FancamJobs:
             log.exception("fancam job %s failed", job.id)
             job.state, job.error = "failed", f"internal error ({type(exc).__name__}); see the server log"
         finally:
-            self.services.release(generation)
+            if generation is not None:
+                self.services.release(generation)
         self._save(job)
         self._prune()
 
