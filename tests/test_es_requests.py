@@ -245,6 +245,8 @@ def test_tags_are_created_once_by_name_and_deleted_with_their_segments(written, 
     scans["shop-tags"] = [{"_source": create["_source"]}]
     with pytest.raises(TagExistsError, match="Goal"):
         tags.create_tag("GOAL", {"clauses": []}, None)
+    lookups = [c["query"] for c in cluster.called("scan") if c["index"] == "shop-tags"]
+    assert lookups[-1]["query"] == {"term": {"name": "GOAL"}}  # the normalizer lower-cases the term too
     tags.delete_tag(tag_id)
     deleted = [(c["index"], c["query"]) for c in cluster.called("delete_by_query")]
     assert deleted == [("shop-tag_segments", {"term": {"tag_id": tag_id}}),

@@ -94,7 +94,7 @@ def _tag(tag_id: int):
 
 @api.get("/tags/<int:tag_id>")
 def tag(tag_id: int):
-    from search.moments.tags import borderline, moments_json, tag_json
+    from search.moments.tags import borderline, moments_json, stored_moments, tag_json
 
     library = services().library
     found = _tag(tag_id)
@@ -102,7 +102,7 @@ def tag(tag_id: int):
         with services().searching():
             moments = borderline(library, found)
     else:
-        moments = [segment for _, segment in library.tags.segments(found.id)]
+        moments = stored_moments(library, found)
     return jsonify({"tag": tag_json(found), **moments_json(library, moments, tag_json(found)["query"])})
 
 

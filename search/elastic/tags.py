@@ -69,7 +69,13 @@ class EsTagStore:
         return {tag: (n, len(videos)) for tag, (n, videos) in counts.items()}
 
     def find_tag(self, name: str) -> TagRecord | None:
-        return next((tag for tag in self.tags() if tag.name.lower() == name.lower()), None)
+        """By name (the keyword's lower-case normalizer applies to the term too); counts for it only."""
+        found = next(iter(self.session.sources("tags", {"term": {"name": name}})), None)
+        if found is None:
+            return None
+        segments = [segment for _, segment in self.segments(found["id"])]
+        return TagRecord(found["id"], found["name"], found.get("query") or {}, found.get("threshold"),
+                         (found.get("created_at") or 0) / 1000, len(segments), len({s.video_id for s in segments}))
 
     def replace_segments(self, tag_id: int, video_ids: Sequence[int], segments: Sequence[TagSegment]) -> None:
         generation = secrets.token_hex(8)

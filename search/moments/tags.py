@@ -86,14 +86,18 @@ def tag_json(tag: TagRecord) -> dict:
             "segments": tag.segments, "videos": tag.videos}
 
 
-def moments_json(library, moments: Sequence[Moment | TagSegment], query: str = "") -> dict:
+def stored_moments(library, tag: TagRecord) -> list[Moment]:
+    """A tag's stored segments, as moments."""
+    return [Moment(s.video_id, s.start, s.end, s.score, s.thumbnail_item, s.evidence)
+            for _, s in library.tags.segments(tag.id)]
+
+
+def moments_json(library, moments: Sequence[Moment], query: str = "") -> dict:
     """Moments with their video's path and a thumbnail: the `moments --json` and API shape."""
-    video_of = (lambda m: m.video) if moments and isinstance(moments[0], Moment) else (lambda m: m.video_id)
-    videos = library.docs.get_videos({video_of(m) for m in moments})
+    videos = library.docs.get_videos({m.video for m in moments})
     items = library.docs.get([m.thumbnail_item for m in moments if m.thumbnail_item is not None])
     return {"query": query, "moments": [
-        {"video": videos[video_of(m)].path, "video_id": video_of(m), "start": round(m.start, 3),
-         "end": round(m.end, 3), "score": round(m.score, 4),
-         "thumbnail": items[m.thumbnail_item].thumbnail if m.thumbnail_item in items else None,
-         "thumbnail_item": m.thumbnail_item, "evidence": m.evidence}
-        for m in moments if video_of(m) in videos]}
+        {"video": videos[m.video].path, "video_id": m.video, "start": round(m.start, 3), "end": round(m.end, 3),
+         "score": round(m.score, 4), "thumbnail": items[m.thumbnail_item].thumbnail if m.thumbnail_item in items
+         else None, "thumbnail_item": m.thumbnail_item, "evidence": m.evidence}
+        for m in moments if m.video in videos]}

@@ -99,7 +99,7 @@ def _report(args, data: dict) -> int:
 
 
 def cmd_tags(args) -> int:
-    from search.moments.tags import add_tag, borderline, find_tag, moments_json, tag_json
+    from search.moments.tags import add_tag, borderline, find_tag, moments_json, stored_moments, tag_json
 
     action = args.tags_command
     if action in ("list", "show"):
@@ -107,8 +107,7 @@ def cmd_tags(args) -> int:
             if action == "list":
                 return _list(args, [tag_json(t) for t in library.tags.tags()])
             tag = find_tag(library, args.name)
-            moments = borderline(library, tag) if args.borderline else \
-                [segment for _, segment in library.tags.segments(tag.id)]
+            moments = borderline(library, tag) if args.borderline else stored_moments(library, tag)
             data = moments_json(library, moments, tag_json(tag)["query"])
         data["tag"] = tag.name
         return _report(args, data)
