@@ -1,4 +1,5 @@
-"""Image decoding with Pillow: every odd mode and orientation comes out as plain RGB."""
+"""Image decoding with Pillow (and libjpeg-turbo's scaled JPEG decode): every odd mode and orientation comes
+out as plain RGB."""
 from __future__ import annotations
 
 import io
@@ -42,6 +43,9 @@ def open_image(
             if (draft_size or fit_side) and image.format == "JPEG":
                 scale = min(width, height) / draft_size if draft_size else max(width, height) / fit_side
                 if scale >= 2:
+                    scaled = _scaled_jpeg(path, data, (width, height), draft_size, fit_side)
+                    if scaled is not None:
+                        return _upright(scaled, image.getexif().get(ORIENTATION, 1), (width, height))
                     image.draft("RGB", (int(width / scale) + 1, int(height / scale) + 1))
             image.seek(0)  # animated formats: the first frame
             image.load()
@@ -67,6 +71,44 @@ def open_image(
     # The file's own size after rotation, even when draft mode decoded it smaller.
     rgb.info["original_size"] = (height, width) if rgb.size != decoded_size else (width, height)
     return rgb
+
+
+ORIENTATION = 0x0112  # the EXIF tag
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
+def _scaled_jpeg(path: Path, data: bytes | None, size: tuple[int, int], draft_size: int | None,
+                 fit_side: int | None) -> Image.Image | None:
+    """A JPEG decoded by libjpeg-turbo at the smallest M/8 scale that still covers the size asked for
+    (simplejpeg). Pillow's draft mode only has 1/2, 1/4 and 1/8: a 1024×768 photo for CLIP comes out
+    384×288 here against 512×384 there, in ~15 % less CPU at the same embedding (bench/jpeg_decode.py).
+    None where simplejpeg is missing or declines (CMYK, damage): Pillow decodes it then."""
+    try:
+        import simplejpeg
+    except ImportError:
+        return None
+    if draft_size:
+        wanted = {"min_width": draft_size, "min_height": draft_size}
+    else:
+        wanted = {"min_width": fit_side} if size[0] >= size[1] else {"min_height": fit_side}
+    try:
+        pixels = simplejpeg.decode_jpeg(data if data is not None else Path(path).read_bytes(), colorspace="RGB",
+                                        **wanted)
+    except (ValueError, OSError):
+        return None
+    return Image.fromarray(pixels)
+
+
+def _upright(image: Image.Image, orientation: int, size: tuple[int, int]) -> Image.Image:
+    """The decoded pixels turned as the EXIF orientation says, with the file's own upright size noted."""
+    width, height = size
+    turned = orientation in (5, 6, 7, 8)
+    if orientation in _TRANSPOSE:
+        image = image.transpose(_TRANSPOSE[orientation])
+    image.info["original_size"] = (height, width) if turned else (width, height)
+    return image
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,3 +82,37 @@ def test_thumbnail_is_a_small_jpeg():
     data = make_thumbnail(Image.new("RGB", (1000, 500), "red"), 256)
     thumb = Image.open(io.BytesIO(data))
     assert thumb.format == "JPEG" and thumb.size == (256, 128)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_scaled_jpeg_decode_matches_pillow_in_size_orientation_and_pixels(orientation, monkeypatch):
+    """libjpeg-turbo's M/8 scaling (simplejpeg) and Pillow's draft mode give the same upright picture."""
+    import io
+
+    import numpy as np
+
+    from indexer import images
+
+    picture = Image.new("RGB", (1200, 800), (20, 160, 60))
+    picture.paste((220, 30, 30), (0, 0, 300, 200))  # a red corner shows where "up" went
+    exif = Image.Exif()
+    exif[images.ORIENTATION] = orientation
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    data = buffer.getvalue()
+    scaled = open_image(Path("photo.jpg"), data, draft_size=224)
+    monkeypatch.setattr(images, "_scaled_jpeg", lambda *args: None)  # Pillow's draft mode instead
+    drafted = open_image(Path("photo.jpg"), data, draft_size=224)
+    assert min(scaled.size) >= 224 and scaled.info["original_size"] == drafted.info["original_size"]
+    assert scaled.width / scaled.height == pytest.approx(drafted.width / drafted.height, rel=0.01)
+    resized = np.asarray(scaled.resize(drafted.size), np.float32)
+    assert np.abs(resized - np.asarray(drafted, np.float32)).mean() < 6
+
+
+def test_a_cmyk_jpeg_falls_back_to_pillow():
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("CMYK", (900, 600), (0, 200, 200, 0)).save(buffer, "JPEG")
+    image = open_image(Path("cmyk.jpg"), buffer.getvalue(), draft_size=224)
+    assert image.mode == "RGB" and min(image.size) >= 224
