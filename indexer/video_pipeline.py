@@ -27,6 +27,11 @@ class VideoConfig:
     face_max_side: int = 960  # the detector's view of a frame: faces from ~110 px high in 720p
     ocr_detect_side: int = 960  # on-screen text (captions, signs) is large: frames are read at ≤ 960 px
 
+    @property
+    def ocr_frames(self) -> str:
+        """Which sampled frames are read: "all", or "keyframes" (each shot's first)."""
+        return "all" if self.ocr_every_frame else "keyframes"
+
 
 @dataclass
 class VideoTimes:

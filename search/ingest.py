@@ -276,6 +276,7 @@ class LibraryIndexer:
             return
         pipeline = VideoPipeline(self.encoder, self.ocr, self.faces, self.options.video, self.local_features)
         self.video_times = pipeline.times
+        self.library.record_video_ocr(self.options.video.ocr_frames if self.ocr else "off")
         bar = tqdm(total=len(videos), unit="video", desc="videos", file=sys.stderr,
                    disable=not self.options.progress, dynamic_ncols=True)
         with bar:
@@ -291,8 +292,7 @@ class LibraryIndexer:
                     if old_id is not None:
                         self._remove_video(old_id)
                     self._write_video(record)
-                    report.videos += 1
-                    report.frames += len(record.frames)
+                    report.videos, report.frames = report.videos + 1, report.frames + len(record.frames)
                     report.faces += sum(len(frame.faces) for frame in record.frames)
                     if record.error:
                         failure = Failure(source.path, f"damaged: kept {len(record.frames)} frames; {record.error}")

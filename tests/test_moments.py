@@ -83,6 +83,19 @@ def test_text_on_screen(broadcast, capsys):
         assert near(moments(capsys, library, "--text", text.lower()), spans), text
 
 
+def test_text_moments_say_when_captions_within_shots_were_never_read(broadcast, tmp_path, capsys):
+    fixture, library = broadcast
+    capsys.readouterr()
+    assert main(["--library", str(library), "moments", "--text", "home run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == []  # indexed with --ocr-frames all
+    keyframes = tmp_path / "keyframes"
+    assert main(["--library", str(keyframes), "index", str(fixture.video), "--clip", "tiny", "--faces", "off",
+                 "--local-features", "off", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["--library", str(keyframes), "moments", "--text", "home run"]) == 0
+    assert "captions that appear within a shot are missed" in capsys.readouterr().out
+
+
 def test_an_example_picture_found_full_size_and_small_partly_covered(broadcast, capsys):
     fixture, library = broadcast
     found = moments(capsys, library, "--image", str(fixture.bumper))

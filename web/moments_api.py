@@ -45,7 +45,7 @@ def _moment_query(params: dict):
 @api.post("/moments")
 def moments():
     from search.moments.find import find_moments
-    from search.moments.tags import moments_json
+    from search.moments.tags import moments_json, notes
 
     params = g.params
     library = services().library
@@ -57,7 +57,7 @@ def moments():
         videos = [params["video"]]
     with services().searching():
         found = find_moments(library, query.with_threshold(params.get("threshold")), videos=videos)
-    data = moments_json(library, found, query.describe())
+    data = moments_json(library, found, query.describe(), notes(library, query))
     data["upload"] = upload
     return jsonify(data)
 

@@ -92,11 +92,24 @@ def stored_moments(library, tag: TagRecord) -> list[Moment]:
             for _, s in library.tags.segments(tag.id)]
 
 
-def moments_json(library, moments: Sequence[Moment], query: str = "") -> dict:
+def notes(library, query: MomentQuery) -> list[str]:
+    """What the answer cannot see, said plainly: words on screen in frames the index never read."""
+    if not any(c.kind == "text" for c in query.clauses):
+        return []
+    read = library.manifest.video_ocr
+    if read == "off":
+        return ["the videos were indexed without OCR: no words on screen can be found (index with OCR on)"]
+    if read == "keyframes":
+        return ["only each shot's first frame was read for text: captions that appear within a shot are missed "
+                "(index again with --ocr-frames all)"]
+    return []
+
+
+def moments_json(library, moments: Sequence[Moment], query: str = "", notes: Sequence[str] = ()) -> dict:
     """Moments with their video's path and a thumbnail: the `moments --json` and API shape."""
     videos = library.docs.get_videos({m.video for m in moments})
     items = library.docs.get([m.thumbnail_item for m in moments if m.thumbnail_item is not None])
-    return {"query": query, "moments": [
+    return {"query": query, "notes": list(notes), "moments": [
         {"video": videos[m.video].path, "video_id": m.video, "start": round(m.start, 3), "end": round(m.end, 3),
          "score": round(m.score, 4), "thumbnail": items[m.thumbnail_item].thumbnail if m.thumbnail_item in items
          else None, "thumbnail_item": m.thumbnail_item, "evidence": m.evidence}

@@ -69,12 +69,12 @@ def _videos(library, keys: list[str]) -> list[int] | None:
 
 def cmd_moments(args) -> int:
     from search.moments.find import find_moments
-    from search.moments.tags import moments_json
+    from search.moments.tags import moments_json, notes
 
     with open_library(args, read_only=True) as library:
         query = build_query(args, library).with_threshold(args.threshold)
         moments = find_moments(library, query, videos=_videos(library, args.video), gap=args.gap)
-        data = moments_json(library, moments, query.describe())
+        data = moments_json(library, moments, query.describe(), notes(library, query))
     return _report(args, data)
 
 
@@ -91,6 +91,8 @@ def _report(args, data: dict) -> int:
         print(json.dumps(data, indent=2))
         return EXIT_OK
     print(f"{data['query']}: {len(data['moments'])} moments")
+    for note in data.get("notes", []):
+        print(f"note: {note}")
     for m in data["moments"]:
         print(f"  {m['video']}  {timecode(m['start'])}-{timecode(m['end'])}  score {m['score']:.2f}")
     for path in data.get("exported", []):
@@ -99,7 +101,8 @@ def _report(args, data: dict) -> int:
 
 
 def cmd_tags(args) -> int:
-    from search.moments.tags import add_tag, borderline, find_tag, moments_json, stored_moments, tag_json
+    from search.moments.query import MomentQuery
+    from search.moments.tags import add_tag, borderline, find_tag, moments_json, notes, stored_moments, tag_json
 
     action = args.tags_command
     if action in ("list", "show"):
@@ -108,13 +111,16 @@ def cmd_tags(args) -> int:
                 return _list(args, [tag_json(t) for t in library.tags.tags()])
             tag = find_tag(library, args.name)
             moments = borderline(library, tag) if args.borderline else stored_moments(library, tag)
-            data = moments_json(library, moments, tag_json(tag)["query"])
+            data = moments_json(library, moments, tag_json(tag)["query"],
+                                notes(library, MomentQuery.from_json(tag.query)))
         data["tag"] = tag.name
         return _report(args, data)
     with open_library(args) as library, library.writing(wait=5):
         if action == "add":
             tag = add_tag(library, args.name, build_query(args, library), args.threshold, replace=args.replace)
             print(f"tag '{tag.name}': {tag.segments} moments in {tag.videos} videos")
+            for note in notes(library, MomentQuery.from_json(tag.query)):
+                print(f"note: {note}")
         else:
             library.tags.delete_tag(find_tag(library, args.name).id)
             print(f"tag '{args.name}' removed")

@@ -43,7 +43,8 @@
   function show(data, heading) {
     results.replaceChildren();
     status.classList.remove("error");
-    status.textContent = `${heading || data.query}: ${data.moments.length} moment${data.moments.length === 1 ? "" : "s"}`;
+    status.textContent = `${heading || data.query}: ${data.moments.length} moment${data.moments.length === 1 ? "" : "s"}`
+      + (data.notes || []).map((note) => ` — ${note}`).join("");
     for (const moment of data.moments) {
       const card = document.createElement("article");
       card.className = "moment";
