@@ -6,15 +6,38 @@ Each answers with plain JSON-ready data; `web/` and the CLI only format it
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from indexer.errors import VisearchError
 from indexer.records import Product
 from search.browse import BrowseQuery
+from search.documents import VideoDoc
 from search.people.store import PersonRow
 
 
 class NotFoundError(VisearchError):
     """No such item, person or video: the web answers 404, the CLI exits 2."""
+
+
+def find_video(library, key: str | int) -> VideoDoc:
+    """An indexed video by id, or by its path (relative paths from the working directory); the CLI's way
+    of naming a video (fancam, moments)."""
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and not Path(key).exists()):
+        found = library.docs.get_videos([int(key)]).get(int(key))
+        if found is None:
+            raise NotFoundError(f"no video {key} in the library")
+    else:
+        wanted = str(Path(key).expanduser().resolve())
+        ids = [s.id for s in library.docs.file_states() if s.kind == "video" and s.path == wanted]
+        if not ids:
+            failed = [f.reason for f in library.docs.failures() if str(f.path) == wanted]
+            hint = (f"the indexer could not read it: {failed[0]}" if failed
+                    else "index it first: visearch index " + str(key) if Path(wanted).exists() else "no such file")
+            raise NotFoundError(f"{key}: not an indexed video ({hint})")
+        found = library.docs.get_videos(ids)[ids[0]]
+    if found.error:
+        raise NotFoundError(f"{found.path}: the indexer could not read this video ({found.error})")
+    return found
 
 
 def library_stats(library) -> dict:
@@ -96,7 +119,8 @@ def video_people(library, video_id: int) -> dict:
 
 
 def video_timeline(library, video_id: int) -> dict:
-    """A video's rows for the timeline: one per tag and one per person, each with its segments."""
+    """A video's rows for the timeline: one per tag and one per person, each with its segments; and its
+    people (`video_people`'s), so a page asks once."""
     from search.people.index import people_index
 
     seen = video_people(library, video_id)
@@ -113,7 +137,7 @@ def video_timeline(library, video_id: int) -> dict:
         rows.append({"kind": "person", "id": entry["id"], "name": entry["name"],
                      "segments": [{"start": round(c.start, 3), "end": round(c.end, 3), "score": round(c.score, 4)}
                                   for c in clips]})
-    return {**seen["video"], "rows": rows}
+    return {**seen["video"], "people": seen["people"], "rows": rows}
 
 
 def person(library, person_id: int) -> PersonRow:

@@ -297,10 +297,9 @@ class Library:
         """Vectors, all keypoints in a new generation, the documents' commit, then the manifest."""
         if self._vectors is not None:
             self._vectors.save()
-        if self._features is not None:
-            self._features.save()
-        if self._frame_features is not None and self._frame_features.dirty:
-            self._frame_features.save()
+        for store in (self._features, self._frame_features):
+            if store is not None:
+                store.save()  # a no-op where nothing changed
         self.docs.commit()
         changes = {"updated_at": time.time()}
         if self._vectors is not None:

@@ -181,7 +181,9 @@ def moments_client(broadcast):
     from web import create_app
 
     _, library = broadcast
-    return create_app({"LIBRARY": str(library), "TESTING": True, "WARM_UP": False}).test_client()
+    app = create_app({"LIBRARY": str(library), "TESTING": True, "WARM_UP": False})
+    app.extensions["visearch"].load_models()  # a picture is encoded by the server's models, loaded once
+    return app.test_client()
 
 
 def test_api_finds_moments_by_json_and_by_an_uploaded_picture(broadcast, moments_client):

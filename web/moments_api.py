@@ -39,7 +39,7 @@ def _moment_query(params: dict):
         clauses.append(Clause("clip_text", params["clip_text"]))
     combine = "or" if params.get("any") in (True, "1") else "and"
     query = MomentQuery(clauses, combine).check()
-    return encode(library, query, pictures), upload
+    return encode(library, query, pictures, encoder=lambda: services().engine().encoder), upload
 
 
 @api.post("/moments")

@@ -41,9 +41,9 @@ def query_photo(upload: str):
 def item(item_id: int):
     library = services().library
     found = views.safe_links(details.item_details(library, item_id))
-    people = details.video_people(library, found["video"]["id"])["people"] if found["video"] else []
     timeline = details.video_timeline(library, found["video"]["id"]) if found["video"] else None
-    return render_template("item.html", item=found, video_people=people, timeline=timeline, page="browse")
+    return render_template("item.html", item=found, video_people=timeline["people"] if timeline else [],
+                           timeline=timeline, page="browse")
 
 
 @pages.get("/people")

@@ -20,26 +20,6 @@ class FancamError(VisearchError):
     """A fancam cannot be made: the message names the video, person or file and says why."""
 
 
-def find_video(library, key: str | int) -> VideoDoc:
-    """An indexed video by id, or by its path (relative paths from the working directory)."""
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and not Path(key).exists()):
-        found = library.docs.get_videos([int(key)]).get(int(key))
-        if found is None:
-            raise FancamError(f"no video {key} in the library")
-    else:
-        wanted = str(Path(key).expanduser().resolve())
-        ids = [s.id for s in library.docs.file_states() if s.kind == "video" and s.path == wanted]
-        if not ids:
-            failed = [f.reason for f in library.docs.failures() if str(f.path) == wanted]
-            hint = (f"the indexer could not read it: {failed[0]}" if failed
-                    else "index it first: visearch index " + str(key) if Path(wanted).exists() else "no such file")
-            raise FancamError(f"{key}: not an indexed video ({hint})")
-        found = library.docs.get_videos(ids)[ids[0]]
-    if found.error:
-        raise FancamError(f"{found.path}: the indexer could not read this video ({found.error})")
-    return found
-
-
 @dataclass(frozen=True, slots=True)
 class Sighted:
     face: FaceRow
@@ -81,7 +61,7 @@ def cast(library, video: VideoDoc, people: list[str] | None = None, top: int | N
                               "or faces too small for it): name the people to look for with --people")
     rows = {row.id: row for row in library.faces.people(ids)}
     shot_starts = [start for start, _ in video.shots] or [0.0]
-    members = [_member(p, _label(rows.get(p), p), seen, shot_starts, library, video.duration) for p in ids]
+    members = [_member(p, _label(rows.get(p), p), seen, shot_starts, library) for p in ids]
     for member in members:  # the other members are someone else, whatever the index says
         others = [m.references for m in members if m is not member]
         member.others = np.concatenate([member.others, *others]) if others else member.others
@@ -99,8 +79,7 @@ def _label(row, person_id: int) -> str:
     return row.name if row is not None and row.name else f"person {person_id}"
 
 
-def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float], library,
-            duration: float) -> Member:
+def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float], library) -> Member:
     backend = face_backend(library)
     mine = [s for s in seen if s.face.person_id == person]
     if mine:
@@ -118,4 +97,4 @@ def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float
         strangers += [vector for vector, keep in zip(unnamed, far) if keep]
     others = np.stack(strangers) if strangers else np.zeros((0, references.shape[1]), np.float32)
     anchors = sorted((s.time, max(0, bisect.bisect_right(shot_starts, s.time + 1e-6) - 1), s.face.box) for s in mine)
-    return Member(person, name, anchors, references, others, [(0.0, max(duration, 0.0) + 1.0)])
+    return Member(person, name, anchors, references, others)

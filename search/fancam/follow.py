@@ -13,7 +13,7 @@ not this person: the camera holds instead of following someone else.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -51,10 +51,6 @@ class Member:
     anchors: list[tuple[float, int, Box]]  # (time, shot, face box): the index's sightings, sorted by time
     references: np.ndarray  # this person's identity vectors
     others: np.ndarray  # the identity vectors of everyone else in the video
-    windows: list[tuple[float, float]] = field(default_factory=list)  # when they are on screen (widened)
-
-    def present(self, time: float) -> bool:
-        return any(start <= time <= end for start, end in self.windows)
 
 
 class Strangers:
@@ -100,7 +96,6 @@ class Follower:
     def __init__(self, member: Member, model: FaceModel, threshold: float, config: FollowConfig) -> None:
         self.member, self.model, self.threshold, self.config = member, model, threshold, config
         self.seen: dict[int, Box] = {}
-        self.checks = 0
         self.learned = 0
         self.strangers = Strangers(config.same_look)
         self._last: _Last | None = None
@@ -147,9 +142,8 @@ class Follower:
         self.seen[index] = found
 
     def lost(self, time: float, shot: int) -> bool:
-        """Not followed: no prediction, or missed at the last looks (they may have moved fast)."""
-        if not self.member.present(time):
-            return False
+        """Not followed: no prediction, or missed at the last looks (they may have moved fast). The whole
+        video is searched, not only where the index saw them: it misses the small faces of a stage."""
         last = self._last
         missed = last is None or time - last.time >= self.config.missed_looks / self.config.detect_fps
         return missed or self.predict(time, shot) is None
@@ -207,7 +201,6 @@ class Follower:
 
     def _identified(self, region: np.ndarray, candidates: list[tuple[Sighting, Box]], time: float):
         """The candidate that is this member and nobody else, or None; the others become strangers."""
-        self.checks += 1
         vectors = self.model.identify(region, [c[0] for c in candidates])
         return self.choose(candidates, vectors, time)
 
@@ -243,7 +236,6 @@ class Followed:
     size: tuple[int, int]
     fps: float
     seen: list[dict[int, Box]]
-    checks: int = 0
 
     @property
     def cuts(self) -> set[int]:
@@ -272,7 +264,6 @@ def _search(model: FaceModel, pixels: np.ndarray, lost: list[Follower], index: i
         numbers = [n for n in unknown[follower] if n not in taken]
         if not numbers:
             continue
-        follower.checks += 1
         chosen = follower.choose([(found[n], boxes[n]) for n in numbers], np.stack([vectors[n] for n in numbers]),
                                  time)
         if chosen is not None:
@@ -314,7 +305,7 @@ def follow(video: Path, members: list[Member], model: FaceModel, threshold: floa
         shot = max(0, bisect.bisect_right(shot_starts, time + 1e-6) - 1)
         times.append(time)
         shots.append(shot)
-        lookers = [f for f in followers if f.member.present(time)] if index % every == 0 else []
+        lookers = followers if index % every == 0 else []
         if lookers:
             pixels = pixels_of(frame, rotation)
             for follower in lookers:
@@ -325,4 +316,4 @@ def follow(video: Path, members: list[Member], model: FaceModel, threshold: floa
                 _search(model, pixels, lost, index, time, shot, config.search_side)
         if progress is not None and duration and index % 25 == 0:
             progress(min(1.0, time / duration))
-    return Followed(times, shots, size, fps, [f.seen for f in followers], sum(f.checks for f in followers))
+    return Followed(times, shots, size, fps, [f.seen for f in followers])

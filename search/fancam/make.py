@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from search.fancam.camera import CameraConfig, fill_gaps, extend_edges, frame_path
-from search.fancam.cast import FancamError, cast, face_backend, find_video
+from search.details import find_video
+from search.fancam.cast import FancamError, cast, face_backend
 from search.fancam.follow import FollowConfig, follow
 from search.fancam.render import add_audio, grid_layout, has_audio, render, staged
 from search.media import MediaUnavailable, video_file

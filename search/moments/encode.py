@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from search.moments.query import Clause, MomentQuery, MomentQueryError
 
@@ -11,9 +12,11 @@ def picture_clause(path: Path, threshold: float | None = None) -> Clause:
     return Clause("image", str(path), None, threshold)
 
 
-def encode(library, query: MomentQuery, pictures: dict[str, object] | None = None) -> MomentQuery:
+def encode(library, query: MomentQuery, pictures: dict[str, object] | None = None,
+           encoder: Callable[[], object] | None = None) -> MomentQuery:
     """Fill in the vectors of picture and CLIP-text clauses. `pictures` may hold decoded images by
-    clause value (an upload); files are opened here, and one that is not a picture is named."""
+    clause value (an upload); files are opened here, and one that is not a picture is named.
+    `encoder` gives a loaded encoder (a server's, loaded once); by default one is built here."""
     needs = [c for c in query.clauses if c.kind in ("image", "clip_text") and c.vector is None]
     if not needs:
         return query
@@ -23,20 +26,23 @@ def encode(library, query: MomentQuery, pictures: dict[str, object] | None = Non
     if any(c.kind == "clip_text" for c in needs) and not manifest.semantic:
         raise MomentQueryError(f"clip-text: this library's CLIP model ({manifest.clip}) does not understand words "
                                "(no pretrained weights); search the words on screen with --text instead")
-    from search.engine import encoder_for
+    if encoder is None:
+        from search.engine import encoder_for
 
-    encoder = encoder_for(library)
+        model = encoder_for(library)
+    else:
+        model = encoder()
     for clause in needs:
         if clause.kind == "image":
             from indexer.local_features import RootSift
             from search.moments.pictures import features_json
 
             image = (pictures or {}).get(clause.value) or _open(Path(clause.value))
-            clause.vector = [float(v) for v in encoder.encode_images([image])[0]]
+            clause.vector = [float(v) for v in model.encode_images([image])[0]]
             clause.features = features_json(RootSift().extract(image), image.size)
             clause.value = Path(clause.value).name
         else:
-            clause.vector = [float(v) for v in encoder.encode_texts([clause.value])[0]]
+            clause.vector = [float(v) for v in model.encode_texts([clause.value])[0]]
     return query
 
 

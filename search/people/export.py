@@ -84,5 +84,15 @@ def export_segments(segments: list[tuple[Path, float, float]], folder: Path, *, 
     return outputs
 
 
+def export_spans(spans: list[dict], folder: Path | None, reel: Path | None, *, exact: bool = True) -> list[str]:
+    """Cut spans ({"video", "start", "end"}: clips' and moments' JSON) to files in `folder` (a temporary
+    one when only a reel is asked for) and join them into `reel`; the paths written."""
+    files = export_segments([(Path(s["video"]), s["start"], s["end"]) for s in spans], folder or temporary_folder(),
+                            exact=exact)
+    if reel is not None:
+        compile_reel(files, reel)  # no spans: an ExportError that says so, not a silent nothing
+    return [str(f) for f in files] + ([str(reel)] if reel is not None else [])
+
+
 def temporary_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="visearch-export-"))

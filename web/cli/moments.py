@@ -62,7 +62,7 @@ def build_query(args, library):
 
 
 def _videos(library, keys: list[str]) -> list[int] | None:
-    from search.fancam.cast import find_video
+    from search.details import find_video
 
     return [find_video(library, key).id for key in keys] if keys else None
 
@@ -80,13 +80,9 @@ def cmd_moments(args) -> int:
 
 def _report(args, data: dict) -> int:
     if getattr(args, "export", None) or getattr(args, "compile", None):
-        from search.people.export import compile_reel, export_segments, temporary_folder
+        from search.people.export import export_spans
 
-        files = export_segments([(Path(m["video"]), m["start"], m["end"]) for m in data["moments"]],
-                                args.export or temporary_folder())
-        if args.compile and files:
-            compile_reel(files, args.compile)
-        data["exported"] = [str(f) for f in files] + ([str(args.compile)] if args.compile and files else [])
+        data["exported"] = export_spans(data["moments"], args.export, args.compile)
     if args.json:
         print(json.dumps(data, indent=2))
         return EXIT_OK

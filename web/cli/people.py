@@ -139,7 +139,7 @@ def _change_people(args, library, people, action: str) -> None:
 
 
 def cmd_clips(args) -> int:
-    from search.people.export import compile_reel, export_segments, temporary_folder
+    from search.people.export import export_spans
 
     with open_library(args, read_only=True) as library:
         people = people_index(library)
@@ -149,12 +149,7 @@ def cmd_clips(args) -> int:
             result = people.clips_for_face(_largest_face_embeddings(library, [args.face])[0], gap=args.gap)
         data = clips_json(library, result)
     if args.export or args.compile:
-        segments = [(Path(c["video"]), c["start"], c["end"]) for c in data["clips"]]
-        folder = args.export or temporary_folder()
-        files = export_segments(segments, folder, exact=not args.fast)
-        if args.compile:
-            compile_reel(files, args.compile)
-        data["exported"] = [str(f) for f in files] + ([str(args.compile)] if args.compile else [])
+        data["exported"] = export_spans(data["clips"], args.export, args.compile, exact=not args.fast)
     if args.json:
         print(json.dumps(data, indent=2))
         return EXIT_OK
