@@ -6,6 +6,11 @@ Builds a small library from the fixture catalogue (tiny CLIP), then times the wh
 (start-up, imports, model loading, the query) for `--text` and for `--image`, median of N runs:
 first searching in the process itself (`--local`), then with a `visearch serve` of the library
 running, which `visearch search` asks instead. Goals (issue 15): text ≤ 1.5 s, image ≤ 3 s wall.
+
+A photo is embedded in the process by the image tower `visearch index` exported to ONNX, so it
+needs no torch. The library is built in fp32: `tiny` is not semantic, and a non-semantic library
+built in bf16 is searched with torch at its own precision (near-copies are all it finds). Real,
+semantic CLIP libraries use the export at either precision. `--torch` times that fallback too.
 """
 from __future__ import annotations
 
@@ -37,18 +42,26 @@ def timed(argv: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--clip", default="tiny", help="encoder spec (ViT-B-32:random: the real tower's size)")
+    parser.add_argument("--torch", action="store_true", help="also time photo searches without the ONNX export")
     args = parser.parse_args()
     from fixtures.generate import generate
+    from search.library import CLIP_EXPORT
 
     with tempfile.TemporaryDirectory() as folder:
         fixture = generate(Path(folder) / "fixtures")
         library = str(Path(folder) / "lib")
         subprocess.run([sys.executable, "-m", "web.cli", "--library", library, "index", str(fixture.catalog_dir),
-                        "--catalog", str(fixture.catalog_csv), "--clip", "tiny", "--no-progress"],
+                        "--catalog", str(fixture.catalog_csv), "--clip", args.clip, "--precision", "fp32", "--no-progress"],
                        check=True, capture_output=True, cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"))
         queries = {"text": ["--text", "AX-2040"], "image": ["--image", str(fixture.photos[1])]}
-        print(f"visearch search in a fresh process, median of {args.runs} (library: fixture catalogue, tiny CLIP)")
+        print(f"visearch search in a fresh process, median of {args.runs} (library: fixture catalogue, {args.clip})")
         report(library, queries, args.runs, ["--local"], "in the process")
+        if args.torch:
+            export = Path(library) / CLIP_EXPORT
+            export.rename(export.with_suffix(".off"))
+            report(library, {"image": queries["image"]}, args.runs, ["--local"], "in the process, without the export")
+            export.with_suffix(".off").rename(export)
         server = subprocess.Popen([sys.executable, "-m", "web.cli", "--library", library, "serve", "--port", "8799"],
                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -13,7 +13,7 @@ import numpy as np
 
 from indexer.images import crop_box
 from indexer.local_features import LocalFeatures, RootSift
-from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
+from indexer.models.clip import ClipEncoder
 from indexer.models.ocr import OcrModel
 from indexer.records import Product
 from indexer.text import compact, query_terms
@@ -353,47 +353,3 @@ class SearchEngine:
             if len(results) == k:
                 break
         return results
-
-
-@dataclass(frozen=True)
-class QueryModels:
-    """What a query needs beyond the library: its CLIP encoder, and OCR to read query photos."""
-
-    encoder: ClipEncoder
-    ocr: OcrModel | None
-
-
-def load_query_models(manifest, root, ocr_name: str | None = None, *, eager: bool = False) -> QueryModels:
-    """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
-    the first query. The one place the CLI and the web server get their query models from."""
-    from indexer.models.ocr import create_ocr
-
-    encoder = encoder_for_manifest(manifest, root)
-    ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
-    if eager:
-        encoder.load()
-        if ocr is not None:
-            ocr.load()
-    return QueryModels(encoder, ocr)
-
-
-def open_engine(library: Library, models: QueryModels) -> SearchEngine:
-    return SearchEngine(library, models.encoder, models.ocr)
-
-
-def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:
-    """Rebuild the encoder that built a library, so queries land in the same vector space."""
-    return encoder_for_manifest(library.manifest, library.root, precision)
-
-
-def encoder_for_manifest(manifest, root, precision: str | None = None) -> ClipEncoder:
-    """The encoder a manifest names. Queries use the library's precision where this CPU runs it
-    natively, else fp32 (bf16 and fp32 image vectors agree to cosine ≥ 0.999)."""
-    if not manifest.clip:
-        raise ValueError(f"the library at {root} has no encoder yet: index something first")
-    if precision is None:
-        precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
-    # The manifest's spec was checked when the library was built: no registry import here, so a text
-    # query on a library whose encoder is not semantic never imports torch.
-    spec = parse_clip_spec(manifest.clip, manifest.clip_weights or None, check=False)
-    return ClipEncoder(spec, precision=precision)

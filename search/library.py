@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
 FRAME_FEATURES = "frame-features"  # video frames' keypoints, apart from the lens's `features/`
+CLIP_EXPORT = "models/clip-image.onnx"  # the image tower for photo searches without torch (clip_onnx)
 
 
 class LibraryError(VisearchError):

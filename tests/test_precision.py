@@ -37,8 +37,8 @@ def test_auto_picks_bf16_only_with_native_support(monkeypatch):
 def test_library_records_precision_and_a_cpu_without_bf16_queries_in_fp32(fixture_set, tmp_path, capsys, monkeypatch):
     import json
 
-    import search.engine as engine
-    from search.library import Library
+    import search.query_models as query_models
+    from search.library import CLIP_EXPORT, Library
     from web.cli import main
 
     library = tmp_path / "lib"
@@ -46,10 +46,11 @@ def test_library_records_precision_and_a_cpu_without_bf16_queries_in_fp32(fixtur
                  "--faces", "off", "--precision", "bf16", "--no-progress"]) == 0
     with Library.open(library, read_only=True) as opened:
         assert opened.manifest.precision == "bf16"
+    (library / CLIP_EXPORT).unlink()  # the torch encoder's precisions are what is compared here
     photo = fixture_set.root / "photos" / "ket-315-recompressed.jpg"
     results = {}
     for native in (True, False):
-        monkeypatch.setattr(engine, "cpu_has_native_bf16", lambda native=native: native)
+        monkeypatch.setattr(query_models, "cpu_has_native_bf16", lambda native=native: native)
         capsys.readouterr()
         assert main(["--library", str(library), "search", "--image", str(photo), "--ocr", "off", "--json"]) == 0
         results[native] = json.loads(capsys.readouterr().out)["results"]

@@ -133,7 +133,7 @@ class Services:
 
     def engine(self):
         """The search engine over this request's library, or ModelsLoading while models load."""
-        from search.engine import open_engine
+        from search.query_models import open_engine
 
         generation = self._generation()
         with self._lock:
@@ -158,7 +158,7 @@ class Services:
         return self._loader
 
     def _load(self, manifest) -> None:
-        from search.engine import load_query_models
+        from search.query_models import load_query_models
 
         try:
             models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True)

@@ -8,8 +8,6 @@ weights, for tests and offline smoke runs). Random-weight encoders are not
 """
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -18,6 +16,7 @@ import numpy as np
 
 from indexer.errors import ModelUnavailableError, UnknownModelError
 from indexer.models.base import InferenceModel
+from indexer.models.clip_weights import resolve_checkpoint
 
 DEFAULT_CLIP = "ViT-B-32:laion2b_s34b_b79k"
 TINY = "tiny"
@@ -33,7 +32,6 @@ TINY_CONFIG = {
 # Every CLIP checkpoint open_clip ships shares OpenAI's normalisation unless its tag says otherwise.
 _OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 _OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
-_CHECKPOINT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
 
 @dataclass(frozen=True)
@@ -187,14 +185,9 @@ class ClipEncoder(InferenceModel):
         The pipeline makes its thumbnail from this image too, so a photo is
         resampled once for both.
         """
-        from PIL import Image
-
-        size = self.image_size
-        if min(image.width, image.height) == size or not self._standard_transform:
+        if not self._standard_transform:
             return image
-        scale = size / min(image.width, image.height)
-        target = (max(size, round(image.width * scale)), max(size, round(image.height * scale)))
-        return image.resize(target, Image.Resampling.BICUBIC)
+        return shortest_side_resize(image, self.image_size)
 
     def prepare(self, image):
         """CLIP's input as uint8 CHW: normalising waits for the batch, where it is one vectorised op.
@@ -206,11 +199,7 @@ class ClipEncoder(InferenceModel):
 
         if not self._standard_transform:
             return self._torch_transform(self._pretrained_cfg())(image)
-        image = self.resize_for_model(image)
-        size = self.image_size
-        left, top = (image.width - size) // 2, (image.height - size) // 2
-        crop = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
-        return torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
+        return torch.from_numpy(centre_crop(self.resize_for_model(image), self.image_size))
 
     def preprocess(self, image):
         """PIL RGB image → normalised CHW float tensor at the model's input size."""
@@ -221,10 +210,16 @@ class ClipEncoder(InferenceModel):
 
         if batch.dtype != torch.uint8:
             return batch  # already normalised by the torchvision transform
+        mean, std = self._pixel_statistics()
+        return (batch.float() - mean) / std
+
+    def _pixel_statistics(self):
+        import torch
+
         cfg = self._pretrained_cfg()
         mean = torch.tensor(cfg.get("mean", _OPENAI_MEAN)).view(1, 3, 1, 1) * 255.0
         std = torch.tensor(cfg.get("std", _OPENAI_STD)).view(1, 3, 1, 1) * 255.0
-        return (batch.float() - mean) / std
+        return mean, std
 
     def _torch_transform(self, cfg: dict):
         if self._transform is None:
@@ -292,6 +287,18 @@ class ClipEncoder(InferenceModel):
             features = self._model.encode_image(pixels)
         return _unit_rows(features.float().numpy())
 
+    def image_tower(self) -> tuple:
+        """The image path as fp32 torch parts: a copy of the visual tower, and the pixel mean and std
+        (×255, 1×3×1×1) that turn `prepare`'s uint8 crops into its input. `clip_export` joins them
+        into one ONNX graph, so a query process can embed photos without torch."""
+        import copy
+
+        if not self._standard_transform:
+            raise ModelUnavailableError(f"{self.identity}: only the shortest-side resize and centre crop export")
+        self.load()
+        mean, std = self._pixel_statistics()
+        return copy.deepcopy(self._model.visual).float().eval(), mean, std
+
     def encode_images(self, images: Sequence) -> np.ndarray:
         import torch
 
@@ -310,103 +317,24 @@ class ClipEncoder(InferenceModel):
         return _unit_rows(features.float().numpy())
 
 
+def shortest_side_resize(image, size: int):
+    """Scale a PIL image so its short side is `size` (bicubic, as CLIP was trained)."""
+    from PIL import Image
+
+    if min(image.width, image.height) == size:
+        return image
+    scale = size / min(image.width, image.height)
+    target = (max(size, round(image.width * scale)), max(size, round(image.height * scale)))
+    return image.resize(target, Image.Resampling.BICUBIC)
+
+
+def centre_crop(image, size: int) -> np.ndarray:
+    """The centred `size` square of a resized PIL image, as uint8 CHW."""
+    left, top = (image.width - size) // 2, (image.height - size) // 2
+    crop = np.asarray(image.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    return np.ascontiguousarray(crop.transpose(2, 0, 1))
+
+
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return np.ascontiguousarray(matrix / np.maximum(norms, 1e-12), dtype=np.float32)
-
-
-# -- finding weights without hanging ------------------------------------------------------
-
-
-def resolve_checkpoint(spec: ClipSpec, cache_dir: Path | None = None) -> Path:
-    """Find the checkpoint on disk, or download it when the hub is reachable.
-
-    Checking the caches and the offline state first means a machine without the
-    weights gets one actionable error at once, not a minute of network retries.
-    """
-    if spec.weights is not None:
-        return _local_checkpoint(spec)
-    cached = _cached_checkpoint(spec, cache_dir)
-    if cached is not None:
-        return cached
-    offline_reason = _offline_reason()
-    if offline_reason:
-        raise ModelUnavailableError(_missing_weights_message(spec, offline_reason))
-    import open_clip
-
-    try:
-        path = open_clip.download_pretrained(
-            open_clip.get_pretrained_cfg(spec.arch, spec.pretrained),
-            cache_dir=str(cache_dir) if cache_dir else None,
-        )
-    except Exception as exc:
-        raise ModelUnavailableError(_missing_weights_message(spec, f"the download failed: {exc}")) from exc
-    if not path:
-        raise ModelUnavailableError(_missing_weights_message(spec, "open_clip has no download for this tag"))
-    return Path(path)
-
-
-def _local_checkpoint(spec: ClipSpec) -> Path:
-    path = spec.weights
-    if path.is_dir():
-        for name in _CHECKPOINT_NAMES:
-            if (path / name).is_file():
-                return path / name
-        raise ModelUnavailableError(
-            f"no CLIP checkpoint in {path}: expected one of {', '.join(_CHECKPOINT_NAMES)}"
-        )
-    if not path.is_file():
-        raise ModelUnavailableError(f"CLIP weights file {path} does not exist")
-    return path
-
-
-def _cached_checkpoint(spec: ClipSpec, cache_dir: Path | None) -> Path | None:
-    import open_clip
-
-    cfg = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained)
-    if cfg.get("hf_hub"):
-        from huggingface_hub import try_to_load_from_cache
-
-        repo_id, filename = os.path.split(cfg["hf_hub"])  # "org/repo/" means the default file name
-        names = [filename] if filename else list(_CHECKPOINT_NAMES)
-        if filename.endswith((".bin", ".pth")):
-            names.insert(0, filename[:-4] + ".safetensors")
-        for name in names:
-            found = try_to_load_from_cache(repo_id, name, cache_dir=str(cache_dir) if cache_dir else None)
-            if isinstance(found, str) and os.path.isfile(found):
-                return Path(found)
-    if cfg.get("url"):
-        target = Path(cache_dir or Path("~/.cache/clip").expanduser()) / os.path.basename(cfg["url"])
-        if target.is_file():
-            return target
-    return None
-
-
-def _offline_reason() -> str | None:
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VISEARCH_OFFLINE"):
-        if os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on"):
-            return f"{variable} is set"
-    try:
-        with socket.create_connection(("huggingface.co", 443), timeout=2.0):
-            return None
-    except OSError as exc:
-        return f"huggingface.co is unreachable ({exc.__class__.__name__})"
-
-
-def _missing_weights_message(spec: ClipSpec, reason: str) -> str:
-    hub = ""
-    try:
-        import open_clip
-
-        hub = open_clip.get_pretrained_cfg(spec.arch, spec.pretrained).get("hf_hub", "").rstrip("/")
-    except Exception:
-        pass
-    fetch = f"huggingface-cli download {hub}" if hub else "download the checkpoint"
-    return (
-        f"CLIP weights for {spec.arch}:{spec.pretrained} are not on this machine and cannot be downloaded: "
-        f"{reason}.\n"
-        f"  - on a machine with internet: run `{fetch}` (or any visearch command once) to fill the cache,\n"
-        f"    then copy ~/.cache/huggingface to this machine;\n"
-        f"  - or copy the checkpoint file here and pass --clip-weights PATH;\n"
-        f"  - or use --clip tiny for an offline run without semantic text search."
-    )

@@ -27,7 +27,7 @@ def encode(library, query: MomentQuery, pictures: dict[str, object] | None = Non
         raise MomentQueryError(f"clip-text: this library's CLIP model ({manifest.clip}) does not understand words "
                                "(no pretrained weights); search the words on screen with --text instead")
     if encoder is None:
-        from search.engine import encoder_for
+        from search.query_models import encoder_for
 
         model = encoder_for(library)
     else:

@@ -54,6 +54,7 @@ def cmd_index(args) -> int:
     from indexer.video import SamplingConfig
     from indexer.video_pipeline import VideoConfig
     from search.ingest import IndexOptions, LibraryIndexer
+    from search.query_models import export_for_queries
 
     from indexer.walk import parse_shard
 
@@ -87,6 +88,7 @@ def cmd_index(args) -> int:
 
         extractor = RootSift() if args.local_features == "on" else None
         report = LibraryIndexer(library, encoder, ocr, options, faces=faces, local_features=extractor).run(args.paths)
+        export_for_queries(library, encoder)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:

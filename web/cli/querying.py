@@ -30,13 +30,14 @@ def register(commands) -> None:
 
 
 
-def local_engine(path: Path, ocr_name: str | None = None):
-    """A search engine in this process, over the library opened read-only."""
-    from search.engine import load_query_models, open_engine
+def local_engine(path: Path, ocr_name: str | None = None, *, photo: bool = False):
+    """A search engine in this process, over the library opened read-only; a photo is embedded with
+    the library's ONNX export where it has one, so this process need not import torch."""
     from search.library import Library
+    from search.query_models import load_query_models, open_engine
 
     library = Library.open(path, read_only=True)
-    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name))
+    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name, exported=photo))
 
 
 def parse_box(text: str) -> tuple[float, float, float, float]:
@@ -65,7 +66,7 @@ def cmd_search(args) -> int:
     data = None if args.local or args.ocr else _ask_server(args, photo, box)
     if data is None:
         image = open_image(photo) if photo is not None else None  # a bad photo fails before models load
-        engine = local_engine(library_path(args), args.ocr)
+        engine = local_engine(library_path(args), args.ocr, photo=image is not None)
         try:
             response = engine.search_image(image, box=box, k=args.k) if image else engine.search_text(args.text, k=args.k)
         finally:

@@ -114,7 +114,8 @@ def _machine_names(host: str) -> list[str]:
 def cmd_demo(args) -> int:
     """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
     from fixtures.generate import generate
-    from indexer.models.clip import DEFAULT_CLIP, parse_clip_spec, resolve_checkpoint
+    from indexer.models.clip import DEFAULT_CLIP, parse_clip_spec
+    from indexer.models.clip_weights import resolve_checkpoint
 
     problem = None if args.no_serve else port_problem("127.0.0.1", args.port)
     if problem:  # before minutes of indexing, not after

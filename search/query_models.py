@@ -1,0 +1,116 @@
+"""The models a query needs beyond the library: its CLIP encoder, and OCR to read query photos.
+
+The one place the CLI and the web server get them from. A photo search from the command
+line runs the image tower that `visearch index` exported to ONNX (`export_for_queries`),
+so a fresh process does not spend ~4 s importing torch before it can answer.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.errors import ModelUnavailableError
+from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
+from indexer.models.ocr import OcrModel
+from search.engine import SearchEngine
+from search.library import CLIP_EXPORT, Library
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueryModels:
+    encoder: ClipEncoder
+    ocr: OcrModel | None
+
+
+def load_query_models(
+    manifest, root: Path, ocr_name: str | None = None, *, eager: bool = False, exported: bool = False,
+) -> QueryModels:
+    """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
+    the first query. `exported` embeds photos with the library's ONNX export where it has a usable
+    one (texts still load torch)."""
+    from indexer.models.ocr import create_ocr
+
+    encoder = encoder_for_manifest(manifest, root)
+    if exported:
+        encoder = exported_encoder(manifest, Path(root), encoder)
+    ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
+    if eager:
+        encoder.load()
+        if ocr is not None:
+            ocr.load()
+    return QueryModels(encoder, ocr)
+
+
+def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
+    """The ONNX image tower for `encoder` if the library holds a loadable one, else `encoder`.
+
+    The export computes in fp32. A semantic encoder's answers do not notice (bf16 and fp32 agree to
+    a cosine ≥ 0.999), but a non-semantic one finds only near-copies, at scores within 1e-3 of 1,
+    and those need the precision the library was built with.
+    """
+    from indexer.models.clip_onnx import OnnxClipEncoder
+
+    if not manifest.semantic and manifest.precision != "fp32":
+        log.info("photos are embedded with torch: this library's encoder is not semantic and its vectors are %s, "
+                 "so near-copies are found only at the same precision", manifest.precision)
+        return encoder
+    path = root / CLIP_EXPORT
+    if not path.is_file():
+        log.info("no %s in the library: photos are embedded with torch (`visearch index` writes it)", CLIP_EXPORT)
+        return encoder
+    onnx = OnnxClipEncoder(path, encoder)
+    try:
+        onnx.load()
+    except ModelUnavailableError as exc:
+        log.warning("%s; photos are embedded with torch", exc)
+        return encoder
+    log.info("photos are embedded by onnxruntime from %s", path)
+    return onnx
+
+
+def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
+    """Export the library's image tower for torch-free photo searches, unless it is there already.
+
+    A failure costs only speed, so it is logged, never raised: the CLI then embeds with torch.
+    """
+    from indexer.models.clip_onnx import OnnxClipEncoder
+
+    path = library.root / CLIP_EXPORT
+    if path.is_file():
+        try:
+            OnnxClipEncoder(path, encoder).load()
+            return
+        except ModelUnavailableError as exc:
+            log.info("exporting again: %s", exc)
+    try:
+        from indexer.models.clip_export import export_image_tower
+
+        export_image_tower(encoder, path)
+    except Exception as exc:  # the exporter fails in many ways on unusual models; search still works
+        log.warning("could not export the CLIP image tower to %s (%s): photo searches from the command line "
+                    "will import torch", path, exc)
+
+
+def open_engine(library: Library, models: QueryModels) -> SearchEngine:
+    return SearchEngine(library, models.encoder, models.ocr)
+
+
+def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:
+    """Rebuild the encoder that built a library, so queries land in the same vector space."""
+    return encoder_for_manifest(library.manifest, library.root, precision)
+
+
+def encoder_for_manifest(manifest, root, precision: str | None = None) -> ClipEncoder:
+    """The encoder a manifest names. Queries use the library's precision where this CPU runs it
+    natively, else fp32 (bf16 and fp32 image vectors agree to cosine ≥ 0.999)."""
+    if not manifest.clip:
+        raise ValueError(f"the library at {root} has no encoder yet: index something first")
+    if precision is None:
+        precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
+    # The manifest's spec was checked when the library was built: no registry import here, so a text
+    # query on a library whose encoder is not semantic never imports torch.
+    spec = parse_clip_spec(manifest.clip, manifest.clip_weights or None, check=False)
+    return ClipEncoder(spec, precision=precision)
