@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import multiprocessing
 import random
 import resource
 import sys
@@ -73,24 +74,45 @@ def generated_distractors(folder: Path, count: int) -> list[dict]:
     return rows
 
 
+def build(work: Path, distractors: int, clip: str, ocr_name: str | None) -> None:
+    """Index the catalogue (and the generated distractors) into `work/library`."""
+    from indexer.local_features import RootSift
+    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from search.ingest import IndexOptions, LibraryIndexer
+    from search.library import Library
+
+    logging.getLogger().setLevel(logging.ERROR)
+    csv_path, _, catalogue_files = catalogue(work, distractors)
+    encoder = ClipEncoder(parse_clip_spec(clip), precision="auto")
+    ocr = create_ocr(ocr_name or DEFAULT_OCR, threads=1)
+    with Library.open(work / "library", create=True) as library:
+        # Real product photos get OCR; generated distractors carry their text in the catalogue CSV.
+        LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
+                       local_features=RootSift()).run(catalogue_files)
+        if distractors:
+            LibraryIndexer(library, encoder, None, IndexOptions(catalog=csv_path, progress=False),
+                           local_features=RootSift()).run([work / "distractors"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--distractors", type=int, default=0, help="generated distractor catalogue images")
     parser.add_argument("--clip", default="tiny")
     parser.add_argument("--ocr", default=None, help="OCR engine (default: visearch's default)")
     parser.add_argument("--keep", type=Path, help="build the library here and keep it")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes over the queries (p50/p99 over all)")
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} not found: this evaluation needs the shared sample products")
 
     from indexer.images import open_image
-    from indexer.local_features import RootSift
     from indexer.models.clip import ClipEncoder, parse_clip_spec
     from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from search.engine import SearchEngine
-    from search.ingest import IndexOptions, LibraryIndexer
     from search.library import Library
+    from search.query_models import QUERY_OCR_SIDE
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="lens-eval-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -99,43 +121,49 @@ def main() -> None:
     ocr = create_ocr(args.ocr or DEFAULT_OCR, threads=1)
     library_path = work / "library"
     started = time.perf_counter()
-    with Library.open(library_path, create=True) as library:
-        inputs = catalogue_files  # studio shots + unrelated product photos, never the query photos
-        # Real product photos get OCR; generated distractors carry their text in the catalogue CSV.
-        LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
-                       local_features=RootSift()).run(inputs)
-        if args.distractors:
-            LibraryIndexer(library, encoder, None, IndexOptions(catalog=csv_path, progress=False),
-                           local_features=RootSift()).run([work / "distractors"])
+    # Built in a child process: an indexer run leaves this process slower to answer (p99 242 against 172 ms
+    # in one test), and `visearch serve` never indexes either.
+    child = multiprocessing.get_context("spawn").Process(target=build, args=(work, args.distractors, args.clip, args.ocr))
+    child.start()
+    child.join()
+    if child.exitcode:
+        sys.exit(f"building the catalogue failed (exit {child.exitcode})")
+    with Library.open(library_path, read_only=True) as library:
         counts = library.docs.counts()
-    build = time.perf_counter() - started
+    build_seconds = time.perf_counter() - started
     print(f"catalogue: {counts['images']} images ({counts['products']} products; the {len({s for _, s in queries})} "
-          f"grocery SKUs have one studio image each), {len(queries)} in-store query photos; built in {build:.0f} s")
+          f"grocery SKUs have one studio image each), {len(queries)} in-store query photos; "
+          f"built in {build_seconds:.0f} s")
     features = sum(f.stat().st_size for f in (library_path / "features").rglob("*") if f.is_file())
     print(f"local features on disk: {features / 2**20:.1f} MiB ({features / counts['images'] / 1024:.1f} KiB per image)")
 
     library = Library.open(library_path, read_only=True)
     photos = [(open_image(path), sku) for path, sku in queries]
+    query_ocr = ocr.with_detect_side(QUERY_OCR_SIDE)  # as `visearch search` and `serve` read query photos
     stages = {
         "CLIP only": dict(ocr=None, local=None),
-        "CLIP + OCR": dict(ocr=ocr, local=None),
+        "CLIP + OCR": dict(ocr=query_ocr, local=None),
         "CLIP + local": dict(ocr=None, local="auto"),
         "local only": dict(ocr=None, local="auto", no_vector=True),
-        "CLIP + OCR + local": dict(ocr=ocr, local="auto"),
+        "CLIP + OCR + local": dict(ocr=query_ocr, local="auto"),
     }
-    print(f"{'stages':<22} {'top-1':>6} {'top-5':>6} {'p50 ms':>7} {'p99 ms':>7}")
+    print(f"{'stages':<22} {'top-1':>6} {'top-5':>6} {'p50 ms':>7} {'p99 ms':>7}  ({args.passes} passes; goal p99 ≤ 300 ms "
+          "with every stage)")
     for name, stage in stages.items():
         engine = SearchEngine(library, encoder, stage["ocr"], local_features=stage["local"],
                               vectors=not stage.get("no_vector"))
+        engine.search_image(photos[0][0], k=5)  # models load on the first query: not part of any latency
         top1 = top5 = 0
         latencies = []
-        for image, sku in photos:
-            began = time.perf_counter()
-            results = engine.search_image(image, k=5).results
-            latencies.append((time.perf_counter() - began) * 1000)
-            skus = [r.product.sku if r.product else None for r in results]
-            top1 += bool(skus) and skus[0] == sku
-            top5 += sku in skus
+        for attempt in range(args.passes):
+            for image, sku in photos:
+                began = time.perf_counter()
+                results = engine.search_image(image, k=5).results
+                latencies.append((time.perf_counter() - began) * 1000)
+                if attempt == 0:
+                    skus = [r.product.sku if r.product else None for r in results]
+                    top1 += bool(skus) and skus[0] == sku
+                    top5 += sku in skus
         print(f"{name:<22} {top1 / len(photos):6.3f} {top5 / len(photos):6.3f} {np.percentile(latencies, 50):7.0f} "
               f"{np.percentile(latencies, 99):7.0f}")
     answers = [engine.search_image(image, k=24) for image, _ in photos]
@@ -145,10 +173,10 @@ def main() -> None:
           f"results shown per answer: median {np.median([len(a.results) for a in answers]):.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MiB")
-    no_match_report(work, encoder, ocr, args.distractors)
+    no_match_report(work, encoder, ocr, query_ocr, args.distractors)
 
 
-def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
+def no_match_report(work: Path, encoder, ocr, query_ocr, distractors: int) -> None:
     """Photos of things not in the catalogue: each grocery SKU held out in turn, plus non-product photos.
     Goal: the top result is never called an exact or similar match."""
     from indexer.images import open_image
@@ -168,7 +196,7 @@ def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
             LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
                            local_features=RootSift()).run(inputs)
         library = Library.open(root, read_only=True)
-        engine = SearchEngine(library, encoder, ocr)
+        engine = SearchEngine(library, encoder, query_ocr)
         held_photos = [path for path, sku in queries if sku == held] + (others if held == sorted(
             {s for _, s in queries})[0] else [])
         for path in held_photos:

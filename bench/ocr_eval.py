@@ -94,7 +94,10 @@ def edit_distance(a: str, b: str) -> int:
 def evaluate(name: str, all_cases: list[Case], images: dict) -> Score:
     from indexer.models.ocr import create_ocr
 
-    model = create_ocr(name, threads=2)
+    engine, _, side = name.partition("@max")  # "faster-paddle:tiny@max960": the detector sees ≤ 960 px
+    model = create_ocr(engine, threads=2)
+    if side:
+        model = model.with_detect_side(int(side))
     model.load()
     model.read(images[all_cases[0].path])  # warm-up: sessions, allocations
     score = Score()

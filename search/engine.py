@@ -45,7 +45,7 @@ class Evidence:
     text_rank: int | None = None
     text_terms: list[str] = field(default_factory=list)
     text_matches: list[TermMatch] = field(default_factory=list)
-    local: Verification | None = None  # a RANSAC-verified match: where the product is in the query photo
+    local: Verification | None = None  # a homography-verified match: where the product is in the query photo
     text_share: float = 0.0  # the share of the query's text (characters) this row shows
 
 
@@ -122,6 +122,17 @@ class SearchResponse:
                 "results": [r.to_json() for r in self.results], "notices": self.notices}
 
 
+def ocr_terms(lines) -> list[str]:
+    """Search terms from the lines read off a photo: each line's words, then the line without spaces
+    (recognisers drop them: `AX-2040 PRO` reads `AX-2040PRO`). Pure."""
+    terms: list[str] = []
+    for line in lines:
+        terms += [t for t in query_terms(line.text, MIN_OCR_TERM) if t not in terms]
+        if line.compact not in terms and len(line.compact) >= MIN_OCR_TERM:
+            terms.append(line.compact)
+    return terms
+
+
 class SearchEngine:
     """Queries one library with the encoder that built it (and OCR for photos)."""
 
@@ -176,16 +187,14 @@ class SearchEngine:
         rankings: dict[str, list[int]] = {}
         vector_scores = self._vector_ranking(self.encoder.encode_images([region]), rankings)
         query_features = self.local_features.extract(region) if self._has_features else None
+        # While OCR reads, the images the keypoints vote for (and CLIP's nearest) are verified on the other core.
+        shortlist = self._shortlist(query_features, region, rankings)
+        verified = self._verify(query_features, region, box, shortlist)
         notices = []
-        terms: list[str] = []
-        lines = []
+        lines = reading.result() if reading is not None else []
+        terms = ocr_terms(lines)
         if reading is not None:
-            lines = reading.result()
             query["ocr_text"] = "\n".join(line.text for line in lines)
-            for line in lines:
-                terms += [t for t in query_terms(line.text, MIN_OCR_TERM) if t not in terms]
-                if line.compact not in terms and len(line.compact) >= MIN_OCR_TERM:
-                    terms.append(line.compact)
         else:
             notices.append("OCR is off: the lens matches by appearance only")
         query["terms"] = terms
@@ -193,7 +202,8 @@ class SearchEngine:
             full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
             query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
-        verified = self._verify(query_features, region, box, rankings) if query_features is not None else {}
+        by_text = [item for item in rankings.get("text", [])[:SHORTLIST_EACH] if item not in shortlist]
+        verified = self._one_per_spot({**verified, **self._verify(query_features, region, box, by_text)})
         results = self._results(rankings, vector_scores, hits, k, verified)
         state, kept, why = judge([r.signals() for r in results], self.floor)
         results = [results[i] for i in kept]
@@ -245,21 +255,26 @@ class SearchEngine:
     def _has_features(self) -> bool:
         return self.local_features is not None and len(self.library.features) > 0
 
-    def _verify(self, query, region, box, rankings: dict) -> dict[int, Verification]:
-        """Shortlist by descriptor votes, CLIP and text, then keep what a RANSAC homography confirms."""
-        store = self.library.features
-        if not len(query):
-            return {}
+    def _shortlist(self, query, region, rankings: dict) -> list[int]:
+        """The images the photo's keypoints vote for most, and CLIP's nearest where CLIP has meaning."""
+        if query is None or not len(query):
+            return []
         # The strongest keypoints of each part of the photo vote (a shelf's every product gets its say);
-        # all of them are matched below.
+        # all of them are matched in `_verify`.
         chosen = spread_keypoints(query.points, region.size, VOTERS)
         voters = LocalFeatures(query.points[chosen], query.descriptors[chosen])
-        shortlist = [item for item, _ in store.vote(voters, VOTE_SHORTLIST)]
+        shortlist = [item for item, _ in self.library.features.vote(voters, VOTE_SHORTLIST)]
         if self.encoder.semantic:
             shortlist += rankings.get("vector", [])[:SHORTLIST_EACH]
-        shortlist += rankings.get("text", [])[:SHORTLIST_EACH]
-        shortlist = [item for item in dict.fromkeys(shortlist) if item in store]
-        docs = self.library.docs.get(shortlist)
+        return list(dict.fromkeys(shortlist))
+
+    def _verify(self, query, region, box, items: list[int]) -> dict[int, Verification]:
+        """The items whose own keypoints a robust homography confirms, placed in the whole photo."""
+        store = self.library.features
+        items = [item for item in items if item in store]
+        if query is None or not len(query) or not items:
+            return {}
+        docs = self.library.docs.get(items)
         dx, dy = (box[0], box[1]) if box else (0.0, 0.0)
 
         def check(item: int):
@@ -267,13 +282,16 @@ class SearchEngine:
             return item, verify(query, store.get(item), (doc.width, doc.height), region.size, outline=self._outline(doc))
 
         verified = {}
-        # Matching and RANSAC run in OpenCV without the GIL: the candidates are checked on both threads.
-        for item, found in self._pool.map(check, [item for item in shortlist if item in docs]):
+        # Matching (FAISS) and the homography (OpenCV) release the GIL: the candidates are checked on both threads.
+        for item, found in self._pool.map(check, [item for item in items if item in docs]):
             if found is not None:
                 verified[item] = Verification(
                     found.inliers, [[x + dx, y + dy] for x, y in found.polygon],
                     [found.box[0] + dx, found.box[1] + dy, found.box[2] + dx, found.box[3] + dy], found.coverage,
                 )
+        return verified
+
+    def _one_per_spot(self, verified: dict[int, Verification]) -> dict[int, Verification]:
         skus = {item: product.sku for item, product in self.library.docs.products_for(list(verified)).items()}
         return suppress_overlaps(verified, skus)
 

@@ -3,7 +3,7 @@
 Pure: results in, the kept results with the reason each is there and the state out. A result
 stays only for a reason that means something in this library:
 
-- `exact`: a RANSAC-verified match of the product's own keypoints, spread over a real part of it;
+- `exact`: a homography-verified match of the product's own keypoints, spread over a real part of it;
 - `partial`: verified, but on a small part of the product only (a logo that products of one brand
   share): shown, outlined, and never called the exact product;
 - `text`: it shows a real share of the words read off the photo (not one stray syllable);

@@ -1,4 +1,4 @@
-"""Geometric verification: match local features, fit a homography with RANSAC, project the outline."""
+"""Geometric verification: match local features, fit a homography robustly (MAGSAC++), project the outline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,10 @@ from indexer.tracking import box_iou
 RATIO = 0.8  # Lowe's ratio test
 MIN_INLIERS = 20  # true matches here had 32-100; look-alike packages up to ~26 before overlap suppression
 REPROJECTION_ERROR = 6.0  # px in the query photo
+# OpenCV's robust homography estimator. On the lens's grocery photos (bench/lens_eval.py) MAGSAC++ took
+# 28 ms where RANSAC took 1381 ms for the same 383 checks, at the same top-1, with one more in-store photo
+# answered `exact` and no out-of-catalogue photo (RANSAC: one); on video frames, 8x faster at equal inliers.
+ESTIMATOR = "USAC_MAGSAC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,17 +27,17 @@ class Verification:
 
 def match(query: LocalFeatures, candidate: LocalFeatures, ratio: float = RATIO) -> tuple[np.ndarray, np.ndarray]:
     """Ratio-test matches as (query points, candidate points)."""
-    import cv2
+    import faiss
 
     if len(query) < 2 or len(candidate) < 2:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
-    matcher = cv2.BFMatcher(cv2.NORM_L2)
-    pairs = matcher.knnMatch(query.descriptors.astype(np.float32), candidate.descriptors.astype(np.float32), k=2)
-    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < ratio * n.distance]
-    return (
-        np.asarray([query.points[m.queryIdx] for m in good], np.float32).reshape(-1, 2),
-        np.asarray([candidate.points[m.trainIdx] for m in good], np.float32).reshape(-1, 2),
-    )
+    # Exact 2-NN of every query descriptor among the candidate's: OpenCV's BFMatcher finds the same
+    # pairs, but FAISS's blocked distance kernel does it in a third of the time.
+    distances, nearest = faiss.knn(np.ascontiguousarray(query.descriptors, np.float32),
+                                   np.ascontiguousarray(candidate.descriptors, np.float32), 2)
+    good = distances[:, 0] < (ratio ** 2) * distances[:, 1]  # squared L2: the ratio squared
+    return (np.asarray(query.points[good], np.float32).reshape(-1, 2),
+            np.asarray(candidate.points[nearest[good, 0]], np.float32).reshape(-1, 2))
 
 
 def foreground_box(pixels: np.ndarray, background: int = 235, margin: float = 0.95) -> tuple[float, float, float, float]:
@@ -55,8 +59,9 @@ def foreground_box(pixels: np.ndarray, background: int = 235, margin: float = 0.
 def verify(
     query: LocalFeatures, candidate: LocalFeatures, candidate_size: tuple[int, int], query_size: tuple[int, int],
     *, min_inliers: int = MIN_INLIERS, outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
+    method: str | None = None,
 ) -> Verification | None:
-    """A RANSAC homography from the candidate image into the query photo, or None when it does not hold.
+    """A robust homography from the candidate image into the query photo, or None when it does not hold.
 
     `outline` is the product's extent in the candidate (fractions): its corners
     are what gets projected into the photo.
@@ -65,21 +70,22 @@ def verify(
         return None  # an image without keypoints (a blank card) cannot be verified
     query_points, candidate_points = match(query, candidate)
     return verify_matches(query_points, candidate_points, candidate_size, query_size, min_inliers=min_inliers,
-                          outline=outline)
+                          outline=outline, method=method)
 
 
 def verify_matches(
     query_points: np.ndarray, candidate_points: np.ndarray, candidate_size: tuple[int, int],
     query_size: tuple[int, int], *, min_inliers: int = MIN_INLIERS,
-    outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0), method: str = "RANSAC",
+    outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0), method: str | None = None,
 ) -> Verification | None:
     """`verify` for matches already made (query points, candidate points, pair by pair). `method` names
-    OpenCV's robust estimator: RANSAC (the lens's, measured there), or a USAC variant."""
+    OpenCV's robust estimator, ESTIMATOR unless given."""
     import cv2
 
     if len(query_points) < min_inliers:
         return None
-    homography, mask = cv2.findHomography(candidate_points, query_points, getattr(cv2, method), REPROJECTION_ERROR)
+    homography, mask = cv2.findHomography(candidate_points, query_points, getattr(cv2, method or ESTIMATOR),
+                                          REPROJECTION_ERROR)
     if homography is None or mask is None:
         return None
     inliers = int(mask.sum())

@@ -3,7 +3,7 @@
 The frames' RootSIFT keypoints were stored at indexing time (`frame-features/`). Every
 frame of the videos asked about is matched against the picture: each frame keypoint finds
 its two nearest picture keypoints in one FAISS search per batch of frames (Lowe's ratio
-test), and a frame with enough matches is verified by a RANSAC homography (the lens's
+test), and a frame with enough matches is verified by a MAGSAC++ homography (the lens's
 geometry). A graphic that recurs in every video is found in every video, which a vote
 over the whole library (the lens's way) would starve. CLIP alone cannot tell a small,
 partly covered logo from the rest of a frame.
@@ -23,7 +23,6 @@ MIN_MATCHES = 8  # ratio-test matches a frame needs before its geometry is check
 MIN_INLIERS = 8  # the least evidence kept at all (the threshold decides what counts)
 FULL_SCORE = 30  # inliers at which a match scores 1.0
 BATCH = 64  # frames matched in one search
-ESTIMATOR = "USAC_MAGSAC"  # same inliers as RANSAC on the broadcast, 8x faster (bench/moments_eval.py)
 
 
 def features_json(features: LocalFeatures, size: tuple[int, int]) -> dict:
@@ -63,7 +62,7 @@ def picture_scores(store, data: dict, frames) -> dict[int, tuple[float, dict]]:
                 continue
             pairs = nearest[offsets[number] + rows, 0]
             check = verify_matches(found.points[rows], picture.points[pairs], size, (frame.width, frame.height),
-                                   min_inliers=MIN_INLIERS, method=ESTIMATOR)
+                                   min_inliers=MIN_INLIERS)
             if check is not None:
                 scores[frame.id] = (min(1.0, check.inliers / FULL_SCORE),
                                     {"image": {"inliers": check.inliers, "box": [round(v, 1) for v in check.box],
