@@ -68,7 +68,8 @@ def main() -> None:
         print(f"{clip:<18} {record.duration / wall:5.1f}x realtime  ({wall:.2f} s wall, {len(record.frames)} frames, "
               f"{len(record.tracks)} tracks)")
         print(f"    decode + shot detection + sampling {times.decode:.2f} s (main thread) | CLIP {times.clip:.2f} s | "
-              f"faces {times.faces:.2f} s, OCR {times.ocr:.2f} s (worker threads, CPU time)")
+              f"faces {times.faces:.2f} s, OCR {times.ocr:.2f} s (seconds in the worker threads; face vectors are "
+              "computed in a child process)")
     if not args.no_reuse_check:
         compare_reuse(video)
 

@@ -2,7 +2,7 @@
 
 One pass over the stream: each frame's time stamp comes from the stream
 (pts × time_base, so variable frame rates come out right), each frame is
-scored for cuts by PySceneDetect's ContentDetector at 256 px, and a sampling
+scored for cuts by PySceneDetect's ContentDetector at 256 px (sampled from its planes), and a sampling
 planner takes each shot's first frame plus one frame per second.
 """
 from __future__ import annotations
@@ -124,9 +124,7 @@ class VideoSampler:
                     if index == 0:
                         scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
                     scan.frame_times.append(frame_time(frame, stream, origin, index / fps))
-                    height = max(2, round(SCAN_WIDTH * frame.height / max(frame.width, 1) / 2) * 2)
-                    small = frame.to_ndarray(format="bgr24", width=SCAN_WIDTH, height=height,
-                                             interpolation="FAST_BILINEAR")  # cut scoring needs no finesse
+                    small = scan_pixels(frame, SCAN_WIDTH)
                     cuts.update(int(c.frame_num) for c in detector.process_frame(FrameTimecode(index, fps=fps), small))
                     waiting.append((index, frame))
                     while waiting and waiting[0][0] <= index - delay:
@@ -149,6 +147,30 @@ class VideoSampler:
             kept = keeper.judge(sample, frame, scan.rotation)
             if kept is not None:
                 yield kept
+
+
+def scan_pixels(frame, width: int) -> np.ndarray:
+    """The frame as BGR at `width` px wide, for cut scoring, which needs no finesse.
+
+    Planar 4:2:0 frames (nearly all video) are sampled straight from their planes: half the
+    time of FFmpeg's scaler, which took ~0.6 s of the main thread's ~2 s on a 35 s 720p video.
+    Other formats go through the scaler.
+    """
+    import cv2
+
+    height = max(2, round(width * frame.height / max(frame.width, 1) / 2) * 2)
+    if frame.format.name not in ("yuv420p", "yuvj420p"):
+        return frame.to_ndarray(format="bgr24", width=width, height=height, interpolation="FAST_BILINEAR")
+    size = (width, height)
+    chroma = ((frame.width + 1) // 2, (frame.height + 1) // 2)
+    planes = [_plane(frame, 0, frame.width, frame.height), _plane(frame, 1, *chroma), _plane(frame, 2, *chroma)]
+    small = [cv2.resize(plane, size, interpolation=cv2.INTER_NEAREST) for plane in planes]
+    return cv2.cvtColor(cv2.merge(small), cv2.COLOR_YUV2BGR)
+
+
+def _plane(frame, number: int, width: int, height: int) -> np.ndarray:
+    plane = frame.planes[number]
+    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
 
 
 def scan_video(path: Path, config: SamplingConfig = SamplingConfig()) -> VideoScan:

@@ -20,11 +20,13 @@ import numpy as np
 
 from indexer.errors import ModelUnavailableError, UnknownModelError
 from indexer.models.base import InferenceModel
+from indexer.models.face_vectors import CHIP_PADDING, CHIP_SIDE, DescriptorProcess
 from indexer.records import Face
 
 # (box, detector score, chip signature) → an earlier face whose identity vector may be reused, or None
 Reuse = Callable[[tuple, float, np.ndarray], "Face | None"]
 
+RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 MIN_USABLE_SIZE = 40  # px: smaller faces are kept, but do not seed clusters
 MIN_USABLE_SHARPNESS = 15.0  # Laplacian variance of the face at 112 px
 
@@ -135,6 +137,7 @@ class DlibFaces(FaceModel):
         self._folder = _dlib_model_folder()
         self._dlib = dlib
         self._models()  # fail here, not in a worker, when the files are missing
+        self._descriptors = DescriptorProcess(self._folder / RECOGNITION_MODEL, self._vectors_here)
 
     def _models(self):
         models = getattr(self._local, "models", None)
@@ -143,19 +146,30 @@ class DlibFaces(FaceModel):
             models = (
                 dlib.get_frontal_face_detector(),
                 dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
-                dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat")),
+                dlib.face_recognition_model_v1(str(folder / RECOGNITION_MODEL)),
             )
             self._local.models = models
         return models
 
     def _close(self) -> None:
+        self._descriptors.close()
         self._local = threading.local()
+
+    def _vectors(self, pixels: np.ndarray, shapes) -> list[np.ndarray]:
+        """Identity vectors of the faces whose landmarks are `shapes`, computed in the child process."""
+        get_chip = self._dlib.get_face_chip
+        return list(self._descriptors.vectors([get_chip(pixels, shape, size=CHIP_SIDE, padding=CHIP_PADDING)
+                                               for shape in shapes]))
+
+    def _vectors_here(self, chips: list[np.ndarray]) -> np.ndarray:
+        _, _, encoder = self._models()
+        return np.asarray([np.asarray(v, np.float32) for v in encoder.compute_face_descriptor(chips, 0)])
 
     def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]:
         import cv2
 
         dlib = self._dlib
-        detector, landmarks, encoder = self._models()
+        detector, landmarks, _ = self._models()
         height, width = pixels.shape[:2]
         scale = min(1.0, (max_side or self.max_side) / max(height, width))
         small = pixels if scale == 1.0 else cv2.resize(pixels, (round(width * scale), round(height * scale)),
@@ -163,7 +177,7 @@ class DlibFaces(FaceModel):
         pixels = np.ascontiguousarray(pixels)
         rects, scores, _ = detector.run(np.ascontiguousarray(small), self.upsample, 0.0)
         faces = []
-        shapes, fresh = dlib.full_object_detections(), []
+        shapes, fresh = [], []
         for rect, score in zip(rects, scores):
             box = (rect.left() / scale, rect.top() / scale, rect.right() / scale, rect.bottom() / scale)
             shape = landmarks(pixels, dlib.rectangle(*(int(round(v)) for v in box)))
@@ -180,8 +194,8 @@ class DlibFaces(FaceModel):
                 fresh.append(face)
             faces.append(face)
         if fresh:
-            for face, vector in zip(fresh, encoder.compute_face_descriptor(pixels, shapes, 0)):
-                face.embedding = np.asarray(vector, dtype=np.float32)
+            for face, vector in zip(fresh, self._vectors(pixels, shapes)):
+                face.embedding = vector
         return faces
 
 
@@ -202,12 +216,7 @@ class DlibFaces(FaceModel):
     def identify(self, pixels: np.ndarray, sightings: list[Sighting]) -> np.ndarray:
         if not sightings:
             return np.zeros((0, self.dim), np.float32)
-        shapes = self._dlib.full_object_detections()
-        for sighting in sightings:
-            shapes.append(sighting.landmarks)
-        _, _, encoder = self._models()
-        vectors = encoder.compute_face_descriptor(np.ascontiguousarray(pixels), shapes, 0)
-        return np.asarray([np.asarray(v, dtype=np.float32) for v in vectors])
+        return np.asarray(self._vectors(np.ascontiguousarray(pixels), [s.landmarks for s in sightings]))
 
 
 SIGNATURE_SIDE = 32
