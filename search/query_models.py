@@ -61,7 +61,7 @@ def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
     """
     from indexer.models.clip_onnx import OnnxClipEncoder
 
-    if not manifest.semantic and manifest.precision != "fp32":
+    if not export_serves(manifest):
         log.info("photos are embedded with torch: this library's encoder is not semantic and its vectors are %s, "
                  "so near-copies are found only at the same precision", manifest.precision)
         return encoder
@@ -79,6 +79,11 @@ def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
     return onnx
 
 
+def export_serves(manifest) -> bool:
+    """Whether the fp32 export may embed this library's query photos (see `exported_encoder`)."""
+    return manifest.semantic or manifest.precision == "fp32"
+
+
 def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
     """Export the library's image tower for torch-free photo searches, unless it is there already.
 
@@ -86,6 +91,8 @@ def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
     """
     from indexer.models.clip_onnx import OnnxClipEncoder
 
+    if not export_serves(library.manifest):
+        return
     path = library.root / CLIP_EXPORT
     if path.is_file():
         try:
@@ -97,6 +104,8 @@ def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
         from indexer.models.clip_export import export_image_tower
 
         export_image_tower(encoder, path)
+    except ModelUnavailableError as exc:  # a preprocessing the export does not reproduce
+        log.info("photo searches from the command line will import torch: %s", exc)
     except Exception as exc:  # the exporter fails in many ways on unusual models; search still works
         log.warning("could not export the CLIP image tower to %s (%s): photo searches from the command line "
                     "will import torch", path, exc)

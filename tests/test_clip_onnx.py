@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,14 +68,21 @@ def search_in_fresh_process(library: Path, photo: Path, cwd: Path, k: int = 3) -
     return json.loads("\n".join(answer)), status["torch"], done.stderr
 
 
-def test_a_cli_photo_search_needs_no_torch_and_answers_as_torch_does(fixture_set, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def fp32_library(fixture_set, tmp_path_factory) -> Path:
+    """fp32: the tiny encoder is not semantic, and its near-copies need the library's own precision."""
     from web.cli import main
 
-    library = tmp_path / "lib"
-    # fp32: the tiny encoder is not semantic, and its near-copies need the library's own precision.
+    library = tmp_path_factory.mktemp("onnx") / "lib"
     assert main(["--library", str(library), "index", str(fixture_set.catalog_dir), str(fixture_set.formats_dir),
                  "--catalog", str(fixture_set.catalog_csv), "--clip", "tiny", "--precision", "fp32",
                  "--no-progress"]) == 0
+    return library
+
+
+def test_a_cli_photo_search_needs_no_torch_and_answers_as_torch_does(fp32_library, fixture_set, tmp_path):
+    library = tmp_path / "lib"
+    shutil.copytree(fp32_library, library)
     assert (library / CLIP_EXPORT).is_file(), "`visearch index` did not export the image tower"
     photo = fixture_set.photos[1]
     elsewhere = tmp_path / "elsewhere"
@@ -93,13 +101,22 @@ def test_a_cli_photo_search_needs_no_torch_and_answers_as_torch_does(fixture_set
         assert ours["evidence"]["vector_score"] == pytest.approx(theirs["evidence"]["vector_score"], abs=1e-3)
 
 
-def test_index_replaces_a_damaged_export(library_copy, fixture_set, capsys):
-    from web.cli import main
-
-    (library_copy / CLIP_EXPORT).write_bytes(b"damaged")
-    assert main(["--library", str(library_copy), "index", str(fixture_set.catalog_dir), "--clip", "tiny",
-                 "--no-progress"]) == 0
+def test_index_replaces_a_damaged_export(fp32_library, fixture_set, tmp_path):
     from indexer.models.clip import ClipEncoder, parse_clip_spec
     from indexer.models.clip_onnx import OnnxClipEncoder
+    from web.cli import main
 
-    OnnxClipEncoder(library_copy / CLIP_EXPORT, ClipEncoder(parse_clip_spec("tiny"))).load()
+    library = tmp_path / "lib"
+    shutil.copytree(fp32_library, library)
+    (library / CLIP_EXPORT).write_bytes(b"damaged")
+    assert main(["--library", str(library), "index", str(fixture_set.catalog_dir), "--clip", "tiny",
+                 "--precision", "fp32", "--no-progress"]) == 0
+    OnnxClipEncoder(library / CLIP_EXPORT, ClipEncoder(parse_clip_spec("tiny"))).load()
+
+
+def test_a_bf16_library_of_a_non_semantic_encoder_gets_no_export(indexed_library):
+    from search.library import read_manifest
+
+    manifest = read_manifest(indexed_library)
+    assert not manifest.semantic
+    assert (manifest.precision == "fp32") == (indexed_library / CLIP_EXPORT).is_file()
