@@ -89,3 +89,15 @@ def test_voters_are_spread_over_the_photo_strongest_first_in_each_part():
     assert sum(i >= 60 for i in chosen) == 10  # the weak corner keeps every voter
     assert set(range(10)) <= set(chosen)  # and the crowded corner its strongest
     assert list(spread_keypoints(points[:5], (100, 100), 20)) == [0, 1, 2, 3, 4]
+
+
+def test_ocr_terms_take_words_then_the_line_without_spaces_once_each():
+    from indexer.records import OcrLine
+    from search.engine import ocr_terms
+
+    box = ((0, 0), (1, 0), (1, 1), (0, 1))
+    lines = [OcrLine("AX-2040 PRO", box, 0.9), OcrLine("ax-2040", box, 0.8), OcrLine("ok", box, 0.9)]
+    terms = ocr_terms(lines)
+    assert terms[-1] == "ax-2040pro" and len(terms) == len(set(terms))
+    assert "ax-2040" in terms and "pro" in terms and "ok" not in terms  # under three characters: noise
+    assert ocr_terms([]) == []
