@@ -7,6 +7,7 @@ so a fresh process does not spend ~4 s importing torch before it can answer.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,17 +40,26 @@ def load_query_models(
     one (texts still load torch)."""
     from indexer.models.ocr import create_ocr
 
-    encoder = encoder_for_manifest(manifest, root)
-    if exported:
-        encoder = exported_encoder(manifest, Path(root), encoder)
     ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
     if ocr is not None:
         ocr = ocr.with_detect_side(QUERY_OCR_SIDE)
+        if exported:  # a photo is coming: read its OCR models while CLIP's load (load() is thread-safe)
+            threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
+    encoder = encoder_for_manifest(manifest, root)
+    if exported:
+        encoder = exported_encoder(manifest, Path(root), encoder)
     if eager:
         encoder.load()
         if ocr is not None:
             ocr.load()
     return QueryModels(encoder, ocr)
+
+
+def _preload(model) -> None:
+    try:
+        model.load()
+    except Exception:  # noqa: BLE001 - the query's own load() raises it again, with the caller to report it
+        pass
 
 
 def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
