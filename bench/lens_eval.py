@@ -112,7 +112,6 @@ def main() -> None:
     from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from search.engine import SearchEngine
     from search.library import Library
-    from search.query_models import QUERY_OCR_SIDE
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="lens-eval-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -139,13 +138,12 @@ def main() -> None:
 
     library = Library.open(library_path, read_only=True)
     photos = [(open_image(path), sku) for path, sku in queries]
-    query_ocr = ocr.with_detect_side(QUERY_OCR_SIDE)  # as `visearch search` and `serve` read query photos
     stages = {
         "CLIP only": dict(ocr=None, local=None),
-        "CLIP + OCR": dict(ocr=query_ocr, local=None),
+        "CLIP + OCR": dict(ocr=ocr, local=None),
         "CLIP + local": dict(ocr=None, local="auto"),
         "local only": dict(ocr=None, local="auto", no_vector=True),
-        "CLIP + OCR + local": dict(ocr=query_ocr, local="auto"),
+        "CLIP + OCR + local": dict(ocr=ocr, local="auto"),
     }
     print(f"{'stages':<22} {'top-1':>6} {'top-5':>6} {'p50 ms':>7} {'p99 ms':>7}  ({args.passes} passes; goal p99 ≤ 300 ms "
           "with every stage)")
@@ -173,10 +171,10 @@ def main() -> None:
           f"results shown per answer: median {np.median([len(a.results) for a in answers]):.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MiB")
-    no_match_report(work, encoder, ocr, query_ocr, args.distractors)
+    no_match_report(work, encoder, ocr, args.distractors)
 
 
-def no_match_report(work: Path, encoder, ocr, query_ocr, distractors: int) -> None:
+def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
     """Photos of things not in the catalogue: each grocery SKU held out in turn, plus non-product photos.
     Goal: the top result is never called an exact or similar match."""
     from indexer.images import open_image
@@ -196,7 +194,7 @@ def no_match_report(work: Path, encoder, ocr, query_ocr, distractors: int) -> No
             LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
                            local_features=RootSift()).run(inputs)
         library = Library.open(root, read_only=True)
-        engine = SearchEngine(library, encoder, query_ocr)
+        engine = SearchEngine(library, encoder, ocr)
         held_photos = [path for path, sku in queries if sku == held] + (others if held == sorted(
             {s for _, s in queries})[0] else [])
         for path in held_photos:

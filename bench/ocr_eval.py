@@ -94,10 +94,10 @@ def edit_distance(a: str, b: str) -> int:
 def evaluate(name: str, all_cases: list[Case], images: dict) -> Score:
     from indexer.models.ocr import create_ocr
 
-    engine, _, side = name.partition("@max")  # "faster-paddle:tiny@max960": the detector sees ≤ 960 px
-    model = create_ocr(engine, threads=2)
-    if side:
-        model = model.with_detect_side(int(side))
+    # "faster-paddle:tiny@max960": the detector sees the long side at 960 px; "@min736": the short side at ≥ 736
+    engine, _, size = name.partition("@")
+    options = {"detect_limit": size[:3], "detect_side": int(size[3:])} if size else {}
+    model = create_ocr(engine, threads=2, **options)
     model.load()
     model.read(images[all_cases[0].path])  # warm-up: sessions, allocations
     score = Score()

@@ -19,12 +19,6 @@ from search.library import CLIP_EXPORT, Library
 
 log = logging.getLogger(__name__)
 
-# The OCR detector sees a query photo (or its boxed region) at this long side, up or down. On the OCR
-# sample set (bench/ocr_eval.py, faster-paddle:tiny) it found 85 strings of 132 against 84 at the
-# indexing default (short side ≥ 736), in 56 / 103 ms p50 / p90 against 94 / 183; a 2048-px phone
-# photo reads in 255 ms instead of 431.
-QUERY_OCR_SIDE = 960
-
 
 @dataclass(frozen=True)
 class QueryModels:
@@ -42,7 +36,6 @@ def load_query_models(
 
     ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
     if ocr is not None:
-        ocr = ocr.with_detect_side(QUERY_OCR_SIDE)
         if exported:  # a photo is coming: read its OCR models while CLIP's load (load() is thread-safe)
             threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
     encoder = encoder_for_manifest(manifest, root)
