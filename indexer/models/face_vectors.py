@@ -51,10 +51,10 @@ def receive(stream: BinaryIO):
 
 def serve() -> None:
     """The child: chips in on stdin, vectors out on the original stdout (anything printed goes to stderr)."""
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # before any import: whatever a library prints must not reach the pipe
     import dlib
 
-    replies = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
     network = dlib.face_recognition_model_v1(sys.argv[1])
     requests = sys.stdin.buffer
     while (chips := receive(requests)) is not None:
