@@ -13,7 +13,7 @@ from pathlib import Path
 
 from indexer.errors import ModelUnavailableError
 from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
-from indexer.models.ocr import OcrModel
+from indexer.models.ocr import OcrModel, create_ocr
 from search.engine import SearchEngine
 from search.library import CLIP_EXPORT, Library
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class QueryModels:
+    """What a query needs beyond the library: its CLIP encoder, and OCR to read query photos."""
+
     encoder: ClipEncoder
     ocr: OcrModel | None
 
@@ -32,12 +34,9 @@ def load_query_models(
     """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
     the first query. `exported` embeds photos with the library's ONNX export where it has a usable
     one (texts still load torch)."""
-    from indexer.models.ocr import create_ocr
-
     ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
-    if ocr is not None:
-        if exported:  # a photo is coming: read its OCR models while CLIP's load (load() is thread-safe)
-            threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
+    if ocr is not None and exported:  # a photo is coming: its OCR models load while CLIP's do (load() locks)
+        threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
     encoder = encoder_for_manifest(manifest, root)
     if exported:
         encoder = exported_encoder(manifest, Path(root), encoder)
