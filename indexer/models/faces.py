@@ -137,6 +137,8 @@ class DlibFaces(FaceModel):
         self._folder = _dlib_model_folder()
         self._dlib = dlib
         self._models()  # fail here, not in a worker, when the files are missing
+        if not (self._folder / RECOGNITION_MODEL).is_file():
+            raise ModelUnavailableError(f"dlib's face recognition model is missing: {self._folder / RECOGNITION_MODEL}")
         self._descriptors = DescriptorProcess(self._folder / RECOGNITION_MODEL, self._vectors_here)
 
     def _models(self):
@@ -146,7 +148,6 @@ class DlibFaces(FaceModel):
             models = (
                 dlib.get_frontal_face_detector(),
                 dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat")),
-                dlib.face_recognition_model_v1(str(folder / RECOGNITION_MODEL)),
             )
             self._local.models = models
         return models
@@ -162,14 +163,18 @@ class DlibFaces(FaceModel):
                                                for shape in shapes]))
 
     def _vectors_here(self, chips: list[np.ndarray]) -> np.ndarray:
-        _, _, encoder = self._models()
+        """The fallback when the child process is gone: this thread's own copy of the network."""
+        encoder = getattr(self._local, "recognition", None)
+        if encoder is None:
+            path = str(self._folder / RECOGNITION_MODEL)
+            encoder = self._local.recognition = self._dlib.face_recognition_model_v1(path)
         return np.asarray([np.asarray(v, np.float32) for v in encoder.compute_face_descriptor(chips, 0)])
 
     def _detect(self, pixels: np.ndarray, max_side: int | None, reuse: Reuse | None = None) -> list[Face]:
         import cv2
 
         dlib = self._dlib
-        detector, landmarks, _ = self._models()
+        detector, landmarks = self._models()
         height, width = pixels.shape[:2]
         scale = min(1.0, (max_side or self.max_side) / max(height, width))
         small = pixels if scale == 1.0 else cv2.resize(pixels, (round(width * scale), round(height * scale)),
@@ -202,7 +207,7 @@ class DlibFaces(FaceModel):
     def locate(self, pixels: np.ndarray) -> list[Sighting]:
         self.load()
         dlib = self._dlib
-        detector, landmarks, _ = self._models()
+        detector, landmarks = self._models()
         pixels = np.ascontiguousarray(pixels)
         rects, scores, _ = detector.run(pixels, self.upsample, 0.0)
         found = []

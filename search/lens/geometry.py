@@ -59,7 +59,6 @@ def foreground_box(pixels: np.ndarray, background: int = 235, margin: float = 0.
 def verify(
     query: LocalFeatures, candidate: LocalFeatures, candidate_size: tuple[int, int], query_size: tuple[int, int],
     *, min_inliers: int = MIN_INLIERS, outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
-    method: str | None = None,
 ) -> Verification | None:
     """A robust homography from the candidate image into the query photo, or None when it does not hold.
 
@@ -70,21 +69,20 @@ def verify(
         return None  # an image without keypoints (a blank card) cannot be verified
     query_points, candidate_points = match(query, candidate)
     return verify_matches(query_points, candidate_points, candidate_size, query_size, min_inliers=min_inliers,
-                          outline=outline, method=method)
+                          outline=outline)
 
 
 def verify_matches(
     query_points: np.ndarray, candidate_points: np.ndarray, candidate_size: tuple[int, int],
     query_size: tuple[int, int], *, min_inliers: int = MIN_INLIERS,
-    outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0), method: str | None = None,
+    outline: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0),
 ) -> Verification | None:
-    """`verify` for matches already made (query points, candidate points, pair by pair). `method` names
-    OpenCV's robust estimator, ESTIMATOR unless given."""
+    """`verify` for matches already made (query points, candidate points, pair by pair)."""
     import cv2
 
     if len(query_points) < min_inliers:
         return None
-    homography, mask = cv2.findHomography(candidate_points, query_points, getattr(cv2, method or ESTIMATOR),
+    homography, mask = cv2.findHomography(candidate_points, query_points, getattr(cv2, ESTIMATOR),
                                           REPROJECTION_ERROR)
     if homography is None or mask is None:
         return None
