@@ -25,6 +25,7 @@ class IndexReport:
     failed: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
     times: StageTimes = field(default_factory=StageTimes)
+    video_times: object | None = None  # the video pipeline's VideoTimes, when videos were indexed
 
     def to_json(self) -> dict:
         return {

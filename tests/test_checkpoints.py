@@ -1,20 +1,24 @@
 """When an index run writes a checkpoint: a pure rule, tested on its own."""
-from search.ingest import CHECKPOINT_ITEMS, CHECKPOINT_SECONDS, checkpoint_due
+from search.batch_writer import CheckpointPolicy
 
 
 def test_cheap_checkpoints_come_every_ten_seconds():
-    assert not checkpoint_due(5.0, 100, 0.1)
-    assert checkpoint_due(10.5, 100, 0.1)
+    policy = CheckpointPolicy()
+    assert not policy.due(5.0, 100, 0.1)
+    assert policy.due(10.5, 100, 0.1)
 
 
 def test_costly_checkpoints_wait_until_they_cost_a_fifth_of_the_interval():
-    assert not checkpoint_due(20.0, 100, 8.0)
-    assert checkpoint_due(41.0, 100, 8.0)
+    policy = CheckpointPolicy()
+    assert not policy.due(20.0, 100, 8.0)
+    assert policy.due(41.0, 100, 8.0)
 
 
 def test_a_minute_or_many_items_force_one_whatever_it_costs():
-    assert checkpoint_due(CHECKPOINT_SECONDS, 1, 1000.0)
-    assert checkpoint_due(1.0, CHECKPOINT_ITEMS, 1000.0)
+    policy = CheckpointPolicy(seconds=60.0, items=4096)
+    assert policy.due(60.0, 1, 1000.0)
+    assert policy.due(1.0, 4096, 1000.0)
+    assert not CheckpointPolicy(seconds=120.0, items=8192).due(60.0, 4096, 1000.0)  # the settings decide
 
 
 def test_keypoint_checkpoints_write_only_changes_and_reopen_with_them(tmp_path):
