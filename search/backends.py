@@ -6,10 +6,9 @@ names a backend class.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from search.documents import DocumentStore
 from search.moments.store import TagStore
@@ -18,7 +17,39 @@ from search.vectors.faiss_store import DEFAULT_ANN_THRESHOLD, DEFAULT_IVF_THRESH
 from search.vectors.store import VectorStore
 from search.vectors.tuning import DEFAULT_TARGET_RECALL
 
+if TYPE_CHECKING:
+    from search.elastic.session import EsSettings
+
 SQLITE_FILE = "items.sqlite"
+DEFAULT_WRITE_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class StoreOptions:
+    """How a library's stores open: what the application's settings hand this layer (nothing here reads
+    the environment)."""
+
+    es: "EsSettings | None" = None  # the configured cluster and credentials (a URL may be empty)
+    es_explicit: bool = False  # the user named the cluster for this run: it wins over a library's own
+    ann_threshold: int = DEFAULT_ANN_THRESHOLD
+    ivf_threshold: int = DEFAULT_IVF_THRESHOLD
+    target_recall: float = DEFAULT_TARGET_RECALL
+    write_wait: float = DEFAULT_WRITE_WAIT  # seconds a change waits for another writer
+
+    def es_for(self, manifest) -> "EsSettings":
+        """The cluster of an Elasticsearch library: an explicit choice, else the one it records, with the
+        configured credentials."""
+        from dataclasses import replace
+
+        from search.elastic.session import EsError, EsSettings
+
+        configured = self.es or EsSettings(url="")
+        if not self.es_explicit:
+            configured = replace(configured, url=manifest.es_url or configured.url,
+                                 prefix=manifest.es_prefix or configured.prefix)
+        if not configured.url:
+            raise EsError("no Elasticsearch URL: pass --es-url or set VISEARCH_ES_URL")
+        return configured
 
 
 @dataclass
@@ -62,25 +93,19 @@ def open_elasticsearch(settings, *, vector_dims: int = 0, knn: bool = False, sha
                    (lambda dim: EsVectorStore(session, dim)) if knn else None)
 
 
-def open_backend(root: Path, manifest, es=None, *, read_only: bool = False) -> Backend:
-    """The stores a manifest names; an Elasticsearch library's credentials come from `es` or the environment."""
+def open_backend(root: Path, manifest, options: StoreOptions = StoreOptions(), *,
+                 read_only: bool = False) -> Backend:
+    """The stores a manifest names; an Elasticsearch library's credentials come from `options`."""
     if manifest.backend == "sqlite":
         return open_sqlite(Path(root) / SQLITE_FILE, read_only=read_only)
     if manifest.backend == "elasticsearch":
-        from search.elastic.session import EsSettings
-
-        settings = es or EsSettings.from_env(url=manifest.es_url or None, prefix=manifest.es_prefix or None)
         knn = manifest.vector_store == "elasticsearch"
-        return open_elasticsearch(settings, vector_dims=manifest.dim, knn=knn)
+        return open_elasticsearch(options.es_for(manifest), vector_dims=manifest.dim, knn=knn)
     raise ValueError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
 
 
-def open_faiss(path: Path, dim: int, *, read_only: bool = False) -> FaissVectorStore:
-    """The FAISS store with thresholds and target recall from the environment, for experiments."""
-    env = os.environ
-    return FaissVectorStore(
-        path, dim, read_only=read_only,
-        ann_threshold=int(env.get("VISEARCH_ANN_THRESHOLD", DEFAULT_ANN_THRESHOLD)),
-        ivf_threshold=int(env.get("VISEARCH_IVF_THRESHOLD", DEFAULT_IVF_THRESHOLD)),
-        target_recall=float(env.get("VISEARCH_TARGET_RECALL", DEFAULT_TARGET_RECALL)),
-    )
+def open_faiss(path: Path, dim: int, *, read_only: bool = False, options: StoreOptions = StoreOptions()
+               ) -> FaissVectorStore:
+    """The FAISS store, with the size thresholds and target recall the settings give."""
+    return FaissVectorStore(path, dim, read_only=read_only, ann_threshold=options.ann_threshold,
+                            ivf_threshold=options.ivf_threshold, target_recall=options.target_recall)

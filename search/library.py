@@ -11,10 +11,8 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from indexer.errors import VisearchError
-from search.backends import Backend, open_backend, open_faiss
+from search.backends import Backend, StoreOptions, open_backend, open_faiss
 from search.documents import DocumentStore
 from search.lens.features import FeatureStore, LocalFeatureStore
 from search.moments.store import TagStore
@@ -23,10 +21,6 @@ from search.sqlite.schema import SCHEMA_VERSION
 from search.vectors.store import VectorStore
 from search.writer_lock import WRITER_LOCK, LibraryBusyError, WriterLock  # noqa: F401 - LibraryBusyError re-exported
 
-if TYPE_CHECKING:
-    from search.elastic.session import EsSettings
-
-DEFAULT_LIBRARY = "visearch-library"
 MANIFEST = "manifest.json"
 FRAME_FEATURES = "frame-features"  # video frames' keypoints, apart from the lens's `features/`
 CLIP_EXPORT = "models/clip-image.onnx"  # the image tower for photo searches without torch (clip_onnx)
@@ -66,15 +60,11 @@ class Manifest:
     updated_at: float = 0.0
 
 
-def default_library_path() -> Path:
-    return Path(os.environ.get("VISEARCH_LIBRARY") or DEFAULT_LIBRARY)
-
-
 class Library:
     """Opens the stores of one library folder; `bind_encoder` guards the vector space."""
 
     def __init__(self, root: Path, manifest: Manifest, backend: Backend, *, read_only: bool,
-                 map_vectors: bool = False) -> None:
+                 map_vectors: bool = False, options: StoreOptions = StoreOptions()) -> None:
         self.root = root
         self.manifest = manifest
         self.backend = backend
@@ -87,6 +77,7 @@ class Library:
         self._features: LocalFeatureStore | None = None
         self._frame_features: LocalFeatureStore | None = None
         self._writer = WriterLock(root / WRITER_LOCK)
+        self.options = options
 
     @classmethod
     def open(
@@ -96,9 +87,9 @@ class Library:
         create: bool = False,
         read_only: bool = False,
         backend: str | None = None,
-        es: "EsSettings | None" = None,
         es_vectors: bool = False,
         map_vectors: bool = False,
+        options: StoreOptions = StoreOptions(),
     ) -> "Library":
         """Open (or with `create`, start) a library; `backend` and `es` only matter for a new one.
 
@@ -108,7 +99,7 @@ class Library:
 
         An Elasticsearch library keeps its documents on the cluster and its
         manifest, thumbnails and FAISS file here; the cluster's credentials
-        come from `es` or the environment each time, never from the manifest.
+        come from `options` (the settings) each time, never from the manifest.
         """
         root = Path(root).expanduser().absolute()  # once, here: nothing later sees a relative path
         manifest_path = root / MANIFEST
@@ -118,9 +109,9 @@ class Library:
             root.mkdir(parents=True, exist_ok=True)
             manifest = Manifest(backend=backend or "sqlite")
             if manifest.backend == "elasticsearch":
-                from search.elastic.session import EsSettings, without_credentials
+                from search.elastic.session import without_credentials
 
-                es = es or EsSettings.from_env()
+                es = replace(options, es_explicit=True).es_for(manifest)
                 manifest = replace(manifest, es_url=without_credentials(es.url), es_prefix=es.prefix,
                                    vector_store="elasticsearch" if es_vectors else "faiss")
         else:
@@ -129,23 +120,24 @@ class Library:
                 raise LibraryError(f"{root} keeps its documents in {manifest.backend}, not {backend}: "
                                    f"use `visearch migrate --to {backend}` to move it")
         try:
-            backend_stores = open_backend(root, manifest, es, read_only=read_only)
+            backend_stores = open_backend(root, manifest, options, read_only=read_only)
         except ValueError as exc:
             raise LibraryError(str(exc)) from None
-        library = cls(root, manifest, backend_stores, read_only=read_only, map_vectors=map_vectors)
+        library = cls(root, manifest, backend_stores, read_only=read_only, map_vectors=map_vectors, options=options)
         if not manifest_path.exists():
             library.update_manifest()
         return library
 
     # -- one writer at a time
 
-    def writing(self, wait: float = 0.0):
+    def writing(self, wait: float | None = None):
         """`with library.writing():` holds the library's writer lock (re-entrant in this process).
 
-        A second writer waits up to `wait` seconds, then gets LibraryBusyError naming the holder.
+        A second writer waits up to `wait` seconds (default: the settings' `write_wait`), then gets
+        LibraryBusyError naming the holder.
         The lock is an flock: it dies with its process, so a killed indexer leaves no stale lock.
         """
-        return self._writer.hold(wait)
+        return self._writer.hold(self.options.write_wait if wait is None else wait)
 
     def indexed_roots(self) -> list[str]:
         return list(self.manifest.roots)
@@ -238,7 +230,8 @@ class Library:
             if self.backend.knn is not None:
                 self._vectors = self.backend.knn(self.manifest.dim)
             else:
-                self._vectors = open_faiss(self.vectors_path, self.manifest.dim, read_only=self.map_vectors)
+                self._vectors = open_faiss(self.vectors_path, self.manifest.dim, read_only=self.map_vectors,
+                                           options=self.options)
         return self._vectors
 
     def start_vectors_from(self, template: Path) -> None:

@@ -121,14 +121,14 @@ NO_SERVER = "no Elasticsearch server: set VISEARCH_ES_URL to run the ES half of 
 
 def es_settings_for_test():
     """Settings with a prefix of the test's own (credentials from VISEARCH_ES_*), or skip without a server."""
-    import os
     import uuid
 
-    if not os.environ.get("VISEARCH_ES_URL"):
-        pytest.skip(NO_SERVER)
-    from search.elastic.session import EsSettings
+    from usecases.settings import Settings
 
-    return EsSettings.from_env(prefix=f"visearch-test-{uuid.uuid4().hex[:8]}")
+    settings = Settings.from_env()
+    if not settings.es_url:
+        pytest.skip(NO_SERVER)
+    return settings.es(prefix=f"visearch-test-{uuid.uuid4().hex[:8]}")
 
 
 def drop_prefix(settings) -> None:

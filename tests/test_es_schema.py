@@ -6,7 +6,7 @@ from indexer.records import OcrLine
 from search.elastic import schema
 from search.browse import BrowseQuery
 from search.documents import ItemDoc, VideoDoc
-from search.elastic.session import BulkWriteError, EsError, EsSettings, bulk_write
+from search.elastic.session import BulkWriteError, EsError, bulk_write
 from search.elastic.sources import item_from_source, item_source, video_from_source, video_source
 from search.elastic.session import without_credentials
 
@@ -102,14 +102,18 @@ def test_item_and_video_documents_round_trip():
     assert video_from_source(3, video_source(video)) == video
 
 
-def test_settings_prefer_options_over_environment(monkeypatch):
-    monkeypatch.setenv("VISEARCH_ES_URL", "https://env:9200")
-    monkeypatch.setenv("VISEARCH_ES_API_KEY", "from-env")
-    settings = EsSettings.from_env(api_key="from-option")
-    assert (settings.url, settings.api_key, settings.prefix) == ("https://env:9200", "from-option", "visearch")
-    monkeypatch.delenv("VISEARCH_ES_URL")
+def test_settings_prefer_options_over_environment():
+    from search.library import Manifest
+    from usecases.settings import Settings
+
+    settings = Settings.from_env({"VISEARCH_ES_URL": "https://env:9200", "VISEARCH_ES_API_KEY": "from-env"})
+    es = settings.with_options(es_api_key="from-option", es_user=None).es()
+    assert (es.url, es.api_key, es.prefix) == ("https://env:9200", "from-option", "visearch")
+    recorded = Manifest(backend="elasticsearch", es_url="https://recorded:9200", es_prefix="shop")
+    assert settings.store_options().es_for(recorded).url == "https://recorded:9200"  # a library's own cluster
+    assert settings.store_options(explicit_es=True).es_for(recorded).url == "https://env:9200"  # unless named
     with pytest.raises(EsError, match="VISEARCH_ES_URL"):
-        EsSettings.from_env()
+        Settings.from_env({}).store_options().es_for(Manifest(backend="elasticsearch"))
     assert without_credentials("https://elastic:secret@es.local:9200/") == "https://es.local:9200/"
 
 

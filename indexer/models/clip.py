@@ -132,10 +132,12 @@ class ClipEncoder(InferenceModel):
 
     kind = "clip"
 
-    def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None, precision: str = "fp32") -> None:
+    def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None, precision: str = "fp32",
+                 offline: bool = False) -> None:
         super().__init__()
         self.spec = spec
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.offline = offline  # never try to download missing weights (the settings' VISEARCH_OFFLINE)
         self.precision = resolve_precision(precision)
         self._model = None
         self._tokenizer = None
@@ -250,7 +252,7 @@ class ClipEncoder(InferenceModel):
                     model = open_clip.create_model(self.spec.arch, pretrained=None)
             tokenizer = open_clip.get_tokenizer("ViT-B-32" if self.spec.arch == TINY else self.spec.arch)
         else:
-            checkpoint = resolve_checkpoint(self.spec, self.cache_dir)
+            checkpoint = resolve_checkpoint(self.spec, self.cache_dir, offline=self.offline)
             cfg = self._pretrained_cfg()
             try:
                 model = open_clip.create_model(

@@ -7,7 +7,6 @@ which loads only if a text is embedded.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -31,10 +30,11 @@ class OnnxClipEncoder(InferenceModel):
 
     kind = "clip"
 
-    def __init__(self, path: Path, encoder: ClipEncoder) -> None:
+    def __init__(self, path: Path, encoder: ClipEncoder, *, threads: int = 0) -> None:
         super().__init__()
         self.path = Path(path)
         self.encoder = encoder
+        self.threads = threads  # 0: onnxruntime's choice
         self._session = None
 
     @property
@@ -67,7 +67,7 @@ class OnnxClipEncoder(InferenceModel):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = int(os.environ.get("VISEARCH_TORCH_THREADS", os.cpu_count() or 1))
+        options.intra_op_num_threads = self.threads
         try:
             session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for missing and damaged files

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 CHECKPOINT_NAMES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
 
 
-def resolve_checkpoint(spec: "ClipSpec", cache_dir: Path | None = None) -> Path:
+def resolve_checkpoint(spec: "ClipSpec", cache_dir: Path | None = None, *, offline: bool = False) -> Path:
     """Find the checkpoint on disk, or download it when the hub is reachable.
 
     Checking the caches and the offline state first means a machine without the
@@ -28,7 +28,7 @@ def resolve_checkpoint(spec: "ClipSpec", cache_dir: Path | None = None) -> Path:
     cached = _cached_checkpoint(spec, cache_dir)
     if cached is not None:
         return cached
-    offline_reason = _offline_reason()
+    offline_reason = "VISEARCH_OFFLINE is set" if offline else _offline_reason()
     if offline_reason:
         raise ModelUnavailableError(_missing_weights_message(spec, offline_reason))
     import open_clip
@@ -82,7 +82,7 @@ def _cached_checkpoint(spec: "ClipSpec", cache_dir: Path | None) -> Path | None:
 
 
 def _offline_reason() -> str | None:
-    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "VISEARCH_OFFLINE"):
+    for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # the hub's own switches, which it reads too
         if os.environ.get(variable, "").strip().lower() in ("1", "true", "yes", "on"):
             return f"{variable} is set"
     try:

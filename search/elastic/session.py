@@ -8,7 +8,6 @@ index names, id blocks, bulk writes that lose nothing, scans, freshness.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -56,21 +55,6 @@ class EsSettings:
     prefix: str = "visearch"
     request_timeout: float = 30.0
 
-    @classmethod
-    def from_env(cls, url: str | None = None, prefix: str | None = None, **overrides) -> "EsSettings":
-        """Options win over the environment; empty values fall through to it."""
-        env = os.environ
-        url = url or env.get("VISEARCH_ES_URL", "")
-        if not url:
-            raise EsError("no Elasticsearch URL: pass --es-url or set VISEARCH_ES_URL")
-        values = {
-            "api_key": env.get("VISEARCH_ES_API_KEY", ""),
-            "username": env.get("VISEARCH_ES_USER", ""),
-            "password": env.get("VISEARCH_ES_PASSWORD", ""),
-            "ca_certs": env.get("VISEARCH_ES_CA_CERTS", ""),
-        }
-        values.update({key: value for key, value in overrides.items() if value})
-        return cls(url=url, prefix=prefix or env.get("VISEARCH_ES_PREFIX", "visearch"), **values)
 
 
 def connect(settings: EsSettings):

@@ -90,7 +90,7 @@ def _vectors_to_faiss(library: Library) -> int:
     path = vectors_file(library.root, library.manifest)
     if path.exists():
         raise LibraryError(f"{path} exists: move it away so the cluster's vectors can be written there")
-    store = open_faiss(path, library.manifest.dim)
+    store = open_faiss(path, library.manifest.dim, options=library.options)
     for ids, vectors in library.vectors.blocks():
         store.add(ids, vectors)
     store.save()

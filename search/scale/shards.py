@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from search.backends import open_faiss
+from search.backends import StoreOptions, open_faiss
 from search.library import Library, LibraryError, read_manifest, vectors_file, write_manifest
 from search.vectors.faiss_store import FaissVectorStore
 from search.vectors.ivfpq import TRAIN_MAX, train_empty
@@ -31,7 +31,7 @@ class MergeReport:
     thumbnails: int
 
 
-def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
+def merge_shards(target_root: Path, shard_roots: Sequence[Path], options: StoreOptions = StoreOptions()) -> MergeReport:
     """Combine the workers' vectors and thumbnails into the library at `target_root`."""
     manifests = [read_manifest(root) for root in shard_roots]
     first = manifests[0]
@@ -48,7 +48,7 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
     missing = [str(path) for path in sources if not path.exists()]
     if missing:
         raise LibraryError(f"no vectors in {', '.join(missing)}: has that worker finished?")
-    store, method = merge_vector_files(target, sources, first.dim)
+    store, method = merge_vector_files(target, sources, first.dim, options)
     thumbnails = sum(_copy_thumbnails(Path(root), target_root) for root in shard_roots)
     merged = replace(first, shard="", vector_index=store.kind,
                      vector_tuning=store.tuning.to_json() if store.tuning else {})
@@ -56,13 +56,14 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path]) -> MergeReport:
     return MergeReport(target, len(store), store.kind, method, thumbnails)
 
 
-def merge_vector_files(target: Path, sources: Sequence[Path], dim: int) -> tuple[FaissVectorStore, str]:
+def merge_vector_files(target: Path, sources: Sequence[Path], dim: int,
+                       options: StoreOptions = StoreOptions()) -> tuple[FaissVectorStore, str]:
     shards = [FaissVectorStore(path, dim, read_only=True) for path in sources]
     if all(shards[0].shares_training(shard) for shard in shards):
         _merge_ivf_on_disk(target, sources, dim)
         method = "ivf lists merged on disk"
     else:
-        store = open_faiss(target, dim)
+        store = open_faiss(target, dim, options=options)
         for shard in shards:
             for ids, vectors in shard.blocks():
                 store.add(ids, vectors)

@@ -198,7 +198,12 @@ class FaissVectorStore:
 
     def shares_training(self, other: "FaissVectorStore") -> bool:
         """Both IVF-PQ with the same coarse quantiser and codebooks: their lists can be merged as they are."""
-        return self._ivf is not None and other._ivf is not None and self._ivf.same_training(other._ivf)
+        return self._ivf is not None and other.ivf is not None and self._ivf.same_training(other.ivf)
+
+    @property
+    def ivf(self):
+        """The IVF-PQ index, when the store has grown into one (else None)."""
+        return self._ivf
 
     def save(self, *, force: bool = False) -> None:
         """Tune if the index is new or has grown, then write it atomically (`force`: even if unchanged,

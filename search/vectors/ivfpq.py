@@ -73,9 +73,14 @@ class IvfPqIndex:
         self.params = {"nprobe": 16, "rerank": 10}
         self.apply({})
 
+    @property
+    def faiss_index(self):
+        """The trained FAISS index (its coarse quantiser and codebooks)."""
+        return self._index
+
     def same_training(self, other: "IvfPqIndex") -> bool:
         """Same coarse quantiser and PQ codebooks: the inverted lists of the two can be merged as they are."""
-        return same_training(self._index, other._index)
+        return same_training(self._index, other.faiss_index)
 
     # -- files
 
