@@ -36,3 +36,11 @@ class ModelUnavailableError(VisearchError):
 
 class UnknownModelError(VisearchError, ValueError):
     """A model name that no registry knows."""
+
+
+class InvalidInput(VisearchError, ValueError):
+    """A value the user gave is wrong (the message names it): the web answers 400, the CLI exits 2."""
+
+
+class BadBox(InvalidInput):
+    """A region of a photo that is malformed, empty or outside it."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from indexer.errors import ImageTooLargeError, MediaError
+from indexer.errors import BadBox, ImageTooLargeError, MediaError
 
 DEFAULT_MAX_PIXELS = 120_000_000
 _BACKGROUND = (255, 255, 255)
@@ -152,11 +152,42 @@ def make_thumbnail(image: Image.Image, size: int = 256, quality: int = 82) -> by
     return buffer.getvalue()
 
 
-def crop_box(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
-    """Crop to (x0, y0, x1, y1) in pixels, clamped to the image; raises on an empty box."""
+Box = tuple[float, float, float, float]
+MIN_BOX_SIDE = 8  # px: a search region smaller than this holds nothing to search
+
+
+def parse_box(text: str) -> Box:
+    """'x0,y0,x1,y1' (pixels) → four finite numbers with x1 > x0 and y1 > y0, or BadBox saying what is
+    wrong. The one parser of a region, for the CLI's --box and the web's `box` alike."""
+    try:
+        values = tuple(float(v) for v in str(text).split(","))
+    except ValueError:
+        raise BadBox(f"box must be four numbers x0,y0,x1,y1 in pixels, got {text!r}") from None
+    if len(values) != 4 or not all(np.isfinite(values)):
+        raise BadBox(f"box must be four numbers x0,y0,x1,y1 in pixels, got {text!r}")
+    x0, y0, x1, y1 = values
+    if x1 <= x0 or y1 <= y0:
+        raise BadBox(f"box must have x1 > x0 and y1 > y0, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def fit_box(box: Box, width: int, height: int, min_side: float = MIN_BOX_SIDE) -> Box:
+    """`box` clamped to a width×height picture, or BadBox when less than min_side×min_side of it is inside."""
     x0, y0, x1, y1 = (float(v) for v in box)
-    x0, x1 = min(max(x0, 0.0), image.width), min(max(x1, 0.0), image.width)
-    y0, y1 = min(max(y0, 0.0), image.height), min(max(y1, 0.0), image.height)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        raise ValueError(f"box {box} leaves no pixels inside a {image.width}x{image.height} image")
+    x0, x1 = min(max(x0, 0.0), float(width)), min(max(x1, 0.0), float(width))
+    y0, y1 = min(max(y0, 0.0), float(height)), min(max(y1, 0.0), float(height))
+    if x1 - x0 < min_side or y1 - y0 < min_side:
+        shown = ",".join(f"{v:g}" for v in box)
+        raise BadBox(f"box {shown} leaves less than {min_side:g}×{min_side:g} pixels inside the "
+                     f"{width}×{height} picture")
+    return x0, y0, x1, y1
+
+
+def scale_box(box: Box, factor: float) -> Box:
+    return tuple(v * factor for v in box)  # type: ignore[return-value]
+
+
+def crop_box(image: Image.Image, box: Box) -> Image.Image:
+    """Crop to (x0, y0, x1, y1) in pixels, clamped to the image; BadBox on a box with no pixels inside."""
+    x0, y0, x1, y1 = fit_box(box, image.width, image.height, min_side=2)
     return image.crop((round(x0), round(y0), round(x1), round(y1)))

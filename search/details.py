@@ -12,6 +12,8 @@ from indexer.errors import VisearchError
 from indexer.records import Product
 from search.browse import BrowseQuery
 from search.documents import VideoDoc
+from search.people.index import people_index
+from search.people.presence import sightings
 from search.people.store import PersonRow
 
 
@@ -103,8 +105,6 @@ def browse_page(library, query: BrowseQuery) -> dict:
 
 def video_people(library, video_id: int) -> dict:
     """An indexed video and the people the index saw in it, the most seen first (for fancams)."""
-    from search.fancam.cast import sightings
-
     video = library.docs.get_videos([video_id]).get(video_id)
     if video is None:
         raise NotFoundError(f"no video {video_id}")
@@ -121,8 +121,6 @@ def video_people(library, video_id: int) -> dict:
 def video_timeline(library, video_id: int) -> dict:
     """A video's rows for the timeline: one per tag and one per person, each with its segments; and its
     people (`video_people`'s), so a page asks once."""
-    from search.people.index import people_index
-
     seen = video_people(library, video_id)
     tags = {tag.id: tag.name for tag in library.tags.tags()}
     by_tag: dict[int, list] = {}
@@ -178,8 +176,6 @@ def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:
 
 def person_clips(library, person_id: int, *, gap: float = 2.0) -> dict:
     """"All clips of this person": time segments per video, plus their photos (the `clips --json` shape)."""
-    from search.people.index import people_index
-
     person(library, person_id)  # NotFoundError for an unknown id
     return clips_json(library, people_index(library).clips(person_id, gap=gap))
 

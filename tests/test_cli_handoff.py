@@ -67,3 +67,28 @@ def test_a_stale_or_foreign_announcement_is_ignored(web_library, tmp_path, capsy
     assert running_server(library) is None
     code, out, err = search(capsys, library, "--text", "AX-2040")
     assert code == 0 and "asking the server" not in err and json.loads(out)["results"]
+
+
+def test_a_box_selects_the_same_pixels_with_and_without_the_server(served, fixture_set, tmp_path, capsys):
+    """A 3200-px photo: the server decodes it at 2048 px, the box stays in the photo's own pixels.
+    Before, the server applied the box to its shrunk copy, so it searched another region."""
+    from PIL import Image
+
+    with Image.open(fixture_set.photos[1]) as small:
+        large = small.convert("RGB").resize((3200, round(3200 * small.height / small.width)))
+    photo = tmp_path / "large.jpg"
+    large.save(photo, quality=92)
+    box = f"{large.width // 2},{large.height // 4},{large.width - 10},{large.height - 10}"
+    code, out, err = search(capsys, served, "--image", str(photo), "--box", box)
+    assert code == 0 and "asking the server" in err
+    remote = json.loads(out)
+    code, out, err = search(capsys, served, "--image", str(photo), "--box", box, "--local")
+    local = json.loads(out)
+    assert remote["query"]["size"] == local["query"]["size"] == [large.width, large.height]
+    assert remote["query"]["box"] == local["query"]["box"] == [float(v) for v in box.split(",")]
+    assert [r["id"] for r in remote["results"]] == [r["id"] for r in local["results"]]
+    assert remote["match"] == local["match"]
+    for result in remote["results"]:  # outlines come back in the photo's own pixels, inside the box
+        outline = result["evidence"]["local"]
+        if outline:
+            assert outline["box"][0] >= large.width // 2 - 20

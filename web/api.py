@@ -1,17 +1,32 @@
-"""JSON API. Parameters arrive validated in `g.params` (see `web.params`); views call `search`
-and shape JSON, nothing else."""
+"""JSON API. Parameters arrive validated in `g.params` (see `web.params`); each view calls its use case
+(`usecases/`) and shapes JSON, nothing else. Writes go through `writes` (the token check)."""
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from indexer.errors import InvalidInput
+from indexer.images import parse_box
 from search import details
+from usecases import fancams, people as people_cases, searching
 from web import queries, views
 from web.services import services
-from web.uploads import BadUpload, parse_box, read_upload
+from web.uploads import uploaded_photo
 
 api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def writes(view):
+    """A view that changes the library: it needs the write token when the server is reachable from elsewhere.
+    (Its use case holds the writer lock and saves.)"""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        views.require_token()
+        return view(*args, **kwargs)
+
+    return checked
 
 
 @api.post("/search")
@@ -20,29 +35,19 @@ def search():
     k = params.get("k") or 10
     image = request.files.get("image")
     if image is not None or params.get("upload"):
-        stored = queries.store(services().library_path)
-        if image is not None:
-            photo = read_upload(image)
-            upload = stored.put(photo)
-        else:
-            upload = params["upload"]
-            photo = stored.get(upload)
-            if photo is None:
-                raise BadUpload(404, "upload: that photo is no longer kept; upload it again")
-        box = parse_box(params.get("box"), photo.width, photo.height)
-        suggest = params.get("suggest") == "1"
-        engine = services().engine()
+        photo, upload = uploaded_photo(image, params.get("upload"), queries.store(services().library_path))
+        box = parse_box(params["box"]) if params.get("box") else None
+        engine = services().engine()  # after the photo: a bad one is a 400 even while models load
         with services().searching():
-            response = engine.search_image(photo, box=box, k=k, suggest=suggest).to_json()
-        response["query"]["upload"] = upload
-        return jsonify(views.safe_links(response))
-    text = params.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise BadUpload(400, "send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
+            answer = searching.search_photo(engine, photo, box=box, k=k, suggest=params.get("suggest") == "1")
+        answer["query"]["upload"] = upload
+        return jsonify(views.safe_links(answer))
+    if not (params.get("text") or "").strip():
+        raise InvalidInput("send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
     engine = services().engine()
     with services().searching():
-        response = engine.search_text(text.strip(), k=k).to_json()
-    return jsonify(views.safe_links(response))
+        answer = searching.search_text(engine, params["text"], k=k)
+    return jsonify(views.safe_links(answer))
 
 
 @api.get("/status")
@@ -66,14 +71,11 @@ def item(item_id: int):
 
 @api.get("/items/<int:item_id>/similar")
 def similar(item_id: int):
-    library = services().library
-    if not library.docs.get([item_id]):
-        abort(404, f"no item {item_id}")
-    k = g.params.get("k") or 10
+    details.item_details(services().library, item_id)  # 404 before waiting for models
     engine = services().engine()
     with services().searching():
-        response = engine.similar(item_id, k=k).to_json()
-    return jsonify(views.safe_links(response))
+        answer = searching.similar(engine, item_id, k=g.params.get("k") or 10)
+    return jsonify(views.safe_links(answer))
 
 
 @api.get("/browse")
@@ -99,42 +101,21 @@ def clips(person_id: int):
 
 
 @api.post("/people/<int:person_id>/name")
+@writes
 def rename(person_id: int):
-    views.require_token()
-    name = g.params["name"].strip()
-    return _change_person(person_id, lambda faces: faces.rename(person_id, name))
+    return jsonify(people_cases.rename(services().library, person_id, g.params["name"]))
 
 
 @api.post("/people/<int:person_id>/hide")
+@writes
 def hide(person_id: int):
-    views.require_token()
-    hidden = g.params.get("hidden", True)
-    return _change_person(person_id, lambda faces: faces.set_hidden(person_id, hidden))
-
-
-def _change_person(person_id: int, change):
-    """Apply a change to an existing person, save, and answer with the person as it now is."""
-    library = services().library
-    details.person(library, person_id)  # 404 for an unknown id
-    with library.writing(wait=5):
-        change(library.faces)
-        library.save()
-    return jsonify(details.person_json(details.person(library, person_id)))
+    return jsonify(people_cases.set_hidden(services().library, person_id, g.params.get("hidden", True)))
 
 
 @api.post("/people/merge")
+@writes
 def merge():
-    views.require_token()
-    keep, other = g.params["keep"], g.params["other"]
-    library = services().library
-    details.person(library, keep)
-    details.person(library, other)
-    if keep == other:
-        raise BadUpload(400, "other: cannot merge a person into themselves")
-    with library.writing(wait=5):
-        services().people().merge(keep, other)  # refused (409) when the two share a photo
-        library.save()
-    return jsonify(details.person_json(details.person(library, keep)))
+    return jsonify(people_cases.merge(services().library, g.params["keep"], g.params["other"]))
 
 
 @api.get("/people/<int:person_id>/faces")
@@ -143,37 +124,23 @@ def person_faces(person_id: int):
 
 
 @api.post("/people/<int:person_id>/split")
+@writes
 def split(person_id: int):
-    views.require_token()
-    library = services().library
-    details.person(library, person_id)
-    with library.writing(wait=5):
-        new = services().people().split(person_id, g.params["faces"], (g.params.get("name") or "").strip())
-        library.save()
-    return jsonify({"person": details.person_json(details.person(library, new)),
-                    "from": details.person_json(details.person(library, person_id))})
+    params = g.params
+    return jsonify(people_cases.split(services().library, person_id, params["faces"], params.get("name") or ""))
 
 
 @api.post("/faces/<int:face_id>/reject")
+@writes
 def reject(face_id: int):
     """"Not this person": the face leaves its person, and no later clustering gives it back."""
-    views.require_token()
-    library = services().library
-    with library.writing(wait=5):
-        person = services().people().reject(face_id)
-        library.save()
-    return jsonify({"face": face_id, "from": details.person_json(details.person(library, person))})
+    return jsonify(people_cases.reject(services().library, face_id))
 
 
 @api.delete("/people/<int:person_id>")
+@writes
 def forget(person_id: int):
-    views.require_token()
-    library = services().library
-    details.person(library, person_id)
-    with library.writing(wait=5):
-        services().people().forget(person_id)
-        library.save()
-    return jsonify({"forgotten": person_id})
+    return jsonify(people_cases.forget(services().library, person_id))
 
 
 @api.get("/videos/<int:video_id>/people")
@@ -182,43 +149,23 @@ def video_people(video_id: int):
 
 
 @api.post("/fancams")
+@writes
 def start_fancam():
     """Start making a fancam in the background; answer 202 with the job to poll."""
-    from search.fancam.camera import parse_aspect
-
-    views.require_token()
     params = g.params
-    grid = bool(params.get("grid"))
-    person = params.get("person")
-    if grid == (person is not None):
-        raise BadUpload(400, "person: give one person to follow, or grid: true (with people or top)")
-    if params.get("people") and not grid:
-        raise BadUpload(400, "people: goes with grid: true")
-    library = services().library
-    video = library.docs.get_videos([params["video"]]).get(params["video"])
-    if video is None:
-        abort(404, f"video: no video {params['video']}")
-    chosen = [person] if person is not None else params.get("people")
-    for key in chosen or []:
-        details.person(library, key)  # 404 for an unknown person
-    request_fields = {"video": video.id, "people": [str(p) for p in chosen] if chosen else None, "grid": grid,
-                      "top": params.get("top") or 4, "aspect": parse_aspect(params.get("aspect") or "9:16"),
-                      "height": params.get("height") or _default_height(video, grid)}
-    job = services().fancams().start(request_fields)
+    wanted = fancams.fancam_request(
+        services().library, params["video"], services().fancams().folder, person=params.get("person"),
+        people=params.get("people"), grid=bool(params.get("grid")), top=params.get("top") or 4,
+        aspect=params.get("aspect") or "9:16", height=params.get("height"))
+    job = services().fancams().start(wanted)
     response = jsonify(job.json())
     response.status_code = 202
     response.headers["Location"] = f"/api/fancams/{job.id}"
     return response
 
 
-def _default_height(video, grid: bool) -> int:
-    """1280 (a grid 720), but never taller than the video itself: scaling up adds bytes, not detail."""
-    upright = video.width if video.rotation % 180 else video.height
-    return max(240, min(720 if grid else 1280, upright or 1280))
-
-
-@api.get("/fancams")
-def fancams():
+@api.get("/fancams", endpoint="fancams")
+def fancam_jobs():
     return jsonify({"jobs": [job.json() for job in services().fancams().recent()]})
 
 

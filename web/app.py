@@ -7,13 +7,13 @@ writes the OpenAPI document). Every error leaves as a 4xx with a message, JSON u
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from usecases.settings import Settings
 from web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -27,20 +27,22 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    from search.library import default_library_path
+def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
+    """The app over `config["LIBRARY"]` (default: the settings' library); `settings` are read from the
+    environment here, once, when not given."""
     from web import security
     from web import moments_api  # noqa: F401 - its routes join the `api` blueprint
     from web.api import api
     from web.pages import pages
     from web.services import Services
 
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.url_map.converters["int"] = IdConverter
     app.config.update(
-        LIBRARY=str(default_library_path()),
+        LIBRARY=str(settings.library),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
-        WRITE_TOKEN=os.environ.get("VISEARCH_TOKEN") or None,
+        WRITE_TOKEN=settings.token or None,
         OCR=None,
         WARM_UP=True,
         ALLOWED_HOSTS=sorted(security.allowed_hosts()),
@@ -49,7 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     # Resolved once, here: later code (send_file above all) never sees a relative path.
     app.config["LIBRARY"] = str(Path(app.config["LIBRARY"]).expanduser().absolute())
-    services = Services(Path(app.config["LIBRARY"]), ocr=app.config["OCR"])
+    settings = settings.with_options(library=Path(app.config["LIBRARY"]))
+    services = Services(settings, ocr=app.config["OCR"])
     services.init_app(app)
     security.init_app(app)
     app.register_blueprint(api)
@@ -97,17 +100,29 @@ def error_response(status: int, message: str, **extra):
     return render_template("error.html", code=status, message=message, page=""), status
 
 
-def _register_errors(app: Flask) -> None:
-    from indexer.errors import VisearchError
+def _statuses() -> dict[type, int]:
+    """The status each domain error answers with; a subclass takes its nearest listed base's."""
+    from indexer.errors import InvalidInput, VisearchError
     from search.details import NotFoundError
-    from search.people.index import CannotMergeError, PersonNotFoundError
     from search.library import LibraryBusyError, LibraryError
     from search.moments.store import TagExistsError
+    from search.people.index import CannotMergeError, PersonNotFoundError
+    from web.jobs import JobsBusy
+
+    return {InvalidInput: 400, NotFoundError: 404, PersonNotFoundError: 404, LibraryError: 404,
+            LibraryBusyError: 409, CannotMergeError: 409, TagExistsError: 409, JobsBusy: 429, VisearchError: 422}
+
+
+def _register_errors(app: Flask) -> None:
+    from indexer.errors import VisearchError
+    from search.library import LibraryError
     from web.params import InvalidParameter
     from web.security import Refused
-    from web.jobs import JobsBusy
     from web.services import ModelsLoading
     from web.uploads import BadUpload
+
+    statuses = _statuses()
+    headers = {429: {"Retry-After": "30"}}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -128,28 +143,16 @@ def _register_errors(app: Flask) -> None:
         body = {"error": "the search models are loading; try again in a moment", "loading": True}
         return jsonify(body), 503, {"Retry-After": "2"}
 
-    @app.errorhandler(JobsBusy)
-    def jobs_busy(error):
-        return error_response(429, str(error)), {"Retry-After": "30"}
-
-    @app.errorhandler(NotFoundError)
-    @app.errorhandler(PersonNotFoundError)
-    def not_found(error):
-        return error_response(404, str(error))
-
-    @app.errorhandler(LibraryBusyError)
-    @app.errorhandler(CannotMergeError)
-    @app.errorhandler(TagExistsError)
-    def conflict(error):
-        return error_response(409, str(error))
-
-    @app.errorhandler(LibraryError)
-    def no_library(error):
-        return error_response(404, str(error), empty=True)
-
     @app.errorhandler(VisearchError)
-    def domain_error(error):
-        return error_response(422, str(error))
+    def domain_error(error: VisearchError):
+        """The status of the error's nearest listed class (`status` where it carries one: media, 413)."""
+        status = getattr(error, "status", None) or next(
+            statuses[kind] for kind in type(error).__mro__ if kind in statuses)
+        if getattr(error, "too_large", False):
+            status = 413
+        extra = {"empty": True} if isinstance(error, LibraryError) else {}  # the page offers to index
+        body, code = error_response(status, str(error), **extra)
+        return body, code, headers.get(status, {})
 
     @app.errorhandler(Exception)
     def unexpected(error):  # a bug: logged with its traceback, answered without one

@@ -67,7 +67,9 @@ class FancamJobs:
                 job.state, job.error = "failed", "interrupted: the server restarted before it finished"
             self._jobs[job.id] = job
 
-    def start(self, request: dict) -> Job:
+    def start(self, wanted) -> Job:
+        """Queue a checked FancamRequest (usecases/fancams.py); its file goes to this folder."""
+        request = {key: value for key, value in vars(wanted).items() if key != "out"}
         with self._lock:
             waiting = sum(1 for job in self._jobs.values() if job.state in ("queued", "running"))
             if waiting > MAX_WAITING:
@@ -92,7 +94,8 @@ class FancamJobs:
         return path if job is not None and job.state == "done" and path.is_file() else None
 
     def _run(self, job: Job) -> None:
-        from search.fancam.make import FancamRequest, make_fancam
+        from search.fancam.make import FancamRequest
+        from usecases.fancams import make
 
         job.state = "running"
         self._save(job)
@@ -101,7 +104,7 @@ class FancamJobs:
             generation = self.services.lease()  # a library removed meanwhile fails the job, not the thread
             fields = dict(job.request)
             request = FancamRequest(fields.pop("video"), self.folder / f"{job.id}.mp4", **fields)
-            result = make_fancam(generation.library, request, progress=lambda share: setattr(job, "progress", share))
+            result = make(generation.library, request, progress=lambda share: setattr(job, "progress", share))
             job.result, job.state, job.progress = result.json(), "done", 1.0
         except VisearchError as exc:
             job.state, job.error = "failed", str(exc)

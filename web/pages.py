@@ -1,7 +1,6 @@
 """HTML pages and media. Media is served by id, never by a client-supplied path."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file
@@ -141,34 +140,16 @@ def face(face_id: int):
 
 @pages.get("/export/clip/<int:video_id>")
 def export_clip(video_id: int):
-    from search.people.export import cut_clip
+    from usecases.exporting import export_clip as cut
 
-    found = services().library.docs.get_videos([video_id]).get(video_id)
-    if found is None:
-        abort(404, f"no video {video_id}")
-    start = g.params.get("start") or 0.0
-    end = found.duration if g.params.get("end") is None else g.params["end"]
-    if end - start < 0.05:
-        abort(400, "end: must come after start")
-    if start > found.duration:
-        abort(400, f"start: the video is only {found.duration:.1f} s long")
-    source, _ = _checked(lambda: video_file(services().library, video_id))
-    target = Path(tempfile.mkdtemp(prefix="visearch-clip-")) / f"{Path(found.path).stem}-{start:.1f}-{end:.1f}.mp4"
-    cut_clip(source, start, min(end, found.duration), target)
-    return _send_and_delete(target)
+    return _send_and_delete(cut(services().library, video_id, g.params.get("start") or 0.0, g.params.get("end")))
 
 
 @pages.get("/export/reel/<int:person_id>")
 def export_reel(person_id: int):
-    from search.people.export import compile_reel, export_segments
+    from usecases.exporting import export_reel as reel
 
-    library = services().library
-    clips = details.person_clips(library, person_id)["clips"]
-    if not clips:
-        abort(404, "this person has no clips")
-    folder = Path(tempfile.mkdtemp(prefix="visearch-reel-"))
-    files = export_segments([(Path(c["video"]), c["start"], c["end"]) for c in clips], folder)
-    return _send_and_delete(compile_reel(files, folder / f"person-{person_id}-reel.mp4"))
+    return _send_and_delete(reel(services().library, person_id))
 
 
 @pages.get("/fancams/<job_id>.mp4")

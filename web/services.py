@@ -7,9 +7,7 @@ only when its last request has finished, so no request sees a handle closed unde
 """
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context
 
@@ -37,8 +35,9 @@ class Generation:
 
 
 class Services:
-    def __init__(self, library_path: Path, ocr: str | None = None) -> None:
-        self.library_path = Path(library_path)
+    def __init__(self, settings, ocr: str | None = None) -> None:
+        self.settings = settings
+        self.library_path = settings.library_path()
         self.ocr_name = ocr
         self._lock = threading.RLock()
         self._current: Generation | None = None
@@ -48,8 +47,7 @@ class Services:
         self.model_error = ""
         # A search runs its models on every core; more at once only thrash. Pages and thumbnails
         # (other server threads) keep flowing around them (bench/http_load.py measures the choice).
-        concurrency = int(os.environ.get("VISEARCH_SEARCH_CONCURRENCY", max(1, (os.cpu_count() or 2) // 2)))
-        self._searching = threading.BoundedSemaphore(max(1, concurrency))
+        self._searching = threading.BoundedSemaphore(settings.concurrent_searches)
         self._fancams = None
 
     def init_app(self, app: Flask) -> None:
@@ -68,7 +66,8 @@ class Services:
 
     def lease(self) -> Generation:
         """The current generation, counted as in use until `release`."""
-        from search.library import Library, LibraryError
+        from search.library import LibraryError
+        from usecases.library import open_library
 
         mtime = self._manifest_mtime()
         with self._lock:
@@ -78,7 +77,7 @@ class Services:
                     raise LibraryError(f"no visearch library at {self.library_path}")
                 # FAISS memory-mapped read-only: the index stays in the page cache, not on this heap;
                 # an indexer's save rewrites the manifest, and the next request opens the new file.
-                self._current = Generation(Library.open(self.library_path, map_vectors=True), mtime)
+                self._current = Generation(open_library(self.settings, map_vectors=True), mtime)
                 if current is not None:
                     self._retire(current)
             self._current.users += 1
@@ -161,7 +160,8 @@ class Services:
         from search.query_models import load_query_models
 
         try:
-            models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True)
+            models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True,
+                                       threads=self.settings.threads)
             with self._lock:
                 self._models = models
                 self.model_state = "ready"

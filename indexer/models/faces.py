@@ -279,6 +279,13 @@ class InsightFaces(FaceModel):
 
 
 FACE_BACKENDS: dict[str, type[FaceModel]] = {"dlib": DlibFaces, "insightface": InsightFaces}
+DEFAULT_FACES = "dlib"
+
+
+def face_backend(name: str = "") -> type[FaceModel]:
+    """The backend class a library records (`manifest.faces`; empty: the default), for its metric and
+    thresholds without loading a model."""
+    return FACE_BACKENDS[name or DEFAULT_FACES]
 
 
 def create_faces(name: str, **options) -> FaceModel | None:

@@ -2,35 +2,21 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from indexer.errors import VisearchError
-from indexer.models.faces import face_distances
+from indexer.models.faces import face_backend, face_distances
 from search.documents import VideoDoc
 from search.fancam.follow import Member
-from search.people.store import FaceRow
+from search.people.presence import Sighted, sightings
 
 REFERENCE_FACES = 64  # a person not seen here is recognised by this many of their best faces elsewhere
 
 
 class FancamError(VisearchError):
     """A fancam cannot be made: the message names the video, person or file and says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Sighted:
-    face: FaceRow
-    time: float
-
-
-def sightings(library, video: VideoDoc) -> list[Sighted]:
-    """Every face the index found in the video, with its time."""
-    frames = [doc for doc in library.docs.frames_of(video.id) if doc.time is not None]
-    faces = library.faces.faces_of([doc.id for doc in frames])
-    return [Sighted(face, doc.time) for doc in frames for face in faces.get(doc.id, [])]
 
 
 def cast(library, video: VideoDoc, people: list[str] | None = None, top: int | None = None) -> list[Member]:
@@ -68,19 +54,12 @@ def cast(library, video: VideoDoc, people: list[str] | None = None, top: int | N
     return members
 
 
-def face_backend(library):
-    """The face model class that built the library: its metric and thresholds apply."""
-    from indexer.models.faces import FACE_BACKENDS
-
-    return FACE_BACKENDS[library.manifest.faces or "dlib"]
-
-
 def _label(row, person_id: int) -> str:
     return row.name if row is not None and row.name else f"person {person_id}"
 
 
 def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float], library) -> Member:
-    backend = face_backend(library)
+    backend = face_backend(library.manifest.faces)
     mine = [s for s in seen if s.face.person_id == person]
     if mine:
         references = np.stack([s.face.embedding for s in mine])

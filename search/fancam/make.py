@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import time as clock
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from search.fancam.camera import CameraConfig, fill_gaps, extend_edges, frame_path
 from search.details import find_video
-from search.fancam.cast import FancamError, cast, face_backend
+from indexer.models.faces import face_backend
+from search.fancam.cast import FancamError, cast
 from search.fancam.follow import FollowConfig, follow
 from search.fancam.render import add_audio, grid_layout, has_audio, render, staged
 from search.media import MediaUnavailable, video_file
@@ -25,7 +26,7 @@ class FancamRequest:
     grid: bool = False
     top: int = 4
     aspect: float = 9 / 16
-    height: int = 1280
+    height: int | None = None  # None: default_height
     captions: bool = True
 
 
@@ -50,8 +51,14 @@ class FancamResult:
                 "seconds": round(self.seconds, 2)}
 
 
+def default_height(video, grid: bool) -> int:
+    """1280 px (a grid 720), but never taller than the video itself: scaling up adds bytes, not detail."""
+    upright = video.width if video.rotation % 180 else video.height
+    return max(240, min(720 if grid else 1280, upright or 1280))
+
+
 def check_request(request: FancamRequest) -> None:
-    if not 64 <= request.height <= MAX_HEIGHT:
+    if request.height is not None and not 64 <= request.height <= MAX_HEIGHT:
         raise FancamError(f"height {request.height}: must be between 64 and {MAX_HEIGHT} px")
     if not 1 <= request.top <= MAX_MEMBERS or (request.people and len(request.people) > MAX_MEMBERS):
         raise FancamError(f"a grid holds 1 to {MAX_MEMBERS} people")
@@ -65,6 +72,8 @@ def make_fancam(library, request: FancamRequest, *, model=None,
     started = clock.monotonic()
     check_request(request)
     video = find_video(library, request.video)
+    if request.height is None:
+        request = replace(request, height=default_height(video, request.grid))
     try:
         source, _ = video_file(library, video.id)
     except MediaUnavailable as exc:
@@ -72,7 +81,7 @@ def make_fancam(library, request: FancamRequest, *, model=None,
     members = cast(library, video, request.people, request.top if request.grid else 1)
     if not request.grid:
         members = members[:1]
-    backend = face_backend(library)
+    backend = face_backend(library.manifest.faces)
     model = model or backend()
     report = progress or (lambda share: None)
     out = request.out.expanduser().absolute()

@@ -12,11 +12,11 @@ def picture_clause(path: Path, threshold: float | None = None) -> Clause:
     return Clause("image", str(path), None, threshold)
 
 
-def encode(library, query: MomentQuery, pictures: dict[str, object] | None = None,
-           encoder: Callable[[], object] | None = None) -> MomentQuery:
+def encode(library, query: MomentQuery, pictures: dict[str, object] | None,
+           encoder: Callable[[], object]) -> MomentQuery:
     """Fill in the vectors of picture and CLIP-text clauses. `pictures` may hold decoded images by
     clause value (an upload); files are opened here, and one that is not a picture is named.
-    `encoder` gives a loaded encoder (a server's, loaded once); by default one is built here."""
+    `encoder()` gives the library's own encoder, loaded (called only when a clause needs it)."""
     needs = [c for c in query.clauses if c.kind in ("image", "clip_text") and c.vector is None]
     if not needs:
         return query
@@ -26,12 +26,7 @@ def encode(library, query: MomentQuery, pictures: dict[str, object] | None = Non
     if any(c.kind == "clip_text" for c in needs) and not manifest.semantic:
         raise MomentQueryError(f"clip-text: this library's CLIP model ({manifest.clip}) does not understand words "
                                "(no pretrained weights); search the words on screen with --text instead")
-    if encoder is None:
-        from search.query_models import encoder_for
-
-        model = encoder_for(library)
-    else:
-        model = encoder()
+    model = encoder()
     for clause in needs:
         if clause.kind == "image":
             from indexer.local_features import RootSift

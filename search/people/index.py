@@ -57,9 +57,9 @@ class Clips:
 
 def people_index(library) -> "PeopleIndex":
     """The people of a library, on the distance scale of the face backend that built it."""
-    from indexer.models.faces import FACE_BACKENDS
+    from indexer.models.faces import face_backend
 
-    backend = FACE_BACKENDS[library.manifest.faces or "dlib"]
+    backend = face_backend(library.manifest.faces)
     return PeopleIndex.for_backend(library.faces, backend, library.docs)
 
 

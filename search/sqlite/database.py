@@ -58,9 +58,12 @@ class Database:
             self.connection.commit()
 
     def close(self) -> None:
+        """Commit and close; the connection is closed even when the commit fails (a full disk)."""
         with self.lock:
-            self.connection.commit()
-            self.connection.close()
+            try:
+                self.connection.commit()
+            finally:
+                self.connection.close()
 
 
 def placeholders(values) -> str:

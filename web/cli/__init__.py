@@ -1,7 +1,7 @@
 """The `visearch` command line. Only this layer (and the web app) turns errors into exit codes.
 
 Each module registers its commands: `indexing` (index), `querying` (search,
-stats, errors), `people` (people, clips), `moments` (moments, tags), `fancam`, `serving` (serve, demo).
+stats, errors), `people` (people, clips), `moments` (moments, tags), `fancam`, `serving` (serve), `demo`, `scaling` (migrate, vector shards).
 """
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import Sequence
 
 from indexer.errors import ModelUnavailableError, VisearchError
-from web.cli import fancam, indexing, moments, people, querying, scaling, serving
-from web.cli.common import EXIT_USAGE
+from web.cli import demo, fancam, indexing, moments, people, querying, scaling, serving
+from usecases.settings import DEFAULT_LIBRARY, Settings
+from web.cli.common import EXIT_USAGE, command_settings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """Run one command; the environment is read here, once (`settings` replaces it, for tests)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
+        args.settings = command_settings(args, settings or Settings.from_env())
         return args.handler(args)
     except ModelUnavailableError as exc:
         print(f"visearch: {exc}", file=sys.stderr)
@@ -34,12 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from search.library import default_library_path
-
     parser = argparse.ArgumentParser(prog="visearch", description="Visual search over your images: lens, text, OCR.")
     parser.add_argument(
         "--library", type=Path, default=None,
-        help=f"library folder (default: $VISEARCH_LIBRARY or ./{default_library_path()})",
+        help=f"library folder (default: $VISEARCH_LIBRARY or ./{DEFAULT_LIBRARY})",
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     store = parser.add_argument_group("document store (Elasticsearch options also read VISEARCH_ES_* variables)")
@@ -54,6 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--es-vectors", action="store_true",
                        help="new library: CLIP vectors in Elasticsearch (int8_hnsw kNN) instead of a FAISS file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, querying, people, moments, fancam, serving, scaling):
+    for module in (indexing, querying, people, moments, fancam, serving, demo, scaling):
         module.register(commands)
     return parser

@@ -26,24 +26,21 @@ def register(commands) -> None:
 
 
 def cmd_fancam(args) -> int:
-    from search.fancam.camera import parse_aspect
-    from search.fancam.make import FancamRequest, make_fancam
+    from usecases import fancams
 
-    if args.people and not args.grid:
-        raise ValueError("--people goes with --grid; for one person use --person")
-    people = [args.person] if args.person else \
-        [p.strip() for p in args.people.split(",") if p.strip()] if args.people else None
-    request = FancamRequest(args.video, args.out, people, args.grid, args.top, parse_aspect(args.aspect),
-                            args.height or (720 if args.grid else 1280), captions=not args.no_captions)
+    people = [p.strip() for p in args.people.split(",") if p.strip()] if args.people else None
     show = not args.no_progress and not args.json and sys.stderr.isatty()
     with open_library(args, read_only=True) as library:
+        request = fancams.fancam_request(library, args.video, args.out, person=args.person, people=people,
+                                         grid=args.grid, top=args.top, aspect=args.aspect, height=args.height,
+                                         captions=not args.no_captions)
         if show:
             from tqdm import tqdm
 
             with tqdm(total=100, unit="%", desc="fancam", file=sys.stderr) as bar:
-                result = make_fancam(library, request, progress=lambda share: bar.update(round(share * 100) - bar.n))
+                result = fancams.make(library, request, progress=lambda share: bar.update(round(share * 100) - bar.n))
         else:
-            result = make_fancam(library, request)
+            result = fancams.make(library, request)
     if args.json:
         print(json.dumps(result.json(), indent=2))
         return EXIT_OK

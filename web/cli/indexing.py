@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 from indexer.models.ocr import DEFAULT_OCR
-from web.cli.common import EXIT_FAILURES, EXIT_OK, library_path, open_library
+from web.cli.common import EXIT_FAILURES, EXIT_OK
 
 
 def register(commands) -> None:
@@ -43,60 +42,26 @@ def register(commands) -> None:
     index.set_defaults(handler=cmd_index)
 
 
-_SHARD_NEEDS_ES = ("--shard needs a shared document store: index with --backend elasticsearch --es-url URL "
-                   "(embedded SQLite libraries on N machines would hand out the same ids)")
-
-
 def cmd_index(args) -> int:
-    from indexer.models.clip import DEFAULT_CLIP, ClipEncoder, parse_clip_spec
-    from indexer.models.faces import create_faces
-    from indexer.models.ocr import create_ocr
-    from indexer.video import SamplingConfig
-    from indexer.video_pipeline import VideoConfig
-    from search.ingest import IndexOptions, LibraryIndexer
-    from search.query_models import export_for_queries
+    from usecases.indexing import IndexRequest, index
 
-    from indexer.walk import parse_shard
-
-    _limit_threads()
-    shard = parse_shard(args.shard) if args.shard else None
-    new_library = not (library_path(args) / "manifest.json").exists()
-    if shard and new_library and args.backend != "elasticsearch":
-        raise ValueError(_SHARD_NEEDS_ES)
-    with open_library(args, create=True) as library, library.writing(wait=args.wait):
-        if shard and library.manifest.backend != "elasticsearch":
-            raise ValueError(_SHARD_NEEDS_ES)
-        library.set_shard(args.shard or "")
-        if args.vectors_template:
-            library.start_vectors_from(args.vectors_template)
-        clip = args.clip or library.manifest.clip or DEFAULT_CLIP
-        weights = args.clip_weights or (library.manifest.clip_weights if not args.clip else None) or None
-        encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=args.precision)
-        library.check_encoder(encoder.identity)
-        encoder.load()  # a missing checkpoint fails here, before any file is touched
-        ocr = create_ocr(args.ocr, threads=1)
-        faces = create_faces(args.faces or library.manifest.faces or "dlib")
-        if faces is not None:
-            library.check_faces(faces.identity)
-        options = IndexOptions(
-            catalog=args.catalog, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
-            progress=not args.no_progress and sys.stderr.isatty(), shard=shard,
-            video=VideoConfig(sampling=SamplingConfig(rate=args.sample_rate), ocr_every_frame=args.ocr_frames == "all",
-                              reuse_face_vectors=os.environ.get("VISEARCH_FACE_REUSE", "1") != "0"),
-        )
-        from indexer.local_features import RootSift
-
-        extractor = RootSift() if args.local_features == "on" else None
-        report = LibraryIndexer(library, encoder, ocr, options, faces=faces, local_features=extractor).run(args.paths)
-        export_for_queries(library, encoder)
+    request = IndexRequest(
+        paths=args.paths, catalog=args.catalog, clip=args.clip, clip_weights=args.clip_weights,
+        precision=args.precision, ocr=args.ocr, faces=args.faces, local_features=args.local_features == "on",
+        sample_rate=args.sample_rate, ocr_frames=args.ocr_frames, shard=args.shard,
+        vectors_template=args.vectors_template, prune=args.prune, batch_size=args.batch_size, workers=args.workers,
+        wait=args.wait, progress=not args.no_progress and sys.stderr.isatty(), backend=args.backend,
+        es_vectors=args.es_vectors,
+    )
+    report = index(args.settings, request)
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
-        _print_report(report)
+        print_report(report)
     return EXIT_FAILURES if args.strict and report.failed else EXIT_OK
 
 
-def _print_report(report) -> None:
+def print_report(report) -> None:
     indexed = f"{report.indexed} images" + (f" and {report.videos} videos" if report.videos else "") + " indexed"
     parts = [indexed, f"{report.unchanged} unchanged", f"{len(report.failed)} failed"]
     if report.moved:
@@ -120,12 +85,3 @@ def _print_report(report) -> None:
         print(f"  failed: {failure.path}: {failure.reason}")
     if report.failed:
         print("(`visearch errors` lists them again)")
-
-
-def _limit_threads() -> None:
-    """Leave cores to the decode workers instead of letting every library grab them all."""
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("VISEARCH_TORCH_THREADS", os.cpu_count() or 1)))
-
-

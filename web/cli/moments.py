@@ -49,42 +49,28 @@ def register(commands) -> None:
     tags.set_defaults(handler=cmd_tags)
 
 
-def build_query(args, library):
-    from search.moments.encode import encode, picture_clause
-    from search.moments.query import Clause, MomentQuery
+def moment_request(args):
+    from usecases.moments import MomentRequest
 
-    clauses = [Clause("text", t) for t in args.text]
-    clauses += [picture_clause(p) for p in args.image]
-    clauses += [Clause("person", p) for p in getattr(args, "person", [])]
-    clauses += [Clause("clip_text", t) for t in args.clip_text]
-    query = MomentQuery(clauses, "or" if args.any else "and").check()
-    return encode(library, query)
-
-
-def _videos(library, keys: list[str]) -> list[int] | None:
-    from search.details import find_video
-
-    return [find_video(library, key).id for key in keys] if keys else None
+    return MomentRequest(texts=args.text, images=args.image, people=getattr(args, "person", []),
+                         clip_texts=args.clip_text, any_part=args.any, threshold=args.threshold)
 
 
 def cmd_moments(args) -> int:
-    from search.moments.find import find_moments
-    from search.moments.tags import moments_json, notes
+    from usecases import moments as cases
 
     with open_library(args, read_only=True) as library:
-        query = build_query(args, library).with_threshold(args.threshold)
-        moments = find_moments(library, query, videos=_videos(library, args.video), gap=args.gap)
-        data = moments_json(library, moments, query.describe(), notes(library, query))
+        data = cases.find(library, moment_request(args), videos=args.video, gap=args.gap)
     return _report(args, data)
 
 
 def _report(args, data: dict) -> int:
     if getattr(args, "export", None) or getattr(args, "compile", None):
-        from search.people.export import export_spans
+        from usecases.exporting import export_answer
 
-        data["exported"] = export_spans(data["moments"], args.export, args.compile)
+        data["exported"] = export_answer(data["moments"], args.export, args.compile)
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"{data['query']}: {len(data['moments'])} moments")
     for note in data.get("notes", []):
@@ -97,30 +83,25 @@ def _report(args, data: dict) -> int:
 
 
 def cmd_tags(args) -> int:
-    from search.moments.query import MomentQuery
-    from search.moments.tags import add_tag, borderline, find_tag, moments_json, notes, stored_moments, tag_json
+    from usecases import moments as cases
 
     action = args.tags_command
     if action in ("list", "show"):
         with open_library(args, read_only=True) as library:
             if action == "list":
-                return _list(args, [tag_json(t) for t in library.tags.tags()])
-            tag = find_tag(library, args.name)
-            moments = borderline(library, tag) if args.borderline else stored_moments(library, tag)
-            data = moments_json(library, moments, tag_json(tag)["query"],
-                                notes(library, MomentQuery.from_json(tag.query)))
-        data["tag"] = tag.name
+                return _list(args, cases.list_tags(library))
+            data = cases.show_tag(library, args.name, borderline=args.borderline)
+        data["tag"] = data["tag"]["name"]
         return _report(args, data)
-    with open_library(args) as library, library.writing(wait=5):
+    with open_library(args) as library:
         if action == "add":
-            tag = add_tag(library, args.name, build_query(args, library), args.threshold, replace=args.replace)
-            print(f"tag '{tag.name}': {tag.segments} moments in {tag.videos} videos")
-            for note in notes(library, MomentQuery.from_json(tag.query)):
+            tag = cases.add_tag(library, args.name, moment_request(args), replace=args.replace)
+            print(f"tag '{tag['name']}': {tag['segments']} moments in {tag['videos']} videos")
+            for note in tag["notes"]:
                 print(f"note: {note}")
         else:
-            library.tags.delete_tag(find_tag(library, args.name).id)
-            print(f"tag '{args.name}' removed")
-        library.save()
+            removed = cases.remove_tag(library, args.name)
+            print(f"tag '{removed['name']}' removed")
     return EXIT_OK
 
 

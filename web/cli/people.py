@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from search.people.index import people_index
-from web.cli.common import EXIT_OK, open_library, timecode
 from search.details import clips_json, people_list
+from search.people.index import people_index
+from usecases import people as people_cases
+from web.cli.common import EXIT_OK, open_library, timecode
 
 
 def register(commands) -> None:
@@ -54,21 +55,6 @@ def register(commands) -> None:
 
 
 
-def _largest_face_embeddings(library, photos: list[Path]) -> list:
-    """The identity vector of the largest face in each photo, with the library's face backend."""
-    from indexer.images import open_image
-    from indexer.models.faces import create_faces
-
-    model = create_faces(library.manifest.faces or "dlib")
-    embeddings = []
-    for photo in photos:
-        faces = model.detect(open_image(photo.expanduser()))
-        if not faces:
-            raise ValueError(f"{photo}: no face found")
-        embeddings.append(faces[0].embedding)
-    return embeddings
-
-
 def _print_faces(library, person: int, as_json: bool) -> int:
     from search.details import person_faces
 
@@ -82,74 +68,69 @@ def _print_faces(library, person: int, as_json: bool) -> int:
 
 
 def cmd_people(args) -> int:
-
-    with open_library(args) as library:
-        people = people_index(library)
-        action = args.people_command
+    action = args.people_command
+    with open_library(args, read_only=action in ("list", "faces")) as library:
         if action == "list":
-            rows = [row for row in library.faces.people() if args.all or not row.hidden]
-            if args.json:
-                print(json.dumps(people_list(library, include_hidden=args.all), indent=2))
-            elif not rows:
-                print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
-            for row in rows if not args.json else []:
-                hidden = "  (hidden)" if row.hidden else ""
-                print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
-                      f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
-            return EXIT_OK
+            return _list_people(library, args)
         if action == "faces":
-            return _print_faces(library, people.resolve(args.person), args.json)
-        with library.writing(wait=30):
-            _change_people(args, library, people, action)
-            library.save()
+            return _print_faces(library, people_cases.resolve(library, args.person), args.json)
+        print(_change_people(args, library, action))
     return EXIT_OK
 
 
-def _change_people(args, library, people, action: str) -> None:
-    """The write commands of `visearch people`, under the library's writer lock."""
+def _list_people(library, args) -> int:
+    rows = [row for row in library.faces.people() if args.all or not row.hidden]
+    if args.json:
+        print(json.dumps(people_list(library, include_hidden=args.all), indent=2))
+    elif not rows:
+        print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
+    for row in rows if not args.json else []:
+        hidden = "  (hidden)" if row.hidden else ""
+        print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
+              f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
+    return EXIT_OK
+
+
+def _change_people(args, library, action: str) -> str:
+    """The write commands of `visearch people` (each a use case: lock, change, save); the line to print."""
     if action == "cluster":
-        report = people.cluster()
-        print(f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
-              f"{report.unassigned} without a person")
-    elif action == "name":
-        person = people.resolve(args.person)
-        library.faces.rename(person, args.name)
-        print(f"person {person} is now '{args.name}'")
-    elif action == "merge":
-        keep, other = people.resolve(args.keep), people.resolve(args.other)
-        people.merge(keep, other)
-        print(f"merged person {other} into {keep}")
-    elif action == "reject":
-        for face in args.faces:
-            print(f"face {face} is no longer person {people.reject(face)}, and will not be given back")
-    elif action == "split":
-        person = people.resolve(args.person)
-        new = people.split(person, args.faces, args.name)
-        print(f"{len(args.faces)} faces moved from person {person} to the new person {new}")
-    elif action == "enroll":
-        embeddings = _largest_face_embeddings(library, args.photos)
-        person = people.enroll(args.name, embeddings)
-        print(f"'{args.name}' is person {person}")
-    elif action == "forget":
-        person = people.resolve(args.person)
-        people.forget(person)
-        print(f"person {person} and all their face data are deleted; their faces will not be clustered again")
-    elif action in ("hide", "unhide"):
-        library.faces.set_hidden(people.resolve(args.person), action == "hide")
+        report = people_cases.cluster(library)
+        return (f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
+                f"{report.unassigned} without a person")
+    if action == "name":
+        person = people_cases.rename(library, args.person, args.name)
+        return f"person {person['id']} is now '{person['name']}'"
+    if action == "merge":
+        kept = people_cases.merge(library, args.keep, args.other)
+        return f"merged person {args.other} into {kept['id']}"
+    if action == "reject":
+        return "\n".join(f"face {face} is no longer person {people_cases.reject(library, face)['from']['id']}, "
+                         "and will not be given back" for face in args.faces)
+    if action == "split":
+        moved = people_cases.split(library, args.person, args.faces, args.name)
+        return f"{len(args.faces)} faces moved from person {moved['from']['id']} to the new person {moved['person']['id']}"
+    if action == "enroll":
+        person = people_cases.enroll(library, args.name, args.photos)
+        return f"'{args.name}' is person {person['id']}"
+    if action == "forget":
+        gone = people_cases.forget(library, args.person)
+        return f"person {gone['forgotten']} and all their face data are deleted; their faces will not be clustered again"
+    hidden = people_cases.set_hidden(library, args.person, action == "hide")
+    return f"person {hidden['id']} is {'hidden' if hidden['hidden'] else 'shown'}"
 
 
 def cmd_clips(args) -> int:
-    from search.people.export import export_spans
+    from usecases.exporting import export_answer
 
     with open_library(args, read_only=True) as library:
         people = people_index(library)
         if args.person:
-            result = people.clips(people.resolve(args.person), gap=args.gap)
+            result = people.clips(people_cases.resolve(library, args.person), gap=args.gap)
         else:
-            result = people.clips_for_face(_largest_face_embeddings(library, [args.face])[0], gap=args.gap)
+            result = people.clips_for_face(people_cases.largest_faces(library, [args.face])[0], gap=args.gap)
         data = clips_json(library, result)
     if args.export or args.compile:
-        data["exported"] = export_spans(data["clips"], args.export, args.compile, exact=not args.fast)
+        data["exported"] = export_answer(data["clips"], args.export, args.compile, exact=not args.fast)
     if args.json:
         print(json.dumps(data, indent=2))
         return EXIT_OK

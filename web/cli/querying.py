@@ -30,62 +30,66 @@ def register(commands) -> None:
 
 
 
-def local_engine(path: Path, ocr_name: str | None = None, *, photo: bool = False):
+def local_engine(settings, ocr_name: str | None = None, *, photo: bool = False):
     """A search engine in this process, over the library opened read-only; a photo is embedded with
     the library's ONNX export where it has one, so this process need not import torch."""
-    from search.library import Library
     from search.query_models import load_query_models, open_engine
+    from usecases.library import open_library
 
-    library = Library.open(path, read_only=True)
-    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name, exported=photo))
-
-
-def parse_box(text: str) -> tuple[float, float, float, float]:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise ValueError(f"--box must be x0,y0,x1,y1 in pixels, got {text!r}") from None
-    if len(values) != 4 or values[2] <= values[0] or values[3] <= values[1]:
-        raise ValueError(f"--box must be x0,y0,x1,y1 with x1 > x0 and y1 > y0, got {text!r}")
-    return values  # type: ignore[return-value]
+    library = open_library(settings, read_only=True)
+    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name, exported=photo,
+                                                  threads=settings.threads))
 
 
 def cmd_search(args) -> int:
-    from indexer.images import open_image
+    from indexer.errors import BadBox
+    from indexer.images import parse_box
+    from usecases import searching
 
-    box = parse_box(args.box) if args.box else None
+    try:
+        box = parse_box(args.box) if args.box else None
+    except BadBox as exc:
+        raise ValueError(f"--{exc}") from None  # the option's name, as typed
     if box and not args.image:
         raise ValueError("--box applies to --image")
-    photo = None
-    if args.image is not None:  # before any model loads: a typo should cost no time
-        photo = args.image.expanduser()
-        if not photo.exists():
-            raise ValueError(f"{args.image}: the file does not exist")
-        if photo.is_dir():
-            raise ValueError(f"{args.image}: is a folder; give one photo")
-    data = None if args.local or args.ocr else _ask_server(args, photo, box)
+    photo = searching.open_photo(args.image) if args.image is not None else None  # before any model loads
+    data = None if args.local or args.ocr else _ask_server(args, box)
     if data is None:
-        image = open_image(photo) if photo is not None else None  # a bad photo fails before models load
-        engine = local_engine(library_path(args), args.ocr, photo=image is not None)
-        try:
-            response = engine.search_image(image, box=box, k=args.k) if image else engine.search_text(args.text, k=args.k)
-        finally:
-            engine.library.close()
-        data = response.to_json()
+        data = search_here(args.settings, text=args.text, photo=photo, box=box, k=args.k, ocr=args.ocr)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
+    print_answer(data)
+    return EXIT_OK
+
+
+def search_here(settings, *, text: str | None = None, photo=None, box=None, k: int = 10, ocr: str | None = None) -> dict:
+    """A search in this process, with the library's models (photos: its ONNX export where it has one)."""
+    from usecases import searching
+
+    engine = local_engine(settings, ocr, photo=photo is not None)
+    try:
+        if photo is not None:
+            return searching.search_photo(engine, photo, box=box, k=k)
+        return searching.search_text(engine, text, k=k)
+    finally:
+        engine.close()
+        engine.library.close()
+
+
+def print_answer(data: dict) -> None:
+    """A search answer as lines: its notices, its verdict, a line per result."""
     for notice in data["notices"]:
         print(f"note: {notice}")
     if data.get("message"):
         print(f"{data['match']}: {data['message']}")
     for rank, result in enumerate(data["results"], 1):
         print(_result_line(rank, result))
-    return EXIT_OK
 
 
-def _ask_server(args, photo: Path | None, box) -> dict | None:
-    """A running `visearch serve` of this library answers in a fraction of the time models take to load."""
+def _ask_server(args, box) -> dict | None:
+    """A running `visearch serve` of this library answers in a fraction of the time models take to load.
+    The photo goes as the file the user named, and the box in its pixels, as a local search reads them."""
     import sys
     from urllib.error import HTTPError, URLError
 
@@ -97,6 +101,7 @@ def _ask_server(args, photo: Path | None, box) -> dict | None:
     if args.verbose:
         print(f"visearch: asking the server at {url} (its models are loaded; --local to search here)",
               file=sys.stderr)
+    photo = args.image.expanduser() if args.image is not None else None
     try:
         return remote_search(url, text=args.text, image=photo, box=box, k=args.k)
     except HTTPError as exc:  # the server's own clear message (a bad photo, a bad box)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from web.cli.common import EXIT_OK, es_settings, library_path, open_library
+from web.cli.common import EXIT_OK, library_path, open_library
 
 
 def register(commands) -> None:
@@ -27,8 +27,8 @@ def register(commands) -> None:
 def cmd_migrate(args) -> int:
     from search.scale.migrate import migrate
 
-    settings = es_settings(args) if args.to == "elasticsearch" else None
-    if args.to == "elasticsearch" and settings is None:
+    settings = args.settings.es() if args.to == "elasticsearch" else None
+    if settings is not None and not settings.url:
         raise ValueError("migrate --to elasticsearch needs --es-url or VISEARCH_ES_URL")
     with open_library(args) as library:
         with library.writing():
@@ -42,7 +42,7 @@ def cmd_migrate(args) -> int:
 def cmd_merge_vectors(args) -> int:
     from search.scale.shards import merge_shards
 
-    report = merge_shards(library_path(args), args.shards)
+    report = merge_shards(library_path(args), args.shards, args.settings.store_options())
     print(f"merged {report.vectors} vectors from {len(args.shards)} shards into {report.target} "
           f"({report.kind}, {report.method}); {report.thumbnails} thumbnails copied")
     return EXIT_OK

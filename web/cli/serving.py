@@ -1,13 +1,9 @@
-"""`visearch serve` and `visearch demo`."""
+"""`visearch serve`."""
 from __future__ import annotations
 
 import errno
-import os
 import sys
-from pathlib import Path
-
-from indexer.errors import ModelUnavailableError
-from web.cli.common import EXIT_OK, EXIT_USAGE, library_path
+from web.cli.common import EXIT_OK, EXIT_USAGE
 
 
 def register(commands) -> None:
@@ -19,13 +15,9 @@ def register(commands) -> None:
     serve.add_argument("--token", help="write token (default: $VISEARCH_TOKEN, or a new one off loopback)")
     serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
                        help="a host name the server answers to besides loopback and --host (repeatable)")
+    serve.add_argument("--access-log", action="store_true", default=None,
+                       help="log one line per request to stderr (default: $VISEARCH_ACCESS_LOG, else off)")
     serve.set_defaults(handler=cmd_serve)
-
-    demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
-    demo.add_argument("--out", type=Path, default=Path("fixtures/out"), help="where to write the fixtures")
-    demo.add_argument("--no-serve", action="store_true", help="stop after the sample searches")
-    demo.add_argument("--port", type=int, default=5000)
-    demo.set_defaults(handler=cmd_demo)
 
 
 def is_loopback(host: str) -> bool:
@@ -58,42 +50,48 @@ def port_problem(host: str, port: int) -> str | None:
 
 
 def cmd_serve(args) -> int:
+    settings = args.settings.with_options(token=args.token, access_log=args.access_log)
+    return serve_library(settings, args.host, args.port, threads=args.threads, allowed_hosts=args.allowed_host)
+
+
+def serve_library(settings, host: str = "127.0.0.1", port: int = 5000, *, threads: int = 8,
+                  allowed_hosts: list[str] = ()) -> int:
+    """Serve the settings' library until Ctrl+C or SIGTERM; an exit code."""
     import secrets
+    import signal
 
     from waitress import serve
 
     from search.library import MANIFEST
     from web import create_app, security
+    from web.cli.handoff import announce
+    from web.server_log import quiet_queue_warnings, with_access_log
 
-    library = library_path(args)
+    library = settings.library_path()
     if not (library / MANIFEST).is_file():
         print(f"visearch: there is no library at {library}.\n"
               f"Make one with `visearch --library {library} index PHOTOS_FOLDER` (or `make demo` for the sample "
               f"catalogue), or point --library / $VISEARCH_LIBRARY at an existing one.", file=sys.stderr)
         return EXIT_USAGE
-    problem = port_problem(args.host, args.port)
+    problem = port_problem(host, port)
     if problem:
         print(f"visearch: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    token = args.token or os.environ.get("VISEARCH_TOKEN") or None
-    if not is_loopback(args.host) and not token:
-        token = secrets.token_urlsafe(18)
-    hosts = security.allowed_hosts(args.host, [*args.allowed_host, *_machine_names(args.host)])
+    token = settings.token or (None if is_loopback(host) else secrets.token_urlsafe(18))
+    hosts = security.allowed_hosts(host, [*allowed_hosts, *_machine_names(host)])
     instance = secrets.token_hex(8)
     app = create_app({"LIBRARY": str(library), "WRITE_TOKEN": token, "ALLOWED_HOSTS": sorted(hosts),
-                      "INSTANCE": instance})
-    shown = "localhost" if is_loopback(args.host) else args.host
-    print(f"visearch: serving {library} on http://{shown}:{args.port}/ (Ctrl+C to stop)")
+                      "INSTANCE": instance}, settings)
+    shown = "localhost" if is_loopback(host) else host
+    print(f"visearch: serving {library} on http://{shown}:{port}/ (Ctrl+C to stop)")
     if token:
         print(f"visearch: changes (rename, merge, forget) need the token; open "
-              f"http://{shown}:{args.port}/?token={token} once in your browser")
-    from web.cli.handoff import announce
-
-    import signal
-
+              f"http://{shown}:{port}/?token={token} once in your browser")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` too leaves the library as it found it
-    with announce(library, args.host, args.port, instance):  # `visearch search` may ask this server
-        serve(app, host=args.host, port=args.port, threads=args.threads, ident="visearch")
+    quiet_queue_warnings()  # a saturated queue is reported every few seconds, not per request
+    wsgi = with_access_log(app) if settings.access_log else app
+    with announce(library, host, port, instance):  # `visearch search` may ask this server
+        serve(wsgi, host=host, port=port, threads=threads, ident="visearch")
     return EXIT_OK
 
 
@@ -109,47 +107,3 @@ def _machine_names(host: str) -> list[str]:
     except OSError:
         pass
     return sorted(names)
-
-
-def cmd_demo(args) -> int:
-    """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
-    from fixtures.generate import generate
-    from indexer.models.clip import DEFAULT_CLIP, parse_clip_spec
-    from indexer.models.clip_weights import resolve_checkpoint
-
-    problem = None if args.no_serve else port_problem("127.0.0.1", args.port)
-    if problem:  # before minutes of indexing, not after
-        print(f"visearch: {problem} (make demo PORT=…)", file=sys.stderr)
-        return EXIT_USAGE
-    out = generate(args.out)
-    library = library_path(args)
-    clip = DEFAULT_CLIP
-    try:
-        resolve_checkpoint(parse_clip_spec(DEFAULT_CLIP))
-    except ModelUnavailableError as exc:
-        print(f"demo: the default CLIP model is not available here:\n{exc}\n")
-        print("demo: continuing with the 'tiny' encoder: semantic text-to-image search is OFF; "
-              "OCR, catalogue and near-duplicate search work.\n")
-        clip = "tiny"
-    inputs = [str(out.catalog_dir)]
-    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
-    if shared.is_dir():  # the sample faces make a people video for the People pages
-        from fixtures.video import generate_video
-
-        inputs.append(str(generate_video(shared, args.out / "video").video))
-    from web.cli import main
-
-    code = main(["--library", str(library), "index", *inputs, "--catalog", str(out.catalog_csv), "--clip", clip])
-    if code:
-        return code
-    print("\n$ visearch search --text 'AX-2040'")
-    main(["--library", str(library), "search", "--text", "AX-2040", "-k", "3"])
-    photo = out.photos[1]
-    print(f"\n$ visearch search --image {photo}")
-    code = main(["--library", str(library), "search", "--image", str(photo), "-k", "3"])
-    if code or args.no_serve:
-        return code
-    print("\nStarting the web UI (Ctrl+C to stop)…")
-    return main(["--library", str(library), "serve", "--port", str(args.port)])
-
-
