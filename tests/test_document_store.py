@@ -59,6 +59,17 @@ def test_text_hits_rank_by_matched_share_and_report_terms(store):
     assert set(hits[0].terms) == {"white", "ax-2040"}
 
 
+def test_tied_text_hits_keep_the_engines_relevance_order(store):
+    """Items showing the same share of the query tie; the full-text engine's relevance (BM25, which both
+    backends compute) breaks the tie, not the order the items were stored in."""
+    passing = item("/a/1.jpg", "kettle", "descaling instructions for the water tank and filter, read carefully")
+    focused = item("/a/2.jpg", "KETTLE KETTLE")
+    ids = store.upsert([passing, focused])
+    hits = store.text_search(["kettle"], 5)
+    assert [hit.score for hit in hits] == [1.0, 1.0]
+    assert [hit.id for hit in hits] == [ids[1], ids[0]]
+
+
 def test_catalogue_fields_are_searchable_and_joined_by_path(store):
     [item_id] = store.upsert([item("/shop/kettle.jpg")])
     store.upsert_products([Product("KET-1", "Electric kettle", "KETTLO", 39.9, "EUR", images=(Path("/shop/kettle.jpg"),))])

@@ -202,16 +202,16 @@ class SqliteDocumentStore:
         terms = [t for t in dict.fromkeys(compact(t) for t in terms) if t]
         if not terms or limit <= 0:
             return []
-        candidates: set[int] = set()
+        candidates: dict[int, None] = {}  # in relevance order (bm25), which breaks ties in the ranking
         with self._lock:
             long_terms = [t for t in terms if len(t) >= 3]
             if long_terms:
                 query = " OR ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
                 rows = self._db.execute(
-                    "SELECT rowid FROM item_text WHERE item_text MATCH ? ORDER BY bm25(item_text) LIMIT ?",
+                    "SELECT rowid FROM item_text WHERE item_text MATCH ? ORDER BY bm25(item_text), rowid LIMIT ?",
                     (query, limit * 20),
                 )
-                candidates.update(row[0] for row in rows)
+                candidates.update((row[0], None) for row in rows)
             for term in (t for t in terms if len(t) < 3):  # under a trigram: scan
                 pattern = like_pattern(term)
                 rows = self._db.execute(
@@ -219,15 +219,16 @@ class SqliteDocumentStore:
                     "OR catalog_compact LIKE ? ESCAPE '\\' LIMIT ?",
                     (pattern, pattern, limit * 20),
                 )
-                candidates.update(row[0] for row in rows)
+                candidates.update((row[0], None) for row in rows)
             texts = {}
-            for chunk in chunks(sorted(candidates), MAX_PARAMETERS):
+            for chunk in chunks(list(candidates), MAX_PARAMETERS):
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(
                     f"SELECT rowid, ocr_compact, catalog_compact FROM item_text WHERE rowid IN ({marks})", chunk
                 ):
                     texts[row[0]] = row[1] + "\n" + row[2]
-        return [TextHit(i, s, t) for i, s, t in rank_text_matches(terms, texts)[:limit]]
+        ordered = {item: texts[item] for item in candidates if item in texts}
+        return [TextHit(i, s, t) for i, s, t in rank_text_matches(terms, ordered)[:limit]]
 
     def _refresh_text(self, ids: Sequence[int]) -> None:
         """Rebuild the full-text rows of items from their OCR lines and catalogue products."""
