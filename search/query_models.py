@@ -13,7 +13,7 @@ from pathlib import Path
 
 from indexer.errors import ModelUnavailableError
 from indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
-from indexer.models.ocr import OcrModel, create_ocr
+from indexer.models.ocr import DEFAULT_OCR, OcrModel, create_ocr
 from search.engine import SearchEngine
 from search.library import CLIP_EXPORT, Library
 
@@ -30,16 +30,17 @@ class QueryModels:
 
 def load_query_models(
     manifest, root: Path, ocr_name: str | None = None, *, eager: bool = False, exported: bool = False,
+    threads: int = 0,
 ) -> QueryModels:
     """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
     the first query. `exported` embeds photos with the library's ONNX export where it has a usable
     one (texts still load torch)."""
-    ocr = create_ocr(ocr_name or manifest.ocr or "rapidocr")
+    ocr = create_ocr(ocr_name or manifest.ocr or DEFAULT_OCR)
     if ocr is not None and exported:  # a photo is coming: its OCR models load while CLIP's do (load() locks)
         threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
     encoder = encoder_for_manifest(manifest, root)
     if exported:
-        encoder = exported_encoder(manifest, Path(root), encoder)
+        encoder = exported_encoder(manifest, Path(root), encoder, threads)
     if eager:
         encoder.load()
         if ocr is not None:
@@ -54,24 +55,20 @@ def _preload(model) -> None:
         pass
 
 
-def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
+def exported_encoder(manifest, root: Path, encoder: ClipEncoder, threads: int = 0):
     """The ONNX image tower for `encoder` if the library holds a loadable one, else `encoder`.
 
-    The export computes in fp32. A semantic encoder's answers do not notice (bf16 and fp32 agree to
-    a cosine ≥ 0.999), but a non-semantic one finds only near-copies, at scores within 1e-3 of 1,
-    and those need the precision the library was built with.
+    The export computes in fp32, whatever precision built the library: bf16 and fp32 vectors agree to a
+    cosine within 5e-5, which the lens forgives at its floor (search/lens/answer.py), so near-copies are
+    found alike.
     """
     from indexer.models.clip_onnx import OnnxClipEncoder
 
-    if not export_serves(manifest):
-        log.info("photos are embedded with torch: this library's encoder is not semantic and its vectors are %s, "
-                 "so near-copies are found only at the same precision", manifest.precision)
-        return encoder
     path = root / CLIP_EXPORT
     if not path.is_file():
         log.info("no %s in the library: photos are embedded with torch (`visearch index` writes it)", CLIP_EXPORT)
         return encoder
-    onnx = OnnxClipEncoder(path, encoder)
+    onnx = OnnxClipEncoder(path, encoder, threads=threads)
     try:
         onnx.load()
     except ModelUnavailableError as exc:
@@ -81,11 +78,6 @@ def exported_encoder(manifest, root: Path, encoder: ClipEncoder):
     return onnx
 
 
-def export_serves(manifest) -> bool:
-    """Whether the fp32 export may embed this library's query photos (see `exported_encoder`)."""
-    return manifest.semantic or manifest.precision == "fp32"
-
-
 def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
     """Export the library's image tower for torch-free photo searches, unless it is there already.
 
@@ -93,8 +85,6 @@ def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
     """
     from indexer.models.clip_onnx import OnnxClipEncoder
 
-    if not export_serves(library.manifest):
-        return
     path = library.root / CLIP_EXPORT
     if path.is_file():
         try:
