@@ -79,8 +79,8 @@ class TextHit:
     terms: tuple[str, ...]  # the query terms this item's text contains
 
 
-class DocumentStore(Protocol):
-    backend: str
+class ItemStore(Protocol):
+    """Images and video frames: their documents, file states and text."""
 
     def upsert(self, items: Sequence[ItemDoc]) -> list[int]:
         """Insert items (id None) or replace them (id set); returns their ids."""
@@ -99,8 +99,19 @@ class DocumentStore(Protocol):
     def update_file(self, item_id: int, path: str, size: int, mtime_ns: int, source: str) -> None:
         """Record a move or a touch without re-extracting anything."""
 
+    def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
+        """Items whose OCR or catalogue text contains the compact terms, best first (ties: the engine's
+        relevance order, the same in every backend)."""
+
+    def browse(self, query: "BrowseQuery") -> "BrowsePage":
+        """A page of item ids matching the filters, plus the values the filters can take."""
+
+
+class VideoStore(Protocol):
+    """Videos and their shots (their frames are items with `video_id`)."""
+
     def upsert_video(self, video: VideoDoc) -> int:
-        """Insert or replace a video row and its shots (frames are items with `video_id`)."""
+        """Insert or replace a video row and its shots."""
 
     def get_videos(self, ids: Sequence[int]) -> dict[int, VideoDoc]: ...
 
@@ -111,11 +122,9 @@ class DocumentStore(Protocol):
 
     def update_video_file(self, video_id: int, path: str, size: int, mtime_ns: int, source: str) -> None: ...
 
-    def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
-        """Items whose OCR or catalogue text contains the compact terms, best first."""
 
-    def browse(self, query: "BrowseQuery") -> "BrowsePage":
-        """A page of item ids matching the filters, plus the values the filters can take."""
+class CatalogueStore(Protocol):
+    """Products and the images that show them."""
 
     def upsert_products(self, products: Sequence[Product]) -> None: ...
 
@@ -124,11 +133,22 @@ class DocumentStore(Protocol):
     def products(self) -> list[Product]:
         """The whole catalogue, with each product's image paths (for migration)."""
 
+
+class FailureStore(Protocol):
+    """Files that could not be indexed, and why."""
+
     def record_failures(self, failures: Sequence[Failure]) -> None: ...
 
     def clear_failures(self, paths: Sequence[str]) -> None: ...
 
     def failures(self) -> list[Failure]: ...
+
+
+class DocumentStore(ItemStore, VideoStore, CatalogueStore, FailureStore, Protocol):
+    """Everything about items but their vectors: the four roles, plus the store's own life. A new backend
+    can be written and tested one role at a time (tests/test_document_store.py runs each)."""
+
+    backend: str
 
     def counts(self) -> dict[str, int]: ...
 

@@ -127,10 +127,9 @@ class PeopleExport:
     forgotten: Iterable[ForgottenRecord] = field(default_factory=list)
 
 
-class FaceStore(Protocol):
-    """Faces found by the indexer, their tracks in videos, and the people they are clustered into."""
+class FaceRecords(Protocol):
+    """Faces found by the indexer and their tracks in videos: what clustering reads and writes."""
 
-    # writing what the indexer found
     def add_tracks(self, video_id: int, tracks: Sequence[Track]) -> list[int]: ...
 
     def add_faces(self, item_id: int, faces: Sequence[Face], track_ids: Sequence[int | None] | None = None) -> None:
@@ -143,7 +142,6 @@ class FaceStore(Protocol):
 
     def face(self, face_id: int) -> FaceRow | None: ...
 
-    # clustering input and output
     def units(self) -> list[Unit]: ...
 
     def assign(self, assignments: Sequence[tuple[str, int, int | None]]) -> None:
@@ -155,13 +153,17 @@ class FaceStore(Protocol):
         """For each photo or frame with two or more faces, the units ("face" | "track", id) of its faces:
         they are different people (cannot-link)."""
 
-    def shared_items(self, person_a: int, person_b: int) -> list[int]:
-        """Items (photos, frames) in which both people have a face: they cannot be one person."""
+    def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]: ...
+
+    def photo_faces(self, person_id: int) -> list[FaceRow]: ...
 
     def person_faces(self, person_id: int) -> list[FaceRow]:
         """Every face of the person (through their tracks too), the best first."""
 
-    # people
+
+class PeopleStore(Protocol):
+    """People: their names, visibility and counts."""
+
     def create_person(self, name: str = "") -> int: ...
 
     def rename(self, person_id: int, name: str) -> None: ...
@@ -169,6 +171,19 @@ class FaceStore(Protocol):
     def set_hidden(self, person_id: int, hidden: bool) -> None: ...
 
     def merge(self, keep: int, other: int) -> None: ...
+
+    def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
+        """People with their counts and cover face, named ones first (by name), then by id."""
+
+    def find_person(self, key: str) -> int | None:
+        """A person by id, or by name (case-insensitive)."""
+
+    def shared_items(self, person_a: int, person_b: int) -> list[int]:
+        """Items (photos, frames) in which both people have a face: they cannot be one person."""
+
+
+class Corrections(Protocol):
+    """What the user told: reference faces, "not this person", people forgotten for good."""
 
     def forget(self, person_id: int, signature: np.ndarray | None) -> None:
         """Delete the person with their faces, tracks and references; keep only `signature` in a block list."""
@@ -184,19 +199,11 @@ class FaceStore(Protocol):
 
     def rejections(self) -> dict[int, list[np.ndarray]]: ...
 
-    def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
-        """People with their counts and cover face, named ones first (by name), then by id."""
 
-    def find_person(self, key: str) -> int | None:
-        """A person by id, or by name (case-insensitive)."""
+class FaceStore(FaceRecords, PeopleStore, Corrections, Protocol):
+    """The three roles, and moving them between backends whole."""
 
-    def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]: ...
-
-    def photo_faces(self, person_id: int) -> list[FaceRow]: ...
-
-    # moving between backends
     def export(self) -> PeopleExport: ...
 
     def import_records(self, records: PeopleExport) -> None:
         """Write exported records with their ids; later ids continue above them."""
-
