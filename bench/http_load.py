@@ -38,14 +38,13 @@ def free_port() -> int:
 
 def build_library(work: Path) -> tuple[Path, Path]:
     from fixtures.generate import generate
-    from web.cli import main
+    from usecases.indexing import IndexRequest, index
+    from usecases.settings import Settings
 
     fixtures = generate(work / "fixtures")
     library = work / "lib"
-    code = main(["--library", str(library), "index", str(fixtures.catalog_dir), "--catalog", str(fixtures.catalog_csv),
-                 "--clip", "tiny", "--no-progress"])
-    if code:
-        sys.exit(f"indexing failed ({code})")
+    index(Settings.from_env().with_options(library=library),
+          IndexRequest(paths=[fixtures.catalog_dir], catalog=fixtures.catalog_csv, clip="tiny"))
     return library, fixtures.photos[0]
 
 
@@ -119,8 +118,11 @@ def main() -> None:
     command = [sys.executable, "-m", "web.cli", "--library", str(library), "serve", "--port", str(port)]
     if args.threads:
         command += ["--threads", str(args.threads)]
+    # The server's log goes to a file, never to a pipe nobody reads while it runs: a full pipe (64 KB) blocks
+    # the server on its next log line, and every client times out at once.
+    log = (work / "serve.log").open("w+")
     server = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -133,7 +135,9 @@ def main() -> None:
         times, errors = run_clients(base, photo_bytes, args.clients, args.seconds)
     finally:
         server.terminate()
-        _, stderr = server.communicate(timeout=30)
+        server.wait(timeout=30)
+        log.seek(0)
+        stderr = log.read()
     total = sum(len(v) for v in times.values())
     print(f"{args.clients} clients, {args.seconds:.0f} s, loopback, waitress threads {args.threads or 'default'}: "
           f"{total} requests ({total / args.seconds:.1f}/s), {sum(errors.values())} errors")
@@ -144,6 +148,8 @@ def main() -> None:
               f"{errors.get(name, 0):>7}")
     every = np.concatenate([np.asarray(v) for v in times.values()]) * 1000
     print(f"{'all':<14} {len(every):>6} {np.percentile(every, 50):8.0f} {np.percentile(every, 99):8.0f}")
+    queue = sum("Task queue depth" in line for line in stderr.splitlines())
+    print(f"server log: {len(stderr.encode()) / 1024:.1f} KB, {queue} queue-depth lines (at most one per 5 s)")
     if "Traceback" in stderr:
         print("server log has tracebacks:\n" + stderr[-2000:])
 

@@ -75,24 +75,18 @@ def generated_distractors(folder: Path, count: int) -> list[dict]:
 
 
 def build(work: Path, distractors: int, clip: str, ocr_name: str | None) -> None:
-    """Index the catalogue (and the generated distractors) into `work/library`."""
-    from indexer.local_features import RootSift
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from search.ingest import IndexOptions, LibraryIndexer
-    from search.library import Library
+    """Index the catalogue (and the generated distractors) into `work/library`, as `visearch index` does."""
+    from indexer.models.ocr import DEFAULT_OCR
+    from usecases.indexing import IndexRequest, index
+    from usecases.settings import Settings
 
     logging.getLogger().setLevel(logging.ERROR)
     csv_path, _, catalogue_files = catalogue(work, distractors)
-    encoder = ClipEncoder(parse_clip_spec(clip), precision="auto")
-    ocr = create_ocr(ocr_name or DEFAULT_OCR, threads=1)
-    with Library.open(work / "library", create=True) as library:
-        # Real product photos get OCR; generated distractors carry their text in the catalogue CSV.
-        LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
-                       local_features=RootSift()).run(catalogue_files)
-        if distractors:
-            LibraryIndexer(library, encoder, None, IndexOptions(catalog=csv_path, progress=False),
-                           local_features=RootSift()).run([work / "distractors"])
+    settings = Settings.from_env().with_options(library=work / "library")
+    # Real product photos get OCR; generated distractors carry their text in the catalogue CSV.
+    index(settings, IndexRequest(paths=catalogue_files, catalog=csv_path, clip=clip, ocr=ocr_name or DEFAULT_OCR))
+    if distractors:
+        index(settings, IndexRequest(paths=[work / "distractors"], catalog=csv_path, clip=clip, ocr="off"))
 
 
 def main() -> None:
@@ -107,11 +101,11 @@ def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} not found: this evaluation needs the shared sample products")
 
-    from indexer.images import open_image
     from indexer.models.clip import ClipEncoder, parse_clip_spec
     from indexer.models.ocr import DEFAULT_OCR, create_ocr
     from search.engine import SearchEngine
     from search.library import Library
+    from usecases.searching import open_photo, search_photo
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="lens-eval-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -137,7 +131,7 @@ def main() -> None:
     print(f"local features on disk: {features / 2**20:.1f} MiB ({features / counts['images'] / 1024:.1f} KiB per image)")
 
     library = Library.open(library_path, read_only=True)
-    photos = [(open_image(path), sku) for path, sku in queries]
+    photos = [(open_photo(path), sku) for path, sku in queries]
     stages = {
         "CLIP only": dict(ocr=None, local=None),
         "CLIP + OCR": dict(ocr=ocr, local=None),
@@ -150,25 +144,25 @@ def main() -> None:
     for name, stage in stages.items():
         engine = SearchEngine(library, encoder, stage["ocr"], local_features=stage["local"],
                               vectors=not stage.get("no_vector"))
-        engine.search_image(photos[0][0], k=5)  # models load on the first query: not part of any latency
+        search_photo(engine, photos[0][0], k=5)  # models load on the first query: not part of any latency
         top1 = top5 = 0
         latencies = []
         for attempt in range(args.passes):
-            for image, sku in photos:
+            for photo, sku in photos:
                 began = time.perf_counter()
-                results = engine.search_image(image, k=5).results
+                results = search_photo(engine, photo, k=5)["results"]
                 latencies.append((time.perf_counter() - began) * 1000)
                 if attempt == 0:
-                    skus = [r.product.sku if r.product else None for r in results]
+                    skus = [(r["product"] or {}).get("sku") for r in results]
                     top1 += bool(skus) and skus[0] == sku
                     top5 += sku in skus
         print(f"{name:<22} {top1 / len(photos):6.3f} {top5 / len(photos):6.3f} {np.percentile(latencies, 50):7.0f} "
               f"{np.percentile(latencies, 99):7.0f}")
-    answers = [engine.search_image(image, k=24) for image, _ in photos]
-    exact = sum(a.match == "exact" and a.results[0].product and a.results[0].product.sku == sku
+    answers = [search_photo(engine, photo, k=24) for photo, _ in photos]
+    exact = sum(a["match"] == "exact" and (a["results"][0]["product"] or {}).get("sku") == sku
                 for a, (_, sku) in zip(answers, photos))
     print(f"in-catalogue photos answered 'exact' with the right product first: {exact}/{len(photos)}; "
-          f"results shown per answer: median {np.median([len(a.results) for a in answers]):.0f}")
+          f"results shown per answer: median {np.median([len(a['results']) for a in answers]):.0f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {rss:.0f} MiB")
     no_match_report(work, encoder, ocr, args.distractors)
@@ -177,11 +171,12 @@ def main() -> None:
 def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
     """Photos of things not in the catalogue: each grocery SKU held out in turn, plus non-product photos.
     Goal: the top result is never called an exact or similar match."""
-    from indexer.images import open_image
-    from indexer.local_features import RootSift
     from search.engine import SearchEngine
-    from search.ingest import IndexOptions, LibraryIndexer
     from search.library import Library
+    from usecases.indexing import IndexModels, IndexRequest, index
+    from usecases.searching import open_photo, search_photo
+    from usecases.settings import Settings
+    from indexer.local_features import RootSift
 
     csv_path, queries, catalogue_files = catalogue(work, distractors)
     others = sorted((SHARED.parent / "faces").rglob("*.jpg"))[:10] + sorted((SHARED.parent / "ocr").rglob("*.jpg"))[:10]
@@ -189,21 +184,20 @@ def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
     wrong = []
     for held in sorted({sku for _, sku in queries}):
         root = work / f"without-{held}"
-        with Library.open(root, create=True) as library:
-            inputs = [f for f in catalogue_files if held not in f.name]
-            LibraryIndexer(library, encoder, ocr, IndexOptions(catalog=csv_path, progress=False),
-                           local_features=RootSift()).run(inputs)
+        inputs = [f for f in catalogue_files if held not in f.name]
+        index(Settings.from_env().with_options(library=root), IndexRequest(paths=inputs, catalog=csv_path),
+              models=IndexModels(encoder, ocr, None, RootSift()))
         library = Library.open(root, read_only=True)
         engine = SearchEngine(library, encoder, ocr)
         held_photos = [path for path, sku in queries if sku == held] + (others if held == sorted(
             {s for _, s in queries})[0] else [])
         for path in held_photos:
-            answer = engine.search_image(open_image(path), k=24)
-            counts[answer.match] += 1
-            if answer.match != "none":
-                top = answer.results[0]
-                wrong.append(f"{path.name} → {answer.match}: {top.product.sku if top.product else top.path} "
-                             f"({', '.join(top.reasons)})")
+            answer = search_photo(engine, open_photo(path), k=24)
+            counts[answer["match"]] += 1
+            if answer["match"] != "none":
+                top = answer["results"][0]
+                wrong.append(f"{path.name} → {answer['match']}: {(top['product'] or {}).get('sku') or top['path']} "
+                             f"({', '.join(top['reasons'])})")
         library.close()
     total = sum(counts.values())
     print(f"not in the catalogue: {total} photos (each grocery SKU held out in turn, plus "
