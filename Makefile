@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LIBRARY ?= visearch-library
 PORT    ?= 5000
 
-.PHONY: install browser demo test bench clean
+.PHONY: install korean browser demo test bench clean
 
 # torch, torchvision and the rest in ONE pip step, pinned by constraints.txt (see README, "Install notes").
 $(STAMP): pyproject.toml constraints.txt
@@ -15,7 +15,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,es9]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) korean
+
+# Tesseract's Korean model (Hangul on packages, signs and captions; tesserocr brings the library itself) and
+# Korean fonts (the demo's Korean products). Through apt where it can; otherwise it says what to install.
+korean:
+	@{ test -f /usr/share/tesseract-ocr/5/tessdata/kor.traineddata -o -f /usr/share/tesseract-ocr/4.00/tessdata/kor.traineddata \
+	  -o -f /opt/homebrew/share/tessdata/kor.traineddata -o -f /usr/local/share/tessdata/kor.traineddata; } && \
+	{ fc-list 2>/dev/null | grep -qi -e nanum -e "noto sans cjk" || test "$$(uname)" = Darwin; } || { \
+	  echo "installing Tesseract's Korean data (tesseract-ocr-kor) and Korean fonts"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr-kor \
+	     tesseract-ocr-script-hang fonts-nanum fonts-noto-cjk >/dev/null) \
+	  || echo "could not install Tesseract's Korean data: Hangul will not be read. Debian/Ubuntu: sudo apt-get install \
+tesseract-ocr-kor fonts-nanum; macOS: brew install tesseract tesseract-lang; then visearch index --reocr"; }
 
 # Debian's Chromium for the browser tests (never `playwright install`); they skip if it cannot be had.
 browser:

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from indexer.errors import VisearchError
 from indexer.records import Product
+from indexer.text import normalise
 from indexer.walk import canonical_path
 
 _IMAGE_FIELDS = ("image", "images", "image_path", "image_paths", "path", "paths")
@@ -76,21 +77,42 @@ def _product_from_row(path: Path, line: int, row: dict) -> Product:
         value = row.get(name)
         values = value if isinstance(value, list) else _LIST_SPLIT.split(str(value or ""))
         images += [canonical_path(path.parent / str(v).strip()) for v in values if str(v).strip()]
-    price = row.get("price")
-    if price in (None, ""):
-        price = None
-    else:
-        try:
-            price = float(str(price).replace(",", "."))
-        except ValueError:
-            raise CatalogError(path, line, f"price {row.get('price')!r} is not a number") from None
+    try:
+        price = parse_price(row.get("price"))
+    except ValueError:
+        raise CatalogError(path, line, f"price {row.get('price')!r} is not a number") from None
+    aliases = row.get("aliases") or row.get("alias") or ""
+    aliases = aliases if isinstance(aliases, list) else _LIST_SPLIT.split(str(aliases))
     return Product(
         sku=sku,
-        title=str(row.get("title") or row.get("name") or ""),
-        brand=str(row.get("brand") or ""),
+        title=normalise(str(row.get("title") or row.get("name") or "")),
+        brand=normalise(str(row.get("brand") or "")),
         price=price,
-        currency=str(row.get("currency") or ""),
-        url=str(row.get("url") or ""),
-        category=str(row.get("category") or ""),
+        currency=str(row.get("currency") or "").strip(),
+        url=str(row.get("url") or "").strip(),
+        category=normalise(str(row.get("category") or "")),
         images=tuple(dict.fromkeys(images)),
+        aliases=tuple(dict.fromkeys(normalise(str(a)) for a in aliases if str(a).strip())),
     )
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_price(value) -> float | None:
+    """A catalogue price: 189, 189.00, 3,900 (thousands, as Korean and US prices are written), 3,50 (a decimal
+    comma), with a currency sign or unit around it (₩, 원, €, $); None when empty. Pure."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = re.sub(r"[^\d.,+-]", "", normalise(str(value)))
+    if not text:
+        if str(value).strip():
+            raise ValueError(value)
+        return None
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    return float(text.replace(",", "."))

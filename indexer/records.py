@@ -85,6 +85,7 @@ class Product:
     url: str = ""
     category: str = ""
     images: tuple[Path, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names it is searched by (서울우유 = Seoul Milk)
 
 
 @dataclass(slots=True)
@@ -124,6 +125,7 @@ class FrameRecord:
     thumbnail: bytes | None = None
     until: float | None = None  # later samples that were near-duplicates of this one reach here
     features: object | None = None  # LocalFeatures: finds a logo or graphic in the frame (moments)
+    text_read: bool = False  # OCR looked at this frame (its `ocr` may still be empty)
 
     @property
     def last_seen(self) -> float:

@@ -131,6 +131,7 @@ class VideoPipeline:
         if self.ocr is not None and (frame.keyframe or self.config.ocr_every_frame):
             began = time.perf_counter()
             frame.ocr = self.ocr.read(image)
+            frame.text_read = True
             self._add_time("ocr", time.perf_counter() - began)
         if self.local_features is not None:
             began = time.perf_counter()

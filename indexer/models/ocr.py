@@ -18,8 +18,10 @@ from indexer.models.base import InferenceModel
 from indexer.records import OcrLine
 from indexer.text import normalise
 
-# Chosen by bench/ocr_eval.py: as many strings found as PP-OCRv4 and more, in 40 % of its time.
-DEFAULT_OCR = "faster-paddle:tiny"
+# Chosen by bench/ocr_eval.py: as many strings found as PP-OCRv4 and more, in 40 % of its time; Hangul lines
+# read again by Tesseract where its Korean data is installed (bench/korean_eval.py).
+DEFAULT_OCR = "faster-paddle:tiny+hangul"
+HANGUL = "+hangul"
 MIN_CONFIDENCE = 0.5
 # An image this small, or this thin, is treated as a crop around a word or a line.
 SMALL_SIDE = 200
@@ -45,11 +47,15 @@ class OcrModel(InferenceModel):
 
     def __init__(
         self, *, min_confidence: float = MIN_CONFIDENCE, threads: int = 0, detect_side: int | None = None,
-        detect_limit: str | None = None,
+        detect_limit: str | None = None, hangul: bool = False,
     ) -> None:
         super().__init__()
         self.min_confidence = min_confidence
         self.threads = threads
+        self.hangul = hangul  # read Hangul lines again with Tesseract, where its Korean data is installed
+        self.second_look = None  # the Tesseract line reader, once loaded
+        self.quads = None  # the oriented line detector that straightens tilted lines for it
+        self._hangul_missing: str | None = None  # why Hangul is not read ("" when it is), once looked up
         self.detect_limit = detect_limit or self.detect[0]
         self.detect_side = detect_side or self.detect[1]
         if self.detect_limit not in ("max", "min"):
@@ -65,7 +71,41 @@ class OcrModel(InferenceModel):
 
     @property
     def identity(self) -> str:
+        """The engine, and `+hangul` when Hangul lines are read (what a library records and queries rebuild)."""
+        return self.engine_identity + (HANGUL if self.reads_hangul else "")
+
+    @property
+    def engine_identity(self) -> str:
         return self.name
+
+    @property
+    def reads_hangul(self) -> bool:
+        """Asked for, and Tesseract's Korean data is here (known without loading a model)."""
+        return self.hangul and not self.hangul_missing
+
+    @property
+    def hangul_missing(self) -> str:
+        """Why Hangul lines are not read though asked for ("" when they are, or were not asked for)."""
+        if not self.hangul:
+            return ""
+        if self._hangul_missing is None:
+            from indexer.models.tesseract import missing_reason
+
+            self._hangul_missing = missing_reason() or ""
+        return self._hangul_missing
+
+    @property
+    def scripts(self) -> list[str]:
+        """The scripts this model reads, for the manifest: a later run knows what to read again."""
+        return ["latin", "han"] + (["hangul"] if self.reads_hangul else [])
+
+    def load(self) -> None:
+        super().load()
+        if self.hangul and self.second_look is None and self.reads_hangul:
+            from indexer.models.tesseract import QuadFinder, open_reader
+
+            self.second_look = open_reader()
+            self.quads = QuadFinder()
 
     def read(self, image) -> list[OcrLine]:
         """Lines in reading order, boxes in the input image's pixel coordinates."""
@@ -78,6 +118,13 @@ class OcrModel(InferenceModel):
             lines = self._detect_and_read(pixels)
         else:
             lines = self._read_small(pixels)
+            if not lines and self.second_look is not None:  # a word crop PP-OCR found nothing in: one whole line
+                whole = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
+                lines = [OcrLine("", whole, 0.0)]
+        if self.second_look is not None:
+            from indexer.models.tesseract import read_again
+
+            lines = read_again(self.second_look, self.quads, pixels, lines)
         return [line for line in lines if line.text and line.confidence >= self.min_confidence]
 
     def _read_tiles(self, pixels: np.ndarray) -> list[OcrLine]:
@@ -161,7 +208,7 @@ class RapidOcr(OcrModel):
         self.models = models
 
     @property
-    def identity(self) -> str:
+    def engine_identity(self) -> str:
         return self.name if self.models == "v4" else f"{self.name}:{self.models}"  # v4: as libraries record it
 
     def _load(self) -> None:
@@ -223,7 +270,7 @@ class FasterPaddleOcr(OcrModel):
         self.size = size
 
     @property
-    def identity(self) -> str:
+    def engine_identity(self) -> str:
         return f"{self.name}:{self.size}"
 
     def _load(self) -> None:
@@ -279,7 +326,7 @@ class PaddleOcr(OcrModel):
         self.model_dir = Path(model_dir) if model_dir else None
 
     @property
-    def identity(self) -> str:
+    def engine_identity(self) -> str:
         return f"{self.name}:{self.lang}"
 
     def _load(self) -> None:
@@ -321,9 +368,12 @@ OCR_VARIANT = {"rapidocr": "models", "faster-paddle": "size", "paddleocr": "lang
 
 
 def create_ocr(name: str, **options) -> OcrModel | None:
-    """`off` turns OCR off; an unknown name is an error, never a silent fallback."""
+    """`off` turns OCR off; an unknown name is an error, never a silent fallback. `ENGINE+hangul` reads
+    Hangul lines again with Tesseract (where its Korean data is installed; else the model says why not)."""
     if name == "off":
         return None
+    if name.endswith(HANGUL):
+        name, options["hangul"] = name[: -len(HANGUL)], True
     backend, _, variant = name.partition(":")
     if backend not in OCR_BACKENDS:
         raise UnknownModelError(f"unknown OCR backend '{name}'; choose one of: {', '.join(OCR_BACKENDS)}, off")
