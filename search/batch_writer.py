@@ -38,9 +38,11 @@ class CheckpointPolicy:
 class BatchWriter:
     """Buffers finished items and writes them in batches; owns the checkpoint timing."""
 
-    def __init__(self, library: Library, *, faces: bool, policy: CheckpointPolicy = CheckpointPolicy()) -> None:
+    def __init__(self, library: Library, *, faces: bool, policy: CheckpointPolicy = CheckpointPolicy(),
+                 ocr_engine: str = "") -> None:
         self.library = library
         self.with_faces = faces
+        self.ocr_engine = ocr_engine  # recorded on each item whose text it read
         self.policy = policy
         self._docs: list[ItemDoc] = []
         self._vectors: list[np.ndarray] = []
@@ -61,7 +63,7 @@ class BatchWriter:
         self.add(ItemDoc(
             path=str(source.path), sha256=source.sha256, size=source.size, mtime_ns=source.mtime_ns,
             format=record.format, width=record.width, height=record.height, source=str(source.path.parent),
-            thumbnail=thumbnail, ocr=record.ocr, added_at=time.time(), id=item_id,
+            thumbnail=thumbnail, ocr=record.ocr, added_at=time.time(), id=item_id, ocr_engine=self.ocr_engine,
         ), record.embedding, record.faces, record.features)
 
     def add(self, doc: ItemDoc, vector: np.ndarray, faces: list[Face], features) -> None:
@@ -107,7 +109,7 @@ class BatchWriter:
             path=str(source.path), sha256=source.sha256, kind="frame", size=source.size, mtime_ns=source.mtime_ns,
             format=record.format, width=frame.width, height=frame.height, source=str(source.path.parent),
             ocr=frame.ocr, added_at=time.time(), video_id=video_id, time=frame.time, shot=frame.shot,
-            keyframe=frame.keyframe,
+            keyframe=frame.keyframe, ocr_engine=self.ocr_engine if frame.text_read else "",
             thumbnail=library.write_thumbnail(f"{source.sha256}-{round(frame.time * 1000):08d}", frame.thumbnail)
             if frame.thumbnail else "",
         ) for frame in record.frames]

@@ -49,9 +49,24 @@ def library_stats(library) -> dict:
         "vectors": len(library.vectors) if manifest.dim else 0,
         "encoder": manifest.encoder, "clip": manifest.clip, "semantic": manifest.semantic,
         "precision": manifest.precision, "dim": manifest.dim,
-        "ocr": manifest.ocr, "faces_backend": manifest.faces, "backend": manifest.backend,
-        "vector_index": manifest.vector_index, "schema_version": manifest.schema_version,
+        "ocr": manifest.ocr, "ocr_scripts": manifest.ocr_scripts, "faces_backend": manifest.faces,
+        "backend": manifest.backend, "vector_index": manifest.vector_index, "schema_version": manifest.schema_version,
+        "notes": text_notes(manifest),
     }
+
+
+def text_notes(manifest) -> list[str]:
+    """Why Hangul in this library's pictures is not searchable, if it is not."""
+    from indexer.models.tesseract import missing_reason
+
+    if not manifest.ocr or manifest.ocr == "off":
+        return []
+    missing = missing_reason()
+    if missing:
+        return [missing]
+    if "hangul" not in manifest.ocr_scripts:
+        return ["this library's text was read without Hangul: `visearch index --reocr` reads it again"]
+    return []
 
 
 def product_json(product: Product | None) -> dict | None:

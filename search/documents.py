@@ -34,6 +34,7 @@ class ItemDoc:
     time: float | None = None
     shot: int | None = None
     keyframe: bool = False
+    ocr_engine: str = ""  # the OCR that read its text ("" for frames not read): what `index --reocr` reads again
 
     @property
     def ocr_text(self) -> str:
@@ -99,9 +100,22 @@ class ItemStore(Protocol):
     def update_file(self, item_id: int, path: str, size: int, mtime_ns: int, source: str) -> None:
         """Record a move or a touch without re-extracting anything."""
 
+    def ocr_engines(self) -> dict[str, int]:
+        """How many items each OCR engine read (the engine "" for frames not read): who `--reocr` reads again."""
+
+
+class TextSearch(Protocol):
+    """Finding items by the words they show (OCR and catalogue text), and browsing them by filters."""
+
     def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
         """Items whose OCR or catalogue text contains the compact terms, best first (ties: the engine's
-        relevance order, the same in every backend)."""
+        relevance order, the same in every backend). Terms of any length: 서울우유, 우유 and 컵 alike."""
+
+    def initials_search(self, letters: str, limit: int) -> list[TextHit]:
+        """Items whose Hangul text has syllables starting with these consonants in a row (ㅅㅇㅇㅇ: 서울우유)."""
+
+    def near_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
+        """Items showing a Hangul term with one syllable off by one jamo (an OCR slip), scored below exact."""
 
     def browse(self, query: "BrowseQuery") -> "BrowsePage":
         """A page of item ids matching the filters, plus the values the filters can take."""
@@ -144,8 +158,8 @@ class FailureStore(Protocol):
     def failures(self) -> list[Failure]: ...
 
 
-class DocumentStore(ItemStore, VideoStore, CatalogueStore, FailureStore, Protocol):
-    """Everything about items but their vectors: the four roles, plus the store's own life. A new backend
+class DocumentStore(ItemStore, TextSearch, VideoStore, CatalogueStore, FailureStore, Protocol):
+    """Everything about items but their vectors: the five roles, plus the store's own life. A new backend
     can be written and tested one role at a time (tests/test_document_store.py runs each)."""
 
     backend: str

@@ -16,6 +16,7 @@ from indexer.local_features import LocalFeatures, RootSift
 from indexer.models.clip import ClipEncoder
 from indexer.models.ocr import OcrModel
 from indexer.records import Product
+from indexer.hangul import is_initials_query
 from indexer.text import compact, query_terms
 from search.documents import TextHit
 from search.library import Library
@@ -213,11 +214,14 @@ class SearchEngine:
         return SearchResponse(query, results, notices, state, describe(state, self.encoder.semantic))
 
     def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
-        """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic."""
+        """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic. A query of
+        Hangul initial consonants (ㅅㅇㅇㅇ) finds the words they start (서울우유), as Korean shops' boxes do."""
         terms = query_terms(text)
         whole = compact(text)
         if len(terms) > 1 and whole not in terms:
             terms.append(whole)  # "green valley" also matches OCR's "GreenValley"
+        if is_initials_query(whole):
+            return self._initials(text, whole, k)
         query = {"type": "text", "text": text, "k": k, "terms": terms}
         rankings: dict[str, list[int]] = {}
         vector_scores: dict[int, float] = {}
@@ -238,6 +242,16 @@ class SearchEngine:
         message = {EXACT: "Items showing these words.", SIMILAR: "No item shows all of these words; the closest:",
                    NONE: "Nothing matches these words."}[state]
         return SearchResponse(query, results, notices, state, message)
+
+    def _initials(self, text: str, letters: str, k: int) -> SearchResponse:
+        hits = {hit.id: hit for hit in self.library.docs.initials_search(letters, TEXT_CANDIDATES)}
+        rankings = {"text": list(hits)} if hits else {}
+        results = self._results(rankings, {}, hits, k)
+        for result in results:
+            result.reasons = ["text"]
+        query = {"type": "text", "text": text, "k": k, "terms": [letters], "initials": True}
+        message = f"Words whose syllables start with {letters}." if results else "No word starts with these consonants."
+        return SearchResponse(query, results, [], EXACT if results else NONE, message)
 
     def similar(self, item_id: int, *, k: int = 10) -> SearchResponse:
         """Near-duplicates and look-alikes of an indexed item; works with any encoder."""
@@ -304,10 +318,15 @@ class SearchEngine:
         return dict(pairs)
 
     def _text_ranking(self, terms: list[str], rankings: dict) -> dict[int, TextHit]:
+        """Items showing the terms, then those showing them past one OCR slip (one jamo), ranked below."""
         if not terms:
             return {}
-        hits = {hit.id: hit for hit in self.library.docs.text_search(terms, TEXT_CANDIDATES)}
-        rankings["text"] = list(hits)
+        docs = self.library.docs
+        hits = {hit.id: hit for hit in docs.text_search(terms, TEXT_CANDIDATES)}
+        for hit in docs.near_search(terms, TEXT_CANDIDATES):
+            if hit.id not in hits:
+                hits[hit.id] = hit
+        rankings["text"] = sorted(hits, key=lambda item: -hits[item].score)  # stable: ties keep relevance order
         return hits
 
     def _outline(self, doc) -> tuple[float, float, float, float]:

@@ -26,11 +26,12 @@ class IndexReport:
     seconds: float = 0.0
     times: StageTimes = field(default_factory=StageTimes)
     video_times: object | None = None  # the video pipeline's VideoTimes, when videos were indexed
+    notices: list[str] = field(default_factory=list)  # what the user should know, said once (Hangul not read)
 
     def to_json(self) -> dict:
         return {
             "indexed": self.indexed, "unchanged": self.unchanged, "moved": self.moved, "copied": self.copied,
             "pruned": self.pruned, "skipped": self.skipped, "videos": self.videos, "frames": self.frames,
             "faces": self.faces, "people": vars(self.people) if self.people else None, "products": self.products, "failed": [{"path": str(f.path), "reason": f.reason} for f in self.failed],
-            "tags": self.tags, "seconds": round(self.seconds, 3),
+            "tags": self.tags, "seconds": round(self.seconds, 3), "notices": self.notices,
         }

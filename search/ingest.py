@@ -76,7 +76,8 @@ class LibraryIndexer:
         self.ocr = ocr
         self.faces = faces
         self.options = options
-        self.writer = BatchWriter(library, faces=faces is not None, policy=options.checkpoints)
+        self.writer = BatchWriter(library, faces=faces is not None, policy=options.checkpoints,
+                                  ocr_engine=ocr.identity if ocr is not None else "")
         self.video_times = None
 
     def run(self, paths: Sequence[Path | str]) -> IndexReport:
@@ -123,7 +124,7 @@ class LibraryIndexer:
             # Workers would race to create the same people: cluster once, after all shards (`people cluster`).
             report.people = self.people().cluster()
         self._calibrate()
-        library.save(ocr=self.ocr.identity if self.ocr else "off")
+        library.save(ocr=self.ocr.identity if self.ocr else "off", ocr_scripts=self.ocr.scripts if self.ocr else [])
         report.tags = apply_new(library) if self.options.shard is None else {}  # after people and keypoints
         library.docs.commit()
 
@@ -198,6 +199,7 @@ class LibraryIndexer:
             path=str(source.path), sha256=source.sha256, size=source.size, mtime_ns=source.mtime_ns,
             format=twin.format, width=twin.width, height=twin.height, source=str(source.path.parent),
             thumbnail=twin.thumbnail, ocr=list(twin.ocr), added_at=time.time(), id=state.id if state else None,
+            ocr_engine=twin.ocr_engine,
         )
         faces = [Face(row.box, row.score, row.size, row.sharpness, row.embedding, row.usable)
                  for row in library.faces.faces_of([twin_id])[twin_id]] if self.faces is not None else []

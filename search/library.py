@@ -48,6 +48,7 @@ class Manifest:
     vector_store: str = "faiss"  # "faiss" (vectors.faiss here) or "elasticsearch" (kNN on the items index)
     schema_version: int = SCHEMA_VERSION
     ocr: str = ""
+    ocr_scripts: list = field(default_factory=list)  # what the last run's OCR read: "latin", "han", "hangul"
     faces: str = ""  # the face backend: embeddings from two backends are not comparable
     vector_index: str = "flat"
     vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
@@ -287,7 +288,7 @@ class Library:
                 store.checkpoint()
         self.docs.commit()
 
-    def save(self, *, ocr: str | None = None) -> None:
+    def save(self, *, ocr: str | None = None, ocr_scripts: list[str] | None = None) -> None:
         """Vectors, all keypoints in a new generation, the documents' commit, then the manifest."""
         if self._vectors is not None:
             self._vectors.save()
@@ -302,6 +303,8 @@ class Library:
             changes["vector_tuning"] = tuning.to_json() if tuning is not None else {}
         if ocr is not None:
             changes["ocr"] = ocr
+        if ocr_scripts is not None:
+            changes["ocr_scripts"] = list(ocr_scripts)
         self.manifest = replace(self.manifest, **changes)
         self.update_manifest()
 

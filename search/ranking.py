@@ -9,6 +9,7 @@ from indexer.records import OcrLine
 Id = TypeVar("Id", bound=Hashable)
 
 RRF_K = 60
+NEAR_MISS_WEIGHT = 0.8  # a match past one OCR slip (one jamo) scores below an exact match of the same share
 
 
 def rank_text_matches(
@@ -26,6 +27,21 @@ def rank_text_matches(
         matched = tuple(t for t in terms if t in text)
         if matched:
             ranked.append((item_id, sum(len(t) for t in matched) / total, matched))
+    ranked.sort(key=lambda hit: -hit[1])
+    return ranked
+
+
+def rank_near_misses(terms: Sequence[str], texts: Mapping[int, str]) -> list[tuple[int, float, tuple[str, ...]]]:
+    """Items showing Hangul terms with one syllable off by one jamo (an OCR slip), scored as
+    `rank_text_matches` would score them exactly, times NEAR_MISS_WEIGHT. Best first; ties keep order."""
+    from indexer.hangul import near_miss
+
+    total = sum(len(t) for t in terms) or 1
+    ranked = []
+    for item_id, text in texts.items():
+        near = tuple(t for t in terms if near_miss(t, text))
+        if near:
+            ranked.append((item_id, NEAR_MISS_WEIGHT * sum(len(t) for t in near) / total, near))
     ranked.sort(key=lambda hit: -hit[1])
     return ranked
 

@@ -133,3 +133,21 @@ def test_videos_with_shots_and_frames_by_time(store):
     assert {f.path for f in store.frames_of(video_id)} == {"/v/renamed.mp4"}
     assert sorted(store.delete_video(video_id)) == sorted(f.id for f in frames)
     assert store.item_ids() == [] and store.get_videos([video_id]) == {}
+
+
+def test_korean_as_it_is_typed(store):
+    """Two-syllable and one-syllable words (under a trigram), 초성, a one-jamo OCR slip, mixed scripts."""
+    ids = store.upsert([item("/k/milk.jpg", "서울우유 1000ml"), item("/k/ramen.jpg", "신라면 컵"),
+                        item("/k/water.jpg", "제주 삼다수 2L"), item("/k/slip.jpg", "딸기우요"),
+                        item("/k/latin.jpg", "AURA AX-2040")])
+    milk, ramen, water, slip, _ = ids
+    assert [hit.id for hit in store.text_search(["우유"], 5)] == [milk]
+    assert [hit.id for hit in store.text_search(["컵"], 5)] == [ramen]
+    assert {hit.id for hit in store.text_search(["삼다수", "2l"], 5)} == {water}
+    assert [hit.id for hit in store.initials_search("ㅅㅇㅇㅇ", 5)] == [milk]
+    assert [hit.id for hit in store.initials_search("ㅅㄹㅁ", 5)] == [ramen]
+    assert store.initials_search("ㅎㅎㅎ", 5) == []
+    near = store.near_search(["딸기우유"], 5)
+    assert [hit.id for hit in near] == [slip] and near[0].score < 1.0
+    assert store.near_search(["딸기우요"], 5) == []  # exact is not a near miss
+    assert store.text_search(["없는상품"], 5) == [] and store.near_search(["없는상품"], 5) == []

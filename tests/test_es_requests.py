@@ -89,7 +89,7 @@ def test_schema_bump_rescues_v1_vectors_reindexes_swaps_and_deletes_the_old_inde
     indices.ensure_indices(cluster, "shop")
 
     target = schema.index_name("shop", "items")
-    assert written == [{"_op_type": "index", "_index": "shop-vectors-v2", "_id": "7",
+    assert written == [{"_op_type": "index", "_index": schema.index_name("shop", "vectors"), "_id": "7",
                         "_source": {"id": 7, "clip": [0.5, 0.5, 0.5, 0.5]}}]  # read from doc values, item 8 had none
     assert cluster.called("scan")[0]["query"] == schema.vector_scan_body()
     reindex = [c for c in cluster.called("reindex") if c["source"]["index"] == "shop-items-v1"][0]
@@ -106,7 +106,7 @@ def test_a_second_process_waits_for_another_ones_upgrade(monkeypatch):
     cluster.aliases["shop-items"] = {"shop-items-v1"}
     cluster.store[schema.index_name("shop", "items")] = {}  # another process created the target first
     monkeypatch.setattr(indices, "POLL", 0.01)
-    with pytest.raises(EsError, match="delete the index shop-items-v2"):
+    with pytest.raises(EsError, match=f"delete the index {schema.index_name('shop', 'items')}"):
         indices.ensure_indices(cluster, "shop", wait=0.05)
     assert cluster.called("reindex") == [] and "shop-items-v1" in cluster.store  # nothing touched
     cluster.aliases["shop-items"] = {schema.index_name("shop", "items")}  # ... which then finishes

@@ -58,14 +58,35 @@ def test_template_versioned_index_and_atomic_alias_swap():
     assert len(schema.alias_swap("shop", "items", None, "shop-items-v1")) == 1
 
 
-def test_text_query_uses_trigrams_for_long_terms_and_wildcards_for_short():
-    query = schema.text_query(["ax-2040", "北京", "a*b"])
+def test_text_query_uses_trigrams_for_long_terms_pieces_for_short_and_wildcards_for_the_rest():
+    query = schema.text_query(["ax-2040", "北京", "우유", "컵", "x-", "a*b"])
     should = query["bool"]["should"]
     assert {"match": {"ocr.compact": {"query": "ax-2040", "operator": "and"}}} in should
     assert {"match": {"catalog.compact": {"query": "ax-2040", "operator": "and"}}} in should
-    assert {"wildcard": {"compact": {"value": "*北京*"}}} in should
+    assert {"term": {"grams": "北京"}} in should and {"term": {"grams": "우유"}} in should
+    assert {"term": {"grams": "컵"}} in should
+    assert {"wildcard": {"compact": {"value": "*x-*"}}} in should
     assert {"match": {"ocr.compact": {"query": "a*b", "operator": "and"}}} in should
     assert query["bool"]["minimum_should_match"] == 1
+
+
+def test_korean_query_bodies():
+    assert schema.initials_query("ㅅㅇㅇㅇ") == {"wildcard": {"initials": {"value": "*ㅅㅇㅇㅇ*"}}}
+    assert schema.near_query(["ㅅㅓㅇㅜㄹㅇㅜㅇㅠ"]) == {"bool": {"should": [
+        {"match": {"jamo": {"query": "ㅅㅓㅇㅜㄹㅇㅜㅇㅠ", "minimum_should_match": "50%"}}}], "minimum_should_match": 1}}
+    mapping = schema.mappings("items")["properties"]
+    assert mapping["grams"] == {"type": "keyword"} and mapping["initials"] == {"type": "wildcard"}
+    assert mapping["jamo"]["analyzer"] == "visearch_jamo" and "visearch_jamo" in schema.ANALYSIS["analyzer"]
+
+
+def test_item_sources_carry_the_same_korean_forms_as_the_sqlite_store():
+    from search.elastic.sources import item_source
+
+    box = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    source = item_source(ItemDoc(path="/a.jpg", sha256="s", id=1, ocr=[OcrLine("서울우유 1L", box, 0.9)]),
+                         [{"sku": "M-1", "title": "Milk", "aliases": ["Seoul Milk"]}])
+    assert {"우유", "우", "1l"} <= set(source["grams"]) and source["initials"].startswith("ㅅㅇㅇㅇ")
+    assert source["jamo"].startswith("ㅅㅓㅇㅜㄹㅇㅜㅇㅠ") and "seoulmilk" in source["compact"]
 
 
 def test_browse_filter_and_sort():

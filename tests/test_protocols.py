@@ -6,10 +6,10 @@ import inspect
 
 import pytest
 
-from search.documents import CatalogueStore, DocumentStore, FailureStore, ItemStore, VideoStore
+from search.documents import CatalogueStore, DocumentStore, FailureStore, ItemStore, TextSearch, VideoStore
 from search.people.store import Corrections, FaceRecords, FaceStore, PeopleStore
 
-DOCUMENT_ROLES = (ItemStore, VideoStore, CatalogueStore, FailureStore)
+DOCUMENT_ROLES = (ItemStore, TextSearch, VideoStore, CatalogueStore, FailureStore)
 FACE_ROLES = (FaceRecords, PeopleStore, Corrections)
 
 

@@ -139,7 +139,45 @@ def _run(library: Library, request: IndexRequest, settings: Settings, models: In
                              local_features=models.local_features)
     report = indexer.run(request.paths)
     report.video_times = indexer.video_times
+    report.notices += text_notices(library, models.ocr)
     export_for_queries(library, models.encoder)
+    return report
+
+
+def text_notices(library: Library, ocr) -> list[str]:
+    """What to tell about the library's text once: Hangul not readable here, or items read before it was."""
+    from indexer.models.ocr import HANGUL
+
+    if ocr is None or not ocr.hangul:
+        return []
+    if ocr.hangul_missing:
+        return [ocr.hangul_missing]
+    unread = sum(count for engine, count in library.docs.ocr_engines().items()
+                 if engine and not engine.endswith(HANGUL))
+    if unread:
+        return [f"{unread} items were read before Hangul could be: `visearch index --reocr` reads their text again "
+                "(vectors, faces and keypoints are kept)"]
+    return []
+
+
+def reocr(settings: Settings, *, ocr_name: str = DEFAULT_OCR, everything: bool = False, wait: float = 0.0,
+          progress=None):
+    """Read the text of indexed items again with `ocr_name` (the items another OCR read; `everything`: all),
+    keeping their vectors, faces and keypoints; the manifest then records the new OCR and its scripts."""
+    from indexer.models.ocr import create_ocr
+    from search.reocr import read_again
+
+    ocr = create_ocr(ocr_name, threads=settings.threads)
+    if ocr is None:
+        raise ValueError("--reocr needs an OCR (not --ocr off)")
+    library = open_library(settings)
+    try:
+        with library.writing(wait=wait):
+            report = read_again(library, ocr, everything=everything, progress=progress)
+            library.save(ocr=ocr.identity, ocr_scripts=ocr.scripts)
+    finally:
+        _close(library)
+    report.notices = [ocr.hangul_missing] if ocr.hangul_missing else []
     return report
 
 

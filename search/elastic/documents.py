@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from indexer.records import Failure, Product
+from indexer.hangul import jamo, slip_terms
 from indexer.text import compact
 from search.browse import BrowsePage, BrowseQuery
 from search.codec import chunks
@@ -20,7 +21,7 @@ from search.elastic import schema
 from search.elastic.session import MGET_CHUNK, EsSession
 from search.elastic.sources import (item_from_source, item_source, path_id, product_from_source, product_source,
                                     video_from_source, video_source)
-from search.ranking import rank_text_matches
+from search.ranking import rank_near_misses, rank_text_matches
 
 MAX_WINDOW = 10_000  # ES's default index.max_result_window
 TERMS_CHUNK = 1000
@@ -121,6 +122,27 @@ class EsDocumentStore:
                                source=["compact"])
         texts = {int(hit["_id"]): hit["_source"].get("compact", "") for hit in response["hits"]["hits"]}
         return [TextHit(i, s, t) for i, s, t in rank_text_matches(terms, texts)[:limit]]
+
+    def ocr_engines(self) -> dict[str, int]:
+        response = self.session.search("items", size=0, aggs=schema.ocr_engines_aggregation())
+        return {bucket["key"]: bucket["doc_count"] for bucket in response["aggregations"]["engines"]["buckets"]}
+
+    def initials_search(self, letters: str, limit: int) -> list[TextHit]:
+        letters = compact(letters)
+        if not letters or limit <= 0:
+            return []
+        response = self.session.search("items", query=schema.initials_query(letters), size=min(limit, MAX_WINDOW),
+                                       source=False)
+        return [TextHit(int(hit["_id"]), 1.0, (letters,)) for hit in response["hits"]["hits"]]
+
+    def near_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
+        terms = slip_terms(compact(t) for t in terms)
+        if not terms or limit <= 0:
+            return []
+        response = self.session.search("items", query=schema.near_query([jamo(t) for t in terms]),
+                                       size=min(limit * 20, MAX_WINDOW), source=["compact"])
+        texts = {int(hit["_id"]): hit["_source"].get("compact", "") for hit in response["hits"]["hits"]}
+        return [TextHit(i, s, t) for i, s, t in rank_near_misses(terms, texts)[:limit]]
 
     # -- browsing
 

@@ -27,7 +27,10 @@ from search.browse import BrowseQuery
 
 # v2: CLIP vectors moved from items to the `vectors` index (v1 lost them to partial updates);
 # people carry the faces rejected from them.
-SCHEMA_VERSION = 2
+# v3: Korean as it is typed: items carry their one- and two-character pieces (`grams`), initial consonants
+# (`initials`) and jamo (`jamo`); products and people their aliases. Documents copied by the upgrade get
+# these forms when they are written again (`visearch index --reocr` rewrites every item).
+SCHEMA_VERSION = 3
 KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta",
          "tags", "tag_segments", "tag_videos")
 
@@ -48,6 +51,8 @@ ANALYSIS = {
             "tokenizer": "visearch_trigram",
             "filter": ["cjk_width", "lowercase", "asciifolding"],  # full-width forms, case, accents
         },
+        # Jamo strings are computed in Python (indexer.hangul.jamo): only cut into trigrams here.
+        "visearch_jamo": {"type": "custom", "tokenizer": "visearch_trigram"},
     },
     "normalizer": {
         "visearch_lower": {"type": "custom", "filter": ["lowercase", "asciifolding"]},
@@ -77,9 +82,12 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "thumbnail": {"type": "keyword", "index": False}, "added_at": DATE,
         "ocr_lines": STORED_ONLY, "ocr": _cjk_text(), "catalog": _cjk_text(),
         "compact": {"type": "wildcard"},  # compact OCR + catalogue text: substrings of any length
+        "grams": KEYWORD,  # one- and two-character pieces: 우유 and 컵 by term, where trigrams cannot reach
+        "initials": {"type": "wildcard"},  # Hangul's initial consonants: 초성 queries (ㅅㅇㅇㅇ)
+        "jamo": {"type": "text", "analyzer": "visearch_jamo"},  # one-jamo slips: candidates by jamo trigrams
         "has_text": BOOLEAN, "ocr_line_count": INTEGER,
         "skus": KEYWORD, "brands": LOWER_KEYWORD, "categories": LOWER_KEYWORD, "people": LONG,
-        "video_id": LONG, "time": DOUBLE, "shot": INTEGER, "keyframe": BOOLEAN,
+        "video_id": LONG, "time": DOUBLE, "shot": INTEGER, "keyframe": BOOLEAN, "ocr_engine": KEYWORD,
     },
     "videos": {
         "id": LONG, "path": KEYWORD, "sha256": KEYWORD, "size": LONG, "mtime_ns": LONG, "format": KEYWORD,
@@ -90,7 +98,7 @@ PROPERTIES: dict[str, dict[str, dict]] = {
     "products": {
         "sku": KEYWORD, "title": _cjk_text(), "brand": {"type": "keyword", "fields": {"text": _cjk_text()}},
         "price": DOUBLE, "currency": KEYWORD, "url": {"type": "keyword", "index": False}, "category": KEYWORD,
-        "images": KEYWORD,
+        "images": KEYWORD, "aliases": _cjk_text(),
     },
     "faces": {
         "id": LONG, "item_id": LONG, "kind": KEYWORD, "box": {"type": "float", "index": False}, "score": FLOAT,
@@ -102,7 +110,8 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "usable": BOOLEAN, "embedding": BINARY, "person_id": LONG,
     },
     "people": {"id": LONG, "name": LOWER_KEYWORD, "hidden": BOOLEAN, "created_at": DATE, "references": STORED_ONLY,
-               "rejected": STORED_ONLY},  # {"vectors": [...]}: faces the user said are not this person
+               "rejected": STORED_ONLY,  # {"vectors": [...]}: faces the user said are not this person
+               "aliases": LOWER_KEYWORD, "name_keys": KEYWORD},  # other spellings; indexer.hangul.name_key of each
     "forgotten": {"embedding": BINARY, "forgotten_at": DATE},
     "failures": {"path": KEYWORD, "reason": {"type": "text"}, "failed_at": DATE},
     "meta": {"next": LONG},
@@ -171,17 +180,38 @@ def alias_swap(prefix: str, kind: str, old_index: str | None, new_index: str) ->
 def text_query(terms: Sequence[str]) -> dict:
     """Items whose compact OCR or catalogue text contains any term (scored by BM25 over trigrams).
 
-    Terms of three characters or more go through the trigram sub-fields; shorter
-    ones need the `wildcard` field, as the SQLite store falls back to LIKE.
+    Terms of three characters or more go through the trigram sub-fields; one or two letters or digits
+    (우유, 컵, 2L) through the `grams` pieces, as the SQLite store's grams table; anything else shorter
+    (a dash) through the `wildcard` field, as SQLite falls back to LIKE.
     """
+    from indexer.text import short_term
+
     should: list[dict] = []
     for term in terms:
         if len(term) >= 3:
             for field in ("ocr.compact", "catalog.compact"):
                 should.append({"match": {field: {"query": term, "operator": "and"}}})
+        elif short_term(term):
+            should.append({"term": {"grams": term}})
         else:
             should.append({"wildcard": {"compact": {"value": f"*{_escape_wildcard(term)}*"}}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def ocr_engines_aggregation() -> dict:
+    """How many items each OCR engine read (what `visearch index --reocr` reads again)."""
+    return {"engines": {"terms": {"field": "ocr_engine", "size": 100, "missing": ""}}}
+
+
+def initials_query(letters: str) -> dict:
+    """Items whose Hangul text has syllables starting with these consonants in a row (ㅅㅇㅇㅇ: 서울우유)."""
+    return {"wildcard": {"initials": {"value": f"*{_escape_wildcard(letters)}*"}}}
+
+
+def near_query(jamo_terms: Sequence[str]) -> dict:
+    """Candidates for a one-jamo slip: items sharing jamo trigrams with the terms (Python checks the slip)."""
+    return {"bool": {"should": [{"match": {"jamo": {"query": term, "minimum_should_match": "50%"}}}
+                                for term in jamo_terms], "minimum_should_match": 1}}
 
 
 def browse_filter(query: BrowseQuery) -> dict:

@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from indexer.records import OcrLine, Product
-from indexer.text import compact
+from indexer.hangul import has_hangul, initials, jamo
+from indexer.text import compact, grams
 from search.codec import vector_base64, vector_from_base64
 from search.documents import ItemDoc, VideoDoc
 from search.people.store import FaceRow, PersonRecord, TrackRecord
@@ -21,7 +22,8 @@ from search.people.store import FaceRow, PersonRecord, TrackRecord
 def item_source(item: ItemDoc, products: Sequence[dict] = ()) -> dict:
     lines = [line.text for line in item.ocr]
     catalog = [value for p in products for value in (p.get("sku"), p.get("title"), p.get("brand"),
-                                                     p.get("category")) if value]
+                                                     p.get("category"), *(p.get("aliases") or [])) if value]
+    whole = "\n".join(map(compact, lines + catalog))
     return {
         "id": item.id, "kind": item.kind, "path": item.path, "sha256": item.sha256, "size": item.size,
         "mtime_ns": item.mtime_ns, "format": item.format, "width": item.width, "height": item.height,
@@ -33,10 +35,14 @@ def item_source(item: ItemDoc, products: Sequence[dict] = ()) -> dict:
         "ocr": "\n".join(lines), "catalog": "\n".join(catalog),
         "compact": "\n".join(map(compact, lines)) + "\n" + "\n".join(map(compact, catalog)),
         "has_text": bool(lines),
+        # Korean as it is typed, the same forms as the SQLite store's (search/sqlite/text.py)
+        "grams": grams(whole), "initials": initials(whole) if has_hangul(whole) else "",
+        "jamo": jamo(whole) if has_hangul(whole) else "",
         "skus": sorted({p["sku"] for p in products}),
         "brands": sorted({p["brand"] for p in products if p.get("brand")}),
         "categories": sorted({p["category"] for p in products if p.get("category")}),
         "video_id": item.video_id, "time": item.time, "shot": item.shot, "keyframe": item.keyframe,
+        "ocr_engine": item.ocr_engine,
     }
 
 
@@ -46,7 +52,7 @@ def item_from_source(item_id: int, s: dict) -> ItemDoc:
         mtime_ns=s.get("mtime_ns", 0), format=s.get("format", ""), width=s.get("width", 0),
         height=s.get("height", 0), source=s.get("source", ""), thumbnail=s.get("thumbnail", ""),
         added_at=s.get("added_at", 0) / 1000, video_id=s.get("video_id"), time=s.get("time"),
-        shot=s.get("shot"), keyframe=bool(s.get("keyframe")),
+        shot=s.get("shot"), keyframe=bool(s.get("keyframe")), ocr_engine=s.get("ocr_engine", ""),
         ocr=[OcrLine(line["text"], tuple(tuple(point) for point in line["box"]), line["confidence"])
              for line in s.get("ocr_lines") or []],
     )
@@ -72,12 +78,13 @@ def video_from_source(video_id: int, s: dict) -> VideoDoc:
 def product_source(product: Product) -> dict:
     return {"sku": product.sku, "title": product.title, "brand": product.brand, "price": product.price,
             "currency": product.currency, "url": product.url, "category": product.category,
-            "images": sorted({str(path) for path in product.images})}
+            "aliases": list(product.aliases), "images": sorted({str(path) for path in product.images})}
 
 
 def product_from_source(s: dict) -> Product:
     return Product(sku=s["sku"], title=s.get("title", ""), brand=s.get("brand", ""), price=s.get("price"),
-                   currency=s.get("currency", ""), url=s.get("url", ""), category=s.get("category", ""))
+                   currency=s.get("currency", ""), url=s.get("url", ""), category=s.get("category", ""),
+                   aliases=tuple(s.get("aliases") or ()))
 
 
 def path_id(path: str) -> str:

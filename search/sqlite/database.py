@@ -31,6 +31,7 @@ class Database:
         self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
         self.connection.row_factory = sqlite3.Row
         self.lock = threading.RLock()
+        self.migrated_from = SCHEMA_VERSION
         self.connection.execute("PRAGMA foreign_keys = ON")
         self.connection.create_function("cover_score", 3, cover_score, deterministic=True)
         if not read_only:
@@ -43,8 +44,9 @@ class Database:
         return self.connection.execute("PRAGMA user_version").fetchone()[0]
 
     def migrate(self) -> None:
-        """Apply the schema steps this file lacks, each in its own transaction."""
+        """Apply the schema steps this file lacks, each in its own transaction (`migrated_from` says from where)."""
         version = self.schema_version
+        self.migrated_from = version
         if version > SCHEMA_VERSION:
             raise SchemaTooNewError(
                 f"{self.path} has schema version {version}; this visearch knows up to {SCHEMA_VERSION}: upgrade it"

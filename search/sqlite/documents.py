@@ -14,19 +14,19 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from indexer.records import Failure, OcrLine, Product
-from indexer.text import compact
 from search.documents import FileState, ItemDoc, TextHit, VideoDoc
 from search.browse import BrowsePage, BrowseQuery
 from search.codec import chunks
-from search.ranking import rank_text_matches
-from search.sqlite.browse import browse_filter, like_pattern
+from search.sqlite import text
+from search.sqlite.browse import browse_filter
+from search.sqlite.schema import TEXT_FORMS_SINCE
 from search.sqlite.database import MAX_PARAMETERS, Database
 
 
 
 _ITEM_COLUMNS = (
     "id, kind, path, sha256, size, mtime_ns, format, width, height, source, thumbnail, added_at, "
-    "video_id, time, shot, keyframe"
+    "video_id, time, shot, keyframe, ocr_engine"
 )
 _VIDEO_COLUMNS = (
     "id, path, sha256, size, mtime_ns, format, duration, fps, width, height, codec, rotation, error, source, added_at"
@@ -42,6 +42,10 @@ class SqliteDocumentStore:
         self.path = self.database.path
         self._db = self.database.connection
         self._lock = self.database.lock
+        if self.database.migrated_from < TEXT_FORMS_SINCE and not self.database.read_only:
+            with self._lock:
+                text.fill_missing(self._db)
+                self.database.commit()
 
     @property
     def schema_version(self) -> int:
@@ -55,25 +59,26 @@ class SqliteDocumentStore:
             for item in items:
                 values = (item.kind, item.path, item.sha256, item.size, item.mtime_ns, item.format,
                           item.width, item.height, item.source, item.thumbnail, item.added_at or time.time(),
-                          item.video_id, item.time, item.shot, int(item.keyframe))
+                          item.video_id, item.time, item.shot, int(item.keyframe), item.ocr_engine)
                 if item.id is None:
                     cursor = self._db.execute(
                         "INSERT INTO items (kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at, video_id, time, shot, keyframe) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "thumbnail, added_at, video_id, time, shot, keyframe, ocr_engine) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         values,
                     )
                     item.id = cursor.lastrowid
                 else:
                     self._db.execute(
                         "INSERT INTO items (id, kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at, video_id, time, shot, keyframe) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "thumbnail, added_at, video_id, time, shot, keyframe, ocr_engine) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, path=excluded.path, "
                         "sha256=excluded.sha256, size=excluded.size, mtime_ns=excluded.mtime_ns, "
                         "format=excluded.format, width=excluded.width, height=excluded.height, "
                         "source=excluded.source, thumbnail=excluded.thumbnail, video_id=excluded.video_id, "
-                        "time=excluded.time, shot=excluded.shot, keyframe=excluded.keyframe",
+                        "time=excluded.time, shot=excluded.shot, keyframe=excluded.keyframe, "
+                        "ocr_engine=excluded.ocr_engine",
                         (item.id, *values),
                     )
                     self._db.execute("DELETE FROM ocr_lines WHERE item_id = ?", (item.id,))
@@ -139,6 +144,11 @@ class SqliteDocumentStore:
             )
             self._refresh_text([item_id])  # the new path may join a different product
 
+    def ocr_engines(self) -> dict[str, int]:
+        with self._lock:
+            return {row[0]: row[1] for row in self._db.execute(
+                "SELECT ocr_engine, count(*) FROM items GROUP BY ocr_engine")}
+
     # -- videos
 
     def upsert_video(self, video: VideoDoc) -> int:
@@ -199,64 +209,19 @@ class SqliteDocumentStore:
     # -- text
 
     def text_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
-        terms = [t for t in dict.fromkeys(compact(t) for t in terms) if t]
-        if not terms or limit <= 0:
-            return []
-        candidates: dict[int, None] = {}  # in relevance order (bm25), which breaks ties in the ranking
         with self._lock:
-            long_terms = [t for t in terms if len(t) >= 3]
-            if long_terms:
-                query = " OR ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-                rows = self._db.execute(
-                    "SELECT rowid FROM item_text WHERE item_text MATCH ? ORDER BY bm25(item_text), rowid LIMIT ?",
-                    (query, limit * 20),
-                )
-                candidates.update((row[0], None) for row in rows)
-            for term in (t for t in terms if len(t) < 3):  # under a trigram: scan
-                pattern = like_pattern(term)
-                rows = self._db.execute(
-                    "SELECT rowid FROM item_text WHERE ocr_compact LIKE ? ESCAPE '\\' "
-                    "OR catalog_compact LIKE ? ESCAPE '\\' LIMIT ?",
-                    (pattern, pattern, limit * 20),
-                )
-                candidates.update((row[0], None) for row in rows)
-            texts = {}
-            for chunk in chunks(list(candidates), MAX_PARAMETERS):
-                marks = ",".join("?" * len(chunk))
-                for row in self._db.execute(
-                    f"SELECT rowid, ocr_compact, catalog_compact FROM item_text WHERE rowid IN ({marks})", chunk
-                ):
-                    texts[row[0]] = row[1] + "\n" + row[2]
-        ordered = {item: texts[item] for item in candidates if item in texts}
-        return [TextHit(i, s, t) for i, s, t in rank_text_matches(terms, ordered)[:limit]]
+            return text.text_search(self._db, terms, limit)
+
+    def initials_search(self, letters: str, limit: int) -> list[TextHit]:
+        with self._lock:
+            return text.initials_search(self._db, letters, limit)
+
+    def near_search(self, terms: Sequence[str], limit: int) -> list[TextHit]:
+        with self._lock:
+            return text.near_search(self._db, terms, limit)
 
     def _refresh_text(self, ids: Sequence[int]) -> None:
-        """Rebuild the full-text rows of items from their OCR lines and catalogue products."""
-        for chunk in chunks(list(ids), MAX_PARAMETERS):
-            marks = ",".join("?" * len(chunk))
-            self._db.execute(f"DELETE FROM item_text WHERE rowid IN ({marks})", chunk)
-            ocr = {i: [] for i in chunk}
-            for row in self._db.execute(
-                f"SELECT item_id, text FROM ocr_lines WHERE item_id IN ({marks}) ORDER BY item_id, line_no", chunk
-            ):
-                ocr[row[0]].append(row[1])
-            catalog = {i: [] for i in chunk}
-            for row in self._db.execute(
-                f"SELECT items.id, p.sku, p.title, p.brand, p.category FROM items "
-                f"JOIN product_images pi ON pi.path = items.path JOIN products p ON p.sku = pi.sku "
-                f"WHERE items.id IN ({marks})",
-                chunk,
-            ):
-                catalog[row[0]] += [value for value in row[1:] if value]
-            self._db.executemany(
-                "INSERT INTO item_text (rowid, ocr, ocr_compact, catalog, catalog_compact) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (i, "\n".join(ocr[i]), "\n".join(map(compact, ocr[i])),
-                     "\n".join(catalog[i]), "\n".join(map(compact, catalog[i])))
-                    for i in chunk
-                    if ocr[i] or catalog[i]
-                ],
-            )
+        text.refresh_text(self._db, ids)
 
     # -- browsing
 
@@ -285,12 +250,12 @@ class SqliteDocumentStore:
         with self._lock:
             for product in products:
                 self._db.execute(
-                    "INSERT INTO products (sku, title, brand, price, currency, url, category) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET title=excluded.title, "
+                    "INSERT INTO products (sku, title, brand, price, currency, url, category, aliases) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET title=excluded.title, "
                     "brand=excluded.brand, price=excluded.price, currency=excluded.currency, url=excluded.url, "
-                    "category=excluded.category",
+                    "category=excluded.category, aliases=excluded.aliases",
                     (product.sku, product.title, product.brand, product.price, product.currency, product.url,
-                     product.category),
+                     product.category, "\n".join(product.aliases)),
                 )
                 self._db.execute("DELETE FROM product_images WHERE sku = ?", (product.sku,))
                 self._db.executemany(
@@ -383,6 +348,7 @@ def _item_from_row(row: sqlite3.Row) -> ItemDoc:
         mtime_ns=row["mtime_ns"], format=row["format"], width=row["width"], height=row["height"],
         source=row["source"], thumbnail=row["thumbnail"], added_at=row["added_at"],
         video_id=row["video_id"], time=row["time"], shot=row["shot"], keyframe=bool(row["keyframe"]),
+        ocr_engine=row["ocr_engine"],
     )
 
 
@@ -390,4 +356,5 @@ def _product_from_row(row: sqlite3.Row) -> Product:
     return Product(
         sku=row["sku"], title=row["title"], brand=row["brand"], price=row["price"],
         currency=row["currency"], url=row["url"], category=row["category"],
+        aliases=tuple(a for a in (row["aliases"] or "").split("\n") if a),
     )

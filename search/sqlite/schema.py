@@ -165,5 +165,16 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (tag_id, video_id)
     );
     """,
+    # 5: Korean as it is typed: one- and two-character pieces (우유, 컵: under a trigram), and Hangul's
+    # initial consonants (ㅅㅇㅇㅇ) and jamo (for a one-jamo slip) of each item's text, filled by the store;
+    # the other names products and people go by (카리나 = Karina), one per line.
+    """
+    CREATE VIRTUAL TABLE item_grams USING fts5(grams, tokenize = 'unicode61 remove_diacritics 0');
+    CREATE VIRTUAL TABLE item_hangul USING fts5(initials, jamo, tokenize = 'trigram');
+    ALTER TABLE products ADD COLUMN aliases TEXT NOT NULL DEFAULT '';
+    ALTER TABLE people ADD COLUMN aliases TEXT NOT NULL DEFAULT '';
+    ALTER TABLE items ADD COLUMN ocr_engine TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+TEXT_FORMS_SINCE = 5  # a file migrated from before this version has its text forms filled on open

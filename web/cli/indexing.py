@@ -11,7 +11,10 @@ from web.cli.common import EXIT_FAILURES, EXIT_OK
 
 def register(commands) -> None:
     index = commands.add_parser("index", help="index images in files and folders (recursively)")
-    index.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    index.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    index.add_argument("--reocr", nargs="?", const="stale", choices=("stale", "all"),
+                       help="read the text of what is indexed again, keeping vectors, faces and keypoints: the items "
+                            "another OCR read (default), or all")
     index.add_argument("--catalog", type=Path, help="product catalogue, .csv or .jsonl")
     index.add_argument("--clip", help="CLIP encoder NAME:PRETRAINED, NAME:random or tiny (default: the library's, "
                        "or ViT-B-32:laion2b_s34b_b79k for a new library)")
@@ -45,6 +48,11 @@ def register(commands) -> None:
 def cmd_index(args) -> int:
     from usecases.indexing import IndexRequest, index
 
+    if args.reocr:
+        return _reocr(args)
+    if not args.paths:
+        raise ValueError("give the files or folders to index (or --reocr to read indexed text again)")
+
     request = IndexRequest(
         paths=args.paths, catalog=args.catalog, clip=args.clip, clip_weights=args.clip_weights,
         precision=args.precision, ocr=args.ocr, faces=args.faces, local_features=args.local_features == "on",
@@ -59,6 +67,24 @@ def cmd_index(args) -> int:
     else:
         print_report(report)
     return EXIT_FAILURES if args.strict and report.failed else EXIT_OK
+
+
+def _reocr(args) -> int:
+    from usecases.indexing import reocr
+
+    if args.paths:
+        raise ValueError("--reocr reads what the library holds: give no paths")
+    report = reocr(args.settings, ocr_name=args.ocr, everything=args.reocr == "all", wait=args.wait)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"text read again: {report.images} photos and {report.frames} video frames; "
+          f"{report.unchanged} items were already read by {args.ocr}")
+    for line in report.unreadable:
+        print(f"  could not read {line}")
+    for notice in report.notices:
+        print(f"note: {notice}")
+    return EXIT_OK
 
 
 def print_report(report) -> None:
@@ -85,3 +111,5 @@ def print_report(report) -> None:
         print(f"  failed: {failure.path}: {failure.reason}")
     if report.failed:
         print("(`visearch errors` lists them again)")
+    for notice in report.notices:
+        print(f"note: {notice}")

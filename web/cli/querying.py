@@ -145,11 +145,14 @@ def cmd_stats(args) -> int:
     with open_library(args, read_only=True) as library:
         stats = {**library_stats(library), "library": str(library.root)}
     if args.json:
-        print(json.dumps(stats, indent=2))
-    else:
-        width = max(map(len, stats))
-        for key, value in stats.items():
-            print(f"{key:<{width}}  {value}")
+        print(json.dumps(stats, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    notes = stats.pop("notes")
+    width = max(map(len, stats))
+    for key, value in stats.items():
+        print(f"{key:<{width}}  {', '.join(value) if isinstance(value, list) else value}")
+    for note in notes:
+        print(f"note: {note}")
     return EXIT_OK
 
 
