@@ -12,7 +12,9 @@ from indexer.errors import VisearchError
 from indexer.records import Product
 from search.browse import BrowseQuery
 from search.documents import VideoDoc
+from indexer.hangul import has_hangul, romanize
 from search.people.index import people_index
+from search.people.names import names_match
 from search.people.presence import sightings
 from search.people.store import PersonRow
 
@@ -162,13 +164,19 @@ def person(library, person_id: int) -> PersonRow:
 
 def person_json(row: PersonRow) -> dict:
     return {"id": row.id, "name": row.name, "hidden": row.hidden, "faces": row.faces, "photos": row.photos,
-            "videos": row.videos, "tracks": row.tracks,
+            "videos": row.videos, "tracks": row.tracks, "aliases": list(row.aliases),
+            "romanized": romanize(row.name, name=True) if has_hangul(row.name) else "",
             "cover": None if row.cover_item is None else {"item": row.cover_item, "box": list(row.cover_box),
                                                           "face": row.cover_face}}
 
 
-def people_list(library, *, include_hidden: bool = False) -> list[dict]:
-    return [person_json(row) for row in library.faces.people() if include_hidden or not row.hidden]
+def people_list(library, *, include_hidden: bool = False, query: str = "") -> list[dict]:
+    """People (hidden ones too with `include_hidden`); with `query`, those a typed name could mean, in either
+    script (a part of the name or an alias, or the same spelling: Karina finds 카리나)."""
+    rows = [row for row in library.faces.people() if include_hidden or not row.hidden]
+    if query.strip():
+        rows = [row for row in rows if names_match(query, row.id, row.name, row.aliases)]
+    return [person_json(row) for row in rows]
 
 
 def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:

@@ -82,3 +82,50 @@ def test_without_tesseract_a_query_photo_is_still_read_and_nothing_fails(cartons
     code, out, err = run(capsys, "--library", library, "search", "--image", cartons / "water.png", "--json", "--local")
     assert code == 0 and "Traceback" not in err
     assert "2L" in json.loads(out)["query"]["ocr_text"]  # its Latin is read; its Hangul is not
+
+
+def test_a_person_is_found_by_name_alias_or_the_other_script():
+    """Both spellings of a Korean name, aliases, and the rule in one place for every backend."""
+    from search.people.names import best_match, clean_aliases, names_match
+
+    people = [(1, "카리나", ["Winter's friend"]), (2, "김민지", []), (3, "윈터", ["Winter"]), (4, "Karina", [])]
+    assert best_match("카리나", people) == 1 and best_match("KARINA", people) == 4  # exact name first
+    assert best_match("Kim Min-ji", people) == 2 and best_match("gim minji", people) == 2
+    assert best_match("winter", people) == 3 and best_match("3", people) == 3
+    assert best_match("Nobody", people) is None and best_match("", people) is None
+    assert names_match("kari", 1, "카리나", []) and names_match("minji", 2, "김민지", [])
+    assert clean_aliases([" Karina ", "karina", "", "\u1100\u1161"]) == ["Karina", "가"]
+
+
+def test_people_answer_to_either_script_in_every_store(tmp_path):
+    from search.backends import open_sqlite
+
+    stores = open_sqlite(tmp_path / "items.sqlite")
+    karina = stores.faces.create_person("카리나")
+    stores.faces.set_aliases(karina, ["Karina", "유지민"])
+    assert stores.faces.find_person("karina") == karina and stores.faces.find_person("유지민") == karina
+    assert stores.faces.find_person("Yu Ji-min") == karina  # an alias's romanisation
+    assert stores.faces.people([karina])[0].aliases == ("Karina", "유지민")
+    stores.close()
+
+
+def test_aliases_through_the_cli_and_the_api(client, web_library, tmp_path, capsys):
+    import shutil
+
+    people = client.get("/api/people").get_json()["people"]
+    if not people:
+        pytest.skip("the web library has no person (no shared data)")
+    person = people[0]["id"]
+    answer = client.post(f"/api/people/{person}/aliases", json={"aliases": ["안젤리나", " Angie "]})
+    assert answer.status_code == 200 and answer.get_json()["aliases"] == ["안젤리나", "Angie"]
+    assert [p["id"] for p in client.get("/api/people?q=안젤").get_json()["people"]] == [person]
+    assert client.get("/api/people?q=nobody-at-all").get_json()["people"] == []
+    assert client.post(f"/api/people/{person}/aliases", json={"aliases": "Angie"}).status_code == 400
+    assert client.post(f"/api/people/{person}/aliases", json={"aliases": ["x"] * 21}).status_code == 400
+    assert client.post("/api/people/999999/aliases", json={"aliases": []}).status_code == 404
+    library = tmp_path / "cli-lib"
+    shutil.copytree(web_library, library)
+    code, out, _ = run(capsys, "--library", library, "people", "alias", person, "Jolie")
+    assert code == 0 and "Jolie" in out
+    code, out, _ = run(capsys, "--library", library, "clips", "--person", "jolie", "--json")
+    assert code == 0 and json.loads(out)["person"]["id"] == person

@@ -30,6 +30,19 @@ def rename(library, person: str | int, name: str) -> dict:
     return details.person_json(details.person(library, person_id))
 
 
+def set_aliases(library, person: str | int, aliases) -> dict:
+    """The other names a person is found by (Karina for 카리나, a stage name), replacing the ones before."""
+    from search.people.names import MAX_ALIASES, clean_aliases
+
+    aliases = list(aliases)
+    if len(aliases) > MAX_ALIASES:
+        raise InvalidInput(f"aliases: at most {MAX_ALIASES}")
+    person_id = resolve(library, person)
+    with changing(library):
+        library.faces.set_aliases(person_id, clean_aliases(aliases))
+    return details.person_json(details.person(library, person_id))
+
+
 def set_hidden(library, person: str | int, hidden: bool = True) -> dict:
     person_id = resolve(library, person)
     with changing(library):

@@ -87,7 +87,8 @@ def browse():
 @api.get("/people")
 def people():
     include_hidden = g.params.get("all") == "1"
-    return jsonify({"people": details.people_list(services().library, include_hidden=include_hidden)})
+    return jsonify({"people": details.people_list(services().library, include_hidden=include_hidden,
+                                                  query=g.params.get("q") or "")})
 
 
 @api.get("/people/<int:person_id>")
@@ -104,6 +105,12 @@ def clips(person_id: int):
 @writes
 def rename(person_id: int):
     return jsonify(people_cases.rename(services().library, person_id, g.params["name"]))
+
+
+@api.post("/people/<int:person_id>/aliases")
+@writes
+def aliases(person_id: int):
+    return jsonify(people_cases.set_aliases(services().library, person_id, g.params["aliases"]))
 
 
 @api.post("/people/<int:person_id>/hide")

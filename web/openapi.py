@@ -2,7 +2,7 @@
 each request. A test checks it against the app's real routes."""
 from __future__ import annotations
 
-from web.params import ALL, BROWSE, FORM_BODIES, GAP, JSON_BODIES, K, MAX_ID, SEARCH_FORM
+from web.params import ALL, BROWSE, FORM_BODIES, GAP, JSON_BODIES, K, MAX_ID, PEOPLE_QUERY, SEARCH_FORM
 
 
 def _error(description: str) -> dict:
@@ -134,7 +134,7 @@ def document() -> dict:
                 "parameters": BROWSE,
                 "responses": {"200": _json("#/components/schemas/BrowsePage"), "400": _error("bad filter")}}},
             "/api/people": {"get": {"summary": "People with counts and cover face",
-                                    "parameters": [ALL],
+                                    "parameters": [ALL, PEOPLE_QUERY],
                                     "responses": {"200": {"description": "OK", "content": {"application/json": {
                                         "schema": {"type": "object", "properties": {"people": {
                                             "type": "array", "items": {"$ref": "#/components/schemas/Person"}}}}}}}}}},
@@ -159,6 +159,12 @@ def document() -> dict:
                 "summary": "Name a person", "parameters": [PERSON_ID], "security": WRITE,
                 "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.rename"]}}},
                 "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad name"),
+                              "403": _error("token required"), "404": _error("unknown person")}}},
+            "/api/people/{person_id}/aliases": {"post": {
+                "summary": "Set the other names a person is found by (in either script)", "parameters": [PERSON_ID],
+                "security": WRITE,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.aliases"]}}},
+                "responses": {"200": _json("#/components/schemas/Person"), "400": _error("bad aliases"),
                               "403": _error("token required"), "404": _error("unknown person")}}},
             "/api/people/{person_id}/hide": {"post": {
                 "summary": "Hide or unhide a person", "parameters": [PERSON_ID], "security": WRITE,
@@ -220,7 +226,9 @@ def document() -> dict:
                 "Person": {"type": "object", "required": ["id", "name"], "properties": {
                     "id": {"type": "integer"}, "name": {"type": "string"}, "hidden": {"type": "boolean"},
                     "faces": {"type": "integer"}, "photos": {"type": "integer"}, "videos": {"type": "integer"},
-                    "tracks": {"type": "integer"}, "cover": {"type": "object", "nullable": True}}},
+                    "tracks": {"type": "integer"}, "cover": {"type": "object", "nullable": True},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                    "romanized": {"type": "string", "description": "a Hangul name in the Revised Romanisation"}}},
                 "Face": {"type": "object", "required": ["id", "item", "path"], "properties": {
                     "id": {"type": "integer"}, "item": {"type": "integer"}, "path": {"type": "string"},
                     "time": {"type": "number", "nullable": True}, "kind": {"type": "string"},

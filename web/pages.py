@@ -49,8 +49,9 @@ def item(item_id: int):
 def people():
     library = _library_or_none()
     show_all = g.params.get("all") == "1"
-    people = details.people_list(library, include_hidden=show_all) if library else []
-    return render_template("people.html", people=people, show_all=show_all, page="people")
+    query = g.params.get("q") or ""
+    people = details.people_list(library, include_hidden=show_all, query=query) if library else []
+    return render_template("people.html", people=people, show_all=show_all, page="people", q=query)
 
 
 @pages.get("/people/<int:person_id>")

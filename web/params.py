@@ -34,6 +34,8 @@ def _query(name: str, schema: dict, description: str = "") -> dict:
 
 K = _query("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "number of results")
 ALL = _query("all", {"type": "string", "enum": ["0", "1"]}, "1: include hidden people")
+PEOPLE_QUERY = _query("q", {"type": "string", "maxLength": 100},
+                      "only people this name could mean: part of a name or alias, in Hangul or Latin letters")
 GAP = _query("gap", {"type": "number", "minimum": 0, "maximum": 60, "default": 2},
              "seconds between sightings that still count as one clip")
 BROWSE = [
@@ -61,8 +63,8 @@ TOKEN = _query("token", {"type": "string", "maxLength": 200}, "the write token, 
 
 # Query parameters by endpoint (API and pages alike). Unknown parameters are ignored.
 QUERY: dict[str, list[dict]] = {
-    "api.similar": [K], "api.browse": BROWSE, "api.people": [ALL], "api.clips": [GAP],
-    "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, TOKEN], "pages.home": HOME + [TOKEN],
+    "api.similar": [K], "api.browse": BROWSE, "api.people": [ALL, PEOPLE_QUERY], "api.clips": [GAP],
+    "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, PEOPLE_QUERY, TOKEN], "pages.home": HOME + [TOKEN],
     "pages.export_clip": CLIP_RANGE,
     "pages.fancam_file": [_query("download", {"type": "string", "enum": ["0", "1"]}, "1: save instead of play")],
     "api.tag": [_query("borderline", {"type": "string", "enum": ["0", "1"]}, "1: the moments just under the cutoff")],
@@ -80,6 +82,9 @@ SEARCH_JSON = {"type": "object", "required": ["text"], "properties": {
 NAME_BODY = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 200}}}
 HIDE_BODY = {"type": "object", "properties": {"hidden": {"type": "boolean"}}}
+ALIASES_BODY = {"type": "object", "required": ["aliases"], "properties": {
+    "aliases": {"type": "array", "minItems": 0, "maxItems": 20, "items": {"type": "string", "maxLength": 100},
+                "description": "every other name the person goes by (replaces the ones before): Karina for 카리나"}}}
 MERGE_BODY = {"type": "object", "required": ["keep", "other"], "properties": {
     "keep": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "other": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}
@@ -125,6 +130,7 @@ TAG_BODY = {"type": "object", "required": ["name"], "properties": {
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
+    "api.aliases": ALIASES_BODY,
     "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY, "api.moments": MOMENTS_JSON, "api.add_tag": TAG_BODY,
 }
 FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM, "api.moments": MOMENTS_FORM}

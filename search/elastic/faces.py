@@ -16,8 +16,9 @@ from search.codec import chunks, vector_base64, vector_from_base64
 from search.documents import DocumentStore
 from search.elastic.session import EsSession
 from search.elastic import schema
-from search.elastic.sources import (face_row, face_source, person_record, person_source, set_person_script,
-                                    stored_vectors, track_record, track_source)
+from search.elastic.sources import (face_row, face_source, person_names, person_record, person_source,
+                                    set_person_script, stored_vectors, track_record, track_source)
+from search.people.names import best_match
 from search.people.store import (COVER_SCORE_PAINLESS, FaceRow, ForgottenRecord, PeopleExport, PersonRow,
                                  TrackRow, Unit, cover_score)
 
@@ -111,7 +112,12 @@ class EsFaceStore:
         return person_id
 
     def rename(self, person_id: int, name: str) -> None:
-        self._update_person(person_id, {"name": name})
+        found = self.session.mget("people", [person_id]).get(str(person_id)) or {}
+        self._update_person(person_id, person_names(name, found.get("aliases") or []))
+
+    def set_aliases(self, person_id: int, aliases: Sequence[str]) -> None:
+        found = self.session.mget("people", [person_id]).get(str(person_id)) or {}
+        self._update_person(person_id, person_names(found.get("name", ""), list(aliases)))
 
     def set_hidden(self, person_id: int, hidden: bool) -> None:
         self._update_person(person_id, {"hidden": bool(hidden)})
@@ -215,12 +221,14 @@ class EsFaceStore:
         return face_row(found[str(face_id)]) if str(face_id) in found else None
 
     def find_person(self, key: str) -> int | None:
-        """A person by id, or by name (case-insensitive: the field's normalizer lower-cases both sides)."""
-        if key.isdigit():
-            return int(key) if self.session.mget("people", [key], source=False) else None
-        hits = self.session.search("people", query={"term": {"name": key}}, sort=[{"id": "asc"}], size=1,
-                                source=False)["hits"]["hits"]
-        return int(hits[0]["_id"]) if hits else None
+        """A person by id, name or alias, in either script: candidates by term (the name fields' normalizer
+        lower-cases both sides), the choice by search/people/names.py as in SQLite."""
+        if key.isdigit() and self.session.mget("people", [key], source=False):
+            return int(key)
+        hits = self.session.search("people", query=find_person_query(key), sort=[{"id": "asc"}], size=50,
+                                   source=["id", "name", "aliases"])["hits"]["hits"]
+        return best_match(key, [(int(h["_id"]), h["_source"].get("name", ""), h["_source"].get("aliases") or [])
+                                for h in hits])
 
     def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]:
         if track_ids is not None:
@@ -261,7 +269,7 @@ class EsFaceStore:
         top = {"people": 0, "tracks": 0, "faces": 0}
         for batch in chunks(records.people, TERMS_CHUNK):
             self.session.write([self._index_action("people", r.id, person_source(
-                r.id, r.name, r.hidden, r.created_at, r.references, r.rejected)) for r in batch])
+                r.id, r.name, r.hidden, r.created_at, r.references, r.rejected, r.aliases)) for r in batch])
             top["people"] = max([top["people"]] + [r.id for r in batch])
         for batch in chunks(records.tracks, TERMS_CHUNK):
             self.session.write([self._index_action("tracks", r.id, track_source(
@@ -356,6 +364,16 @@ def people_page_aggs(per_person: dict, after: dict | None = None) -> dict:
     return {"person": {"composite": composite, "aggs": per_person}}
 
 
+def find_person_query(key: str) -> dict:
+    """People whose name or alias is the key, or who share its spelling key (카리나 for Karina)."""
+    from indexer.hangul import name_key
+
+    should = [{"term": {"name": key}}, {"term": {"aliases": key}}]
+    if name_key(key):
+        should.append({"term": {"name_keys": name_key(key)}})
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
 def person_row(person: dict, faces: dict | None, tracks: dict | None) -> PersonRow:
     hits = faces["cover"]["hits"]["hits"] if faces else []
     cover = hits[0]["_source"] if hits else None
@@ -363,5 +381,5 @@ def person_row(person: dict, faces: dict | None, tracks: dict | None) -> PersonR
         person["id"], person.get("name", ""), bool(person.get("hidden")), faces["doc_count"] if faces else 0,
         faces["photos"]["items"]["value"] if faces else 0, tracks["videos"]["value"] if tracks else 0,
         tracks["doc_count"] if tracks else 0, cover["item_id"] if cover else None,
-        tuple(cover["box"]) if cover else None, cover["id"] if cover else None,
+        tuple(cover["box"]) if cover else None, cover["id"] if cover else None, tuple(person.get("aliases") or ()),
     )

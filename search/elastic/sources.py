@@ -16,6 +16,7 @@ from indexer.hangul import has_hangul, initials, jamo
 from indexer.text import compact, grams
 from search.codec import vector_base64, vector_from_base64
 from search.documents import ItemDoc, VideoDoc
+from search.people.names import spelling_keys
 from search.people.store import FaceRow, PersonRecord, TrackRecord
 
 
@@ -106,11 +107,17 @@ def track_source(track_id: int, video_id: int, shot: int, start: float, end: flo
 
 
 def person_source(person_id: int, name: str, hidden: bool = False, created_at: float | None = None,
-                  references: Sequence[np.ndarray] = (), rejected: Sequence[np.ndarray] = ()) -> dict:
+                  references: Sequence[np.ndarray] = (), rejected: Sequence[np.ndarray] = (),
+                  aliases: Sequence[str] = ()) -> dict:
     return {"id": person_id, "name": name, "hidden": bool(hidden),
             "created_at": int((created_at or time.time()) * 1000),
             "references": {"vectors": [vector_base64(v) for v in references]},
-            "rejected": {"vectors": [vector_base64(v) for v in rejected]}}
+            "rejected": {"vectors": [vector_base64(v) for v in rejected]}, **person_names(name, aliases)}
+
+
+def person_names(name: str, aliases: Sequence[str]) -> dict:
+    """The fields a person is found by: the name, the aliases and their spelling keys (search/people/names.py)."""
+    return {"name": name, "aliases": list(aliases), "name_keys": spelling_keys(name, aliases)}
 
 
 def stored_vectors(source: dict, field: str) -> list[np.ndarray]:
@@ -134,4 +141,5 @@ def track_record(s: dict) -> TrackRecord:
 
 def person_record(s: dict) -> PersonRecord:
     return PersonRecord(s["id"], s.get("name", ""), bool(s.get("hidden")), s.get("created_at", 0) / 1000,
-                        tuple(stored_vectors(s, "references")), tuple(stored_vectors(s, "rejected")))
+                        tuple(stored_vectors(s, "references")), tuple(stored_vectors(s, "rejected")),
+                        tuple(s.get("aliases") or ()))

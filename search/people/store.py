@@ -56,6 +56,7 @@ class PersonRow:
     cover_item: int | None
     cover_box: tuple[float, float, float, float] | None
     cover_face: int | None = None
+    aliases: tuple[str, ...] = ()  # other names the person goes by (Karina for 카리나)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class PersonRecord:
     created_at: float
     references: tuple[np.ndarray, ...] = ()
     rejected: tuple[np.ndarray, ...] = ()  # faces the user said are not this person
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +172,17 @@ class PeopleStore(Protocol):
 
     def set_hidden(self, person_id: int, hidden: bool) -> None: ...
 
+    def set_aliases(self, person_id: int, aliases: Sequence[str]) -> None:
+        """The other names the person is found by (already cleaned: search/people/names.py)."""
+
     def merge(self, keep: int, other: int) -> None: ...
 
     def people(self, ids: Sequence[int] | None = None) -> list[PersonRow]:
         """People with their counts and cover face, named ones first (by name), then by id."""
 
     def find_person(self, key: str) -> int | None:
-        """A person by id, or by name (case-insensitive)."""
+        """A person by id, by name or alias (case-insensitive), or by the spelling of either in the other script
+        (search/people/names.py decides)."""
 
     def shared_items(self, person_a: int, person_b: int) -> list[int]:
         """Items (photos, frames) in which both people have a face: they cannot be one person."""

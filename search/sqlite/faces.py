@@ -12,6 +12,7 @@ import numpy as np
 
 from indexer.records import Face, Track
 from search.codec import chunks, vector_bytes, vector_from_bytes
+from search.people.names import best_match
 from search.people.store import (FaceRow, ForgottenRecord, PeopleExport, PersonRecord, PersonRow, TrackRecord,
                                  TrackRow, Unit, cover_score)
 from search.sqlite.database import MAX_PARAMETERS, Database, placeholders
@@ -114,6 +115,10 @@ class SqliteFaceStore:
         with self._lock:
             self._db.execute("UPDATE people SET hidden = ? WHERE id = ?", (int(hidden), person_id))
 
+    def set_aliases(self, person_id: int, aliases: Sequence[str]) -> None:
+        with self._lock:
+            self._db.execute("UPDATE people SET aliases = ? WHERE id = ?", ("\n".join(aliases), person_id))
+
     def merge(self, keep: int, other: int) -> None:
         with self._lock:
             for table in ("faces", "tracks", "person_references", "person_rejections"):
@@ -210,7 +215,7 @@ class SqliteFaceStore:
                 "(SELECT count(DISTINCT t.video_id) FROM tracks t WHERE t.person_id = p.id), "
                 "(SELECT count(*) FROM tracks t WHERE t.person_id = p.id), "
                 "(SELECT f.id FROM faces f WHERE f.person_id = p.id "
-                " ORDER BY cover_score(f.usable, f.size, f.sharpness) DESC, f.id LIMIT 1) "
+                " ORDER BY cover_score(f.usable, f.size, f.sharpness) DESC, f.id LIMIT 1), p.aliases "
                 f"FROM people p {where} ORDER BY p.name = '', p.name, p.id"
             ).fetchall()
             covers = {}
@@ -221,7 +226,8 @@ class SqliteFaceStore:
                                              cover_ids):
                     covers[face[0]] = (face[1], (face[2], face[3], face[4], face[5]))
         return [
-            PersonRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], *(covers.get(r[7], (None, None))), r[7])
+            PersonRow(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6], *(covers.get(r[7], (None, None))), r[7],
+                      _aliases(r[8]))
             for r in rows
         ]
 
@@ -233,14 +239,14 @@ class SqliteFaceStore:
         return next((f for f in self.faces_of([row[0]])[row[0]] if f.id == face_id), None)
 
     def find_person(self, key: str) -> int | None:
-        """A person by id, or by name (case-insensitive)."""
+        """A person by id, name or alias, in either script (search/people/names.py)."""
         with self._lock:
             if key.isdigit():
                 row = self._db.execute("SELECT id FROM people WHERE id = ?", (int(key),)).fetchone()
-            else:
-                row = self._db.execute("SELECT id FROM people WHERE lower(name) = lower(?) ORDER BY id",
-                                       (key,)).fetchone()
-        return row[0] if row else None
+                if row:
+                    return row[0]
+            rows = self._db.execute("SELECT id, name, aliases FROM people").fetchall()
+        return best_match(key, [(r[0], r[1], _aliases(r[2])) for r in rows])
 
     def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]:
         query = (
@@ -275,8 +281,9 @@ class SqliteFaceStore:
         """Rows keep their ids; SQLite's next rowid is max(id) + 1, so new ones continue above them."""
         with self._lock:
             for person in records.people:
-                self._db.execute("INSERT INTO people (id, name, hidden, created_at) VALUES (?,?,?,?)",
-                                 (person.id, person.name, int(person.hidden), person.created_at))
+                self._db.execute("INSERT INTO people (id, name, hidden, created_at, aliases) VALUES (?,?,?,?,?)",
+                                 (person.id, person.name, int(person.hidden), person.created_at,
+                                  "\n".join(person.aliases)))
                 self._db.executemany("INSERT INTO person_references (person_id, embedding) VALUES (?, ?)",
                                      [(person.id, vector_bytes(v)) for v in person.references])
                 self._db.executemany(
@@ -300,10 +307,10 @@ class SqliteFaceStore:
     def _export_people(self) -> Iterator[PersonRecord]:
         references, rejected = self.references(), self.rejections()
         with self._lock:
-            rows = self._db.execute("SELECT id, name, hidden, created_at FROM people ORDER BY id").fetchall()
+            rows = self._db.execute("SELECT id, name, hidden, created_at, aliases FROM people ORDER BY id").fetchall()
         for row in rows:
             yield PersonRecord(row[0], row[1], bool(row[2]), row[3], tuple(references.get(row[0], ())),
-                               tuple(rejected.get(row[0], ())))
+                               tuple(rejected.get(row[0], ())), _aliases(row[4]))
 
     def _export_tracks(self) -> Iterator[TrackRecord]:
         with self._lock:
@@ -324,3 +331,7 @@ class SqliteFaceStore:
             rows = self._db.execute("SELECT embedding, forgotten_at FROM forgotten ORDER BY id").fetchall()
         for blob, at in rows:
             yield ForgottenRecord(vector_from_bytes(blob), at)
+
+
+def _aliases(stored: str | None) -> tuple[str, ...]:
+    return tuple(a for a in (stored or "").split("\n") if a)

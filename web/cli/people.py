@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from search import details
 from search.details import clips_json, people_list
 from search.people.index import people_index
 from usecases import people as people_cases
@@ -28,6 +29,10 @@ def register(commands) -> None:
     enrolling.add_argument("photos", nargs="+", type=Path)
     forgetting = people_commands.add_parser("forget", help="delete a person and their face data for good")
     forgetting.add_argument("person")
+    aliasing = people_commands.add_parser("alias", help="other names a person is found by (Karina for 카리나)")
+    aliasing.add_argument("person")
+    aliasing.add_argument("aliases", nargs="*", metavar="ALIAS")
+    aliasing.add_argument("--replace", action="store_true", help="set exactly these (none: clear them)")
     for action in ("hide", "unhide"):
         hiding = people_commands.add_parser(action, help=f"{action} a person in listings")
         hiding.add_argument("person")
@@ -115,6 +120,11 @@ def _change_people(args, library, action: str) -> str:
     if action == "forget":
         gone = people_cases.forget(library, args.person)
         return f"person {gone['forgotten']} and all their face data are deleted; their faces will not be clustered again"
+    if action == "alias":
+        person = details.person(library, people_cases.resolve(library, args.person))
+        aliases = list(args.aliases) if args.replace else [*person.aliases, *args.aliases]
+        changed = people_cases.set_aliases(library, person.id, aliases)
+        return f"person {changed['id']} ('{changed['name']}') is also found as: {', '.join(changed['aliases']) or 'nothing else'}"
     hidden = people_cases.set_hidden(library, args.person, action == "hide")
     return f"person {hidden['id']} is {'hidden' if hidden['hidden'] else 'shown'}"
 
