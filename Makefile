@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LIBRARY ?= visearch-library
 PORT    ?= 5000
 
-.PHONY: install korean browser demo test bench clean
+.PHONY: install korean browser demo test bench clean translations
 
 # torch, torchvision and the rest in ONE pip step, pinned by constraints.txt (see README, "Install notes").
 $(STAMP): pyproject.toml constraints.txt
@@ -35,6 +35,13 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "could not install chromium: browser tests will be skipped"; }
+
+# The web UI's catalogue: extract every message (templates, scripts, errors, OpenAPI), merge into the
+# translations, compile. The compiled .mo files are committed; a test checks they are current and complete.
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 -k _ -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d web/translations
 
 demo: install
 	$(VENV)/bin/visearch --library $(LIBRARY) demo --out fixtures/out --port $(PORT)

@@ -18,6 +18,7 @@ from indexer.models.ocr import OcrModel
 from indexer.records import Product
 from indexer.hangul import is_initials_query
 from indexer.text import compact, query_terms
+from indexer.messages import N_
 from search.documents import TextHit
 from search.library import Library
 from search.lens.proposals import propose
@@ -197,7 +198,7 @@ class SearchEngine:
         if reading is not None:
             query["ocr_text"] = "\n".join(line.text for line in lines)
         else:
-            notices.append("OCR is off: the lens matches by appearance only")
+            notices.append(N_("OCR is off: the lens matches by appearance only"))
         query["terms"] = terms
         if suggest:
             full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
@@ -239,8 +240,8 @@ class SearchEngine:
             result.reasons = (["text"] if result.evidence.text_terms else []) + (
                 ["visual"] if result.evidence.vector_rank is not None else [])
         state = NONE if not results else EXACT if any(r.evidence.text_share >= 0.999 for r in results) else SIMILAR
-        message = {EXACT: "Items showing these words.", SIMILAR: "No item shows all of these words; the closest:",
-                   NONE: "Nothing matches these words."}[state]
+        message = {EXACT: N_("Items showing these words."), SIMILAR: N_("No item shows all of these words; the closest:"),
+                   NONE: N_("Nothing matches these words.")}[state]
         return SearchResponse(query, results, notices, state, message)
 
     def _initials(self, text: str, letters: str, k: int) -> SearchResponse:
@@ -250,7 +251,8 @@ class SearchEngine:
         for result in results:
             result.reasons = ["text"]
         query = {"type": "text", "text": text, "k": k, "terms": [letters], "initials": True}
-        message = f"Words whose syllables start with {letters}." if results else "No word starts with these consonants."
+        message = N_("Words whose syllables start with these consonants.") if results else \
+            N_("No word starts with these consonants.")
         return SearchResponse(query, results, [], EXACT if results else NONE, message)
 
     def similar(self, item_id: int, *, k: int = 10) -> SearchResponse:

@@ -12,6 +12,7 @@ from indexer.images import parse_box
 from search import details
 from usecases import fancams, people as people_cases, searching
 from web import queries, views
+from web.i18n import translate_answer, translate_document
 from web.services import services
 from web.uploads import uploaded_photo
 
@@ -41,13 +42,13 @@ def search():
         with services().searching():
             answer = searching.search_photo(engine, photo, box=box, k=k, suggest=params.get("suggest") == "1")
         answer["query"]["upload"] = upload
-        return jsonify(views.safe_links(answer))
+        return jsonify(views.safe_links(translate_answer(answer)))
     if not (params.get("text") or "").strip():
         raise InvalidInput("send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
     engine = services().engine()
     with services().searching():
         answer = searching.search_text(engine, params["text"], k=k)
-    return jsonify(views.safe_links(answer))
+    return jsonify(views.safe_links(translate_answer(answer)))
 
 
 @api.get("/status")
@@ -190,4 +191,4 @@ def fancam(job_id: str):
 def openapi():
     from web.openapi import document
 
-    return jsonify(document())
+    return jsonify(translate_document(document()))

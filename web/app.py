@@ -30,7 +30,7 @@ class IdConverter(IntegerConverter):
 def create_app(config: dict | None = None, settings: Settings | None = None) -> Flask:
     """The app over `config["LIBRARY"]` (default: the settings' library); `settings` are read from the
     environment here, once, when not given."""
-    from web import security
+    from web import i18n, security
     from web import moments_api  # noqa: F401 - its routes join the `api` blueprint
     from web.api import api
     from web.pages import pages
@@ -55,6 +55,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     services = Services(settings, ocr=app.config["OCR"])
     services.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(pages)
     _register_gate(app)
@@ -68,15 +69,9 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         return urlencode(pairs + [("page", page)])
 
     app.jinja_env.filters["http_url"] = security.http_url
-    app.jinja_env.filters["plural"] = plural
     if app.config["WARM_UP"]:
         services.warm_up()
     return app
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """`1 video`, `2 videos`, `1 person`, `3 people`."""
-    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _register_gate(app: Flask) -> None:
@@ -95,6 +90,9 @@ def _wants_json() -> bool:
 
 
 def error_response(status: int, message: str, **extra):
+    from web.i18n import translate_error
+
+    message = translate_error(message)
     if _wants_json():
         return jsonify({"error": message, **extra}), status
     return render_template("error.html", code=status, message=message, page=""), status
@@ -131,7 +129,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(InvalidParameter)
     def invalid(error: InvalidParameter):
-        return error_response(error.status, error.message, field=error.name)
+        from flask_babel import gettext
+
+        reason = gettext(error.template, **error.values) if error.values else gettext(error.template)
+        return error_response(error.status, f"{error.name}: {reason}", field=error.name)
 
     @app.errorhandler(BadUpload)
     @app.errorhandler(Refused)

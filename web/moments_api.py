@@ -8,6 +8,7 @@ from search import details
 from usecases import moments as cases
 from web import queries
 from web.api import api, writes
+from web.i18n import translate_answer
 from web.services import services
 from web.uploads import uploaded_photo
 
@@ -41,7 +42,7 @@ def moments():
     with services().searching():
         data = cases.find(library, wanted, videos=videos, encoder=_encoder)
     data["upload"] = upload
-    return jsonify(data)
+    return jsonify(translate_answer(data))
 
 
 @api.get("/tags")
@@ -64,7 +65,7 @@ def add_tag():
 def tag(tag_id: int):
     borderline = g.params.get("borderline") == "1"
     with services().searching():
-        return jsonify(cases.show_tag(services().library, tag_id, borderline=borderline))
+        return jsonify(translate_answer(cases.show_tag(services().library, tag_id, borderline=borderline)))
 
 
 @api.delete("/tags/<int:tag_id>")

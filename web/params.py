@@ -12,17 +12,21 @@ import re
 
 from flask import g, request
 
+from indexer.messages import N_
+
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; larger path ids never match a route (404)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class InvalidParameter(Exception):
-    """A 400 naming the field: raised before the view runs."""
+    """A 400 naming the field: raised before the view runs. `reason` is a catalogue sentence with %(…)s values
+    (web/i18n.py shows it in the page's language)."""
 
-    def __init__(self, name: str, reason: str, status: int = 400) -> None:
-        super().__init__(f"{name}: {reason}")
-        self.name, self.reason, self.status = name, reason, status
-        self.message = f"{name}: {reason}"
+    def __init__(self, name: str, reason: str, status: int = 400, **values) -> None:
+        self.name, self.template, self.values, self.status = name, reason, values, status
+        self.reason = reason % values if values else reason
+        self.message = f"{name}: {self.reason}"
+        super().__init__(self.message)
 
 
 def _query(name: str, schema: dict, description: str = "") -> dict:
@@ -169,21 +173,21 @@ def _body(endpoint: str) -> dict:
         return {}
     if not request.is_json:
         if request.content_length or schema.get("required"):
-            raise InvalidParameter("body", "send JSON (Content-Type: application/json)", 415)
+            raise InvalidParameter("body", N_("send JSON (Content-Type: application/json)"), 415)
         return {}
     body = request.get_json(silent=True)
     if body is None and (request.content_length or 0) > 0:
-        raise InvalidParameter("body", "not valid JSON")
+        raise InvalidParameter("body", N_("not valid JSON"))
     return check_object("body", {} if body is None else body, schema)
 
 
 def check_object(where: str, body, schema: dict) -> dict:
     """A JSON object against an object schema: required keys present, each known key of its type."""
     if not isinstance(body, dict):
-        raise InvalidParameter(where, f"must be a JSON object, got {type(body).__name__}")
+        raise InvalidParameter(where, N_("must be a JSON object, got %(kind)s"), kind=type(body).__name__)
     for key in schema.get("required", []):
         if key not in body:
-            raise InvalidParameter(key, "is required")
+            raise InvalidParameter(key, N_("is required"))
     properties = schema["properties"]
     return {key: check_json_value(key, value, properties[key]) for key, value in body.items() if key in properties}
 
@@ -191,19 +195,19 @@ def check_object(where: str, body, schema: dict) -> dict:
 def check_json_value(name: str, value, schema: dict):
     kind = schema["type"]
     if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-        raise InvalidParameter(name, f"must be a whole number, got {_show(value)}")
+        raise InvalidParameter(name, N_("must be a whole number, got %(value)s"), value=_show(value))
     if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise InvalidParameter(name, f"must be a number, got {_show(value)}")
+        raise InvalidParameter(name, N_("must be a number, got %(value)s"), value=_show(value))
     if kind == "boolean" and not isinstance(value, bool):
-        raise InvalidParameter(name, f"must be true or false, got {_show(value)}")
+        raise InvalidParameter(name, N_("must be true or false, got %(value)s"), value=_show(value))
     if kind == "string" and not isinstance(value, str):
-        raise InvalidParameter(name, f"must be a string, got {_show(value)}")
+        raise InvalidParameter(name, N_("must be a string, got %(value)s"), value=_show(value))
     if kind == "array":
         if not isinstance(value, list):
-            raise InvalidParameter(name, f"must be a list, got {_show(value)}")
+            raise InvalidParameter(name, N_("must be a list, got %(value)s"), value=_show(value))
         if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", 10_000):
-            raise InvalidParameter(name, f"must hold {schema.get('minItems', 0)} to {schema.get('maxItems', 10_000)} "
-                                         f"values, got {len(value)}")
+            raise InvalidParameter(name, N_("must hold %(low)s to %(high)s values, got %(count)s"),
+                                   low=schema.get("minItems", 0), high=schema.get("maxItems", 10_000), count=len(value))
         return [check_json_value(name, item, schema["items"]) for item in value]
     return _check_range(name, value, schema)
 
@@ -213,19 +217,19 @@ def coerce(name: str, raw: str, schema: dict):
     kind = schema["type"]
     if kind == "integer":
         if not re.fullmatch(r"[+-]?\d{1,19}", raw.strip()):
-            raise InvalidParameter(name, f"must be a whole number, got {_show(raw)}")
+            raise InvalidParameter(name, N_("must be a whole number, got %(value)s"), value=_show(raw))
         return _check_range(name, int(raw), schema)
     if kind == "number":
         try:
             value = float(raw)
         except ValueError:
-            raise InvalidParameter(name, f"must be a number, got {_show(raw)}") from None
+            raise InvalidParameter(name, N_("must be a number, got %(value)s"), value=_show(raw)) from None
         if not math.isfinite(value):
-            raise InvalidParameter(name, f"must be a finite number, got {_show(raw)}")
+            raise InvalidParameter(name, N_("must be a finite number, got %(value)s"), value=_show(raw))
         return _check_range(name, value, schema)
     if kind == "boolean":
         if raw not in ("true", "false", "1", "0"):
-            raise InvalidParameter(name, f"must be true or false, got {_show(raw)}")
+            raise InvalidParameter(name, N_("must be true or false, got %(value)s"), value=_show(raw))
         return raw in ("true", "1")
     return _check_range(name, raw, schema)
 
@@ -234,29 +238,31 @@ def _check_range(name: str, value, schema: dict):
     if isinstance(value, str):
         clean_text(name, value)
         if "enum" in schema and value not in schema["enum"]:
-            raise InvalidParameter(name, f"must be one of {', '.join(schema['enum'])}; got {_show(value)}")
+            raise InvalidParameter(name, N_("must be one of %(choices)s; got %(value)s"), choices=", ".join(schema["enum"]),
+                                   value=_show(value))
         if len(value) > schema.get("maxLength", 10_000):
-            raise InvalidParameter(name, f"must be at most {schema['maxLength']} characters")
+            raise InvalidParameter(name, N_("must be at most %(count)s characters"), count=schema["maxLength"])
         if len(value.strip()) < schema.get("minLength", 0):
-            raise InvalidParameter(name, "must not be empty")
+            raise InvalidParameter(name, N_("must not be empty"))
         if "pattern" in schema and not re.fullmatch(schema["pattern"].strip("^$"), value):
-            raise InvalidParameter(name, f"is not a valid value: {_show(value)}")
+            raise InvalidParameter(name, N_("is not a valid value: %(value)s"), value=_show(value))
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         low, high = schema.get("minimum", -MAX_ID - 1), schema.get("maximum", MAX_ID)
         if not low <= value <= high:
-            raise InvalidParameter(name, f"must be between {low:g} and {high:g}, got {value:g}")
+            raise InvalidParameter(name, N_("must be between %(low)s and %(high)s, got %(value)s"), low=f"{low:g}",
+                                   high=f"{high:g}", value=f"{value:g}")
     return value
 
 
 def clean_text(name: str, text: str) -> str:
     """Refuse NUL, control characters and lone surrogates: they are never meant, and break encoders."""
     if _CONTROL.search(text):
-        raise InvalidParameter(name, "contains control characters")
+        raise InvalidParameter(name, N_("contains control characters"))
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidParameter(name, "is not valid Unicode (lone surrogate)") from None
+        raise InvalidParameter(name, N_("is not valid Unicode (lone surrogate)")) from None
     return text
 
 

@@ -56,9 +56,9 @@ class EsTagStore:
     def tags(self) -> list[TagRecord]:
         tags = list(self.session.sources("tags"))
         counts = self._counts()
-        return sorted((TagRecord(t["id"], t["name"], t.get("query") or {}, t.get("threshold"),
-                                 (t.get("created_at") or 0) / 1000, *counts.get(t["id"], (0, 0))) for t in tags),
-                      key=lambda t: t.name.lower())
+        return sorted((TagRecord(tag["id"], tag["name"], tag.get("query") or {}, tag.get("threshold"),
+                                 (tag.get("created_at") or 0) / 1000, *counts.get(tag["id"], (0, 0))) for tag in tags),
+                      key=lambda record: record.name.lower())
 
     def _counts(self) -> dict[int, tuple[int, int]]:
         counts: dict[int, list] = {}

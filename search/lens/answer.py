@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from indexer.messages import N_
+
 EXACT, SIMILAR, NONE = "exact", "similar", "none"
 MIN_TEXT_SHARE = 0.3  # of the photo's text (characters) a result must show to be there for its text
 MIN_TEXT_CHARS = 4  # ... and at least this many characters of it
@@ -65,9 +67,9 @@ def judge(signals: Sequence[Signals], floor: float) -> tuple[str, list[int], lis
 def describe(state: str, semantic: bool) -> str:
     """The sentence a UI or CLI shows above the results."""
     if state == EXACT:
-        return "Exact product found."
+        return N_("Exact product found.")
     if state == SIMILAR:
-        what = "similar items" if semantic else "items sharing part of the package, its words, or near-copies"
-        return f"No exact match in the catalogue; {what}."
-    return ("Nothing in this library matches this photo. Draw a box around the product to search just it, "
-            "or search by the words on its package.")
+        return N_("No exact match in the catalogue; similar items.") if semantic else \
+            N_("No exact match in the catalogue; items sharing part of the package, its words, or near-copies.")
+    return N_("Nothing in this library matches this photo. Draw a box around the product to search just it, "
+              "or search by the words on its package.")

@@ -6,6 +6,7 @@ import re
 from typing import Sequence
 
 from indexer.errors import VisearchError
+from indexer.messages import N_
 from search.codec import chunks
 from search.moments.find import all_videos, find_moments
 from search.moments.intervals import Moment
@@ -98,10 +99,10 @@ def notes(library, query: MomentQuery) -> list[str]:
         return []
     read = library.manifest.video_ocr
     if read == "off":
-        return ["the videos were indexed without OCR: no words on screen can be found (index with OCR on)"]
+        return [N_("the videos were indexed without OCR: no words on screen can be found (index with OCR on)")]
     if read == "keyframes":
-        return ["only each shot's first frame was read for text: captions that appear within a shot are missed "
-                "(index again with --ocr-frames all)"]
+        return [N_("only each shot's first frame was read for text: captions that appear within a shot are missed "
+                   "(index again with --ocr-frames all)")]
     return []
 
 

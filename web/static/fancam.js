@@ -5,9 +5,10 @@
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function describe(result) {
-    const who = (result.members || []).map((m) => `${m.name} (seen ${Math.round(100 * m.seen)}%)`).join(", ");
+    const who = (result.members || []).map((m) => t("{name} (seen {share}%)", { name: m.name, share: Math.round(100 * m.seen) })).join(", ");
     const size = (result.size || []).join("×");
-    return `Done: ${who}, ${timecode(result.start)}–${timecode(result.end)}, ${size}${result.audio ? "" : ", no sound in the source"}.`;
+    return t("Done: {who}, {start}–{end}, {size}", { who, start: timecode(result.start), end: timecode(result.end), size })
+      + (result.audio ? "" : ", " + t("no sound in the source")) + ".";
   }
 
   async function make(panel) {
@@ -21,18 +22,18 @@
     if (choice === "grid") body.grid = true; else body.person = Number(choice);
     start.disabled = true;
     status.classList.remove("error");
-    status.textContent = "Starting…";
+    status.textContent = t("Starting…");
     result.hidden = true;
     try {
       let job = await api("/api/fancams", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       progress.hidden = false;
       while (job.state === "queued" || job.state === "running") {
         progress.value = job.progress;
-        status.textContent = job.state === "queued" ? "Waiting for another fancam to finish…" : `Making the fancam… ${Math.round(100 * job.progress)}%`;
+        status.textContent = job.state === "queued" ? t("Waiting for another fancam to finish…") : t("Making the fancam… {share}%", { share: Math.round(100 * job.progress) });
         await sleep(1000);
         job = await api(`/api/fancams/${job.id}`);
       }
-      if (job.state !== "done") throw new Error(job.error || "the fancam could not be made");
+      if (job.state !== "done") throw new Error(job.error || t("the fancam could not be made"));
       const player = panel.querySelector(".fancam-player");
       player.src = job.file;
       panel.querySelector(".fancam-download").href = `${job.file}?download=1`;

@@ -14,11 +14,11 @@
   }
   api(`/api/items/${id}/similar?k=12`).then((data) => {
     const grid = document.getElementById("similar");
-    if (!data.results.length) { grid.innerHTML = `<p class="empty">Nothing similar yet.</p>`; return; }
+    if (!data.results.length) { grid.innerHTML = `<p class="empty">${escapeHtml(t("Nothing similar yet."))}</p>`; return; }
     grid.innerHTML = data.results.map((r) => `<a class="card" href="/items/${r.id}"><img src="/thumb/${r.id}" alt="" loading="lazy">
       <small>${escapeHtml(r.product ? r.product.title : r.path.split("/").pop())}${r.kind === "frame" ? " · " + timecode(r.time) : ""}</small></a>`).join("");
   }).catch((error) => {
-    document.getElementById("similar").innerHTML = `<p class="status">${escapeHtml(error.loading ? "Search models are loading; reload in a moment." : error.message)}</p>`;
+    document.getElementById("similar").innerHTML = `<p class="status">${escapeHtml(error.loading ? t("Search models are loading; reload in a moment.") : error.message)}</p>`;
   });
 })();
 

@@ -17,7 +17,6 @@
 
   function setStatus(text) { status.textContent = text; }
   function fieldError(id, text) { const el = $(id); el.textContent = text || ""; el.hidden = !text; }
-  function plural(n, one, many) { return `${n} ${n === 1 ? one : (many || one + "s")}`; }
 
   // -- the banner: notes from the server, shown once, dismissable
   const dismissed = new Set(JSON.parse(localStorage.getItem("visearch-dismissed") || "[]"));
@@ -36,7 +35,7 @@
 
   async function run(formData, label) {
     const mine = ++requestNumber;
-    setStatus(`Searching ${label}…`);
+    setStatus(t("Searching {what}…", { what: label }));
     for (let attempt = 0; attempt < 120; attempt++) {
       try {
         const data = await api("/api/search", { method: "POST", body: formData });
@@ -44,7 +43,7 @@
         render(data);
         return data;
       } catch (error) {
-        if (error.loading) { setStatus("Loading search models… the first search takes a moment."); await new Promise((r) => setTimeout(r, 1500)); continue; }
+        if (error.loading) { setStatus(t("Loading search models… the first search takes a moment.")); await new Promise((r) => setTimeout(r, 1500)); continue; }
         if (mine === requestNumber) { setStatus(error.message); results.innerHTML = ""; }
         return null;
       }
@@ -59,15 +58,15 @@
     let list = data.results;
     if (onlyId !== null) list = list.filter((r) => r.id === onlyId);
     if (!data.results.length) {
-      setStatus(data.message || "No results");
+      setStatus(data.message || t("No results"));
       results.innerHTML = emptyState(data);
       const focusText = $("focus-text");
       if (focusText) focusText.addEventListener("click", () => textInput.focus());
       return;
     }
-    const shown = onlyId !== null ? " · one outlined product shown" : "";
-    setStatus(`${data.message ? data.message + " " : ""}${plural(data.results.length, "result")}${shown}`);
-    results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">Show all results</button></p>` : "") + list.map(card).join("");
+    const shown = onlyId !== null ? " · " + t("one outlined product shown") : "";
+    setStatus(`${data.message ? data.message + " " : ""}${tn("{n} result", "{n} results", data.results.length)}${shown}`);
+    results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">${escapeHtml(t("Show all results"))}</button></p>` : "") + list.map(card).join("");
     const showAll = $("show-all");
     if (showAll) showAll.addEventListener("click", () => { onlyId = null; render(lastData); });
   }
@@ -75,9 +74,9 @@
   function emptyState(data) {
     const photoQuery = data.query && data.query.type === "image";
     const tips = photoQuery
-      ? `<li>Draw the box tightly around one product: the search then ignores the rest of the photo.</li><li><button type="button" class="link" id="focus-text">Search by the words on its package</button> instead.</li>`
-      : `<li>Try fewer or other words: a brand, a model number, a word printed on the item.</li>`;
-    return `<div class="empty-state"><p><strong>${escapeHtml(photoQuery ? "Nothing in this library matches this photo." : "Nothing matches these words.")}</strong></p><ul>${tips}</ul></div>`;
+      ? `<li>${escapeHtml(t("Draw the box tightly around one product: the search then ignores the rest of the photo."))}</li><li><button type="button" class="link" id="focus-text">${escapeHtml(t("Search by the words on its package instead"))}</button></li>`
+      : `<li>${escapeHtml(t("Try fewer or other words: a brand, a model number, a word printed on the item."))}</li>`;
+    return `<div class="empty-state"><p><strong>${escapeHtml(photoQuery ? t("Nothing in this library matches this photo.") : t("Nothing matches these words."))}</strong></p><ul>${tips}</ul></div>`;
   }
 
   // Verified products, outlined where they are in the photo; a click shows only that one.
@@ -98,7 +97,7 @@
       poly.setAttribute("class", "match" + (onlyId === r.id ? " chosen" : ""));
       poly.dataset.id = r.id;
       const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
-      title.textContent = `${r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop()} — ${r.evidence.local.inliers} matching points`;
+      title.textContent = `${r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop()} — ${tn("{n} matching point", "{n} matching points", r.evidence.local.inliers)}`;
       poly.appendChild(title);
       poly.addEventListener("click", () => { onlyId = onlyId === r.id ? null : r.id; render(lastData); });
       svg.appendChild(poly);
@@ -113,13 +112,14 @@
     }).join("");
     const reasons = r.reasons || [];
     const why = [];
-    if (reasons.includes("exact")) why.push(`<span class="badge exact">exact product · ${r.evidence.local.inliers} points</span>`);
-    if (reasons.includes("partial")) why.push(`<span class="badge partial" title="the matching points cover only a small part of this product, such as a logo it shares with others">same logo or part of the package</span>`);
-    if (reasons.includes("visual")) why.push(`<span class="badge visual">${r.evidence.vector_score !== null && lastData.query.type === "image" ? "looks alike" : "matches the description"}</span>`);
-    if (reasons.includes("text")) why.push(`<span class="badge text">text: ${r.evidence.text_terms.map(escapeHtml).join(", ")}</span>`);
+    const partialTitle = t("the matching points cover only a small part of this product, such as a logo it shares with others");
+    if (reasons.includes("exact")) why.push(`<span class="badge exact">${escapeHtml(t("exact product"))} · ${escapeHtml(tn("{n} point", "{n} points", r.evidence.local.inliers))}</span>`);
+    if (reasons.includes("partial")) why.push(`<span class="badge partial" title="${escapeHtml(partialTitle)}">${escapeHtml(t("same logo or part of the package"))}</span>`);
+    if (reasons.includes("visual")) why.push(`<span class="badge visual">${escapeHtml(r.evidence.vector_score !== null && lastData.query.type === "image" ? t("looks alike") : t("matches the description"))}</span>`);
+    if (reasons.includes("text")) why.push(`<span class="badge text">${escapeHtml(t("text: {words}", { words: r.evidence.text_terms.join(", ") }))}</span>`);
     const p = r.product;
-    const product = p ? `<strong>${escapeHtml(p.title || p.sku)}</strong><span>${escapeHtml(p.brand)}${p.price !== null ? ` · ${p.price.toFixed(2)} ${escapeHtml(p.currency)}` : ""}</span>` : `<span class="name">${escapeHtml(r.path.split("/").pop())}</span>`;
-    const when = r.kind === "frame" ? `<span class="badge">video ${timecode(r.time)}</span>` : "";
+    const product = p ? `<strong>${escapeHtml(p.title || p.sku)}</strong><span>${escapeHtml(p.brand)}${p.price !== null ? ` · ${escapeHtml(price(p.price, p.currency))}` : ""}</span>` : `<span class="name">${escapeHtml(r.path.split("/").pop())}</span>`;
+    const when = r.kind === "frame" ? `<span class="badge">${escapeHtml(t("video {time}", { time: timecode(r.time) }))}</span>` : "";
     return `<a class="card result" href="/items/${r.id}" data-id="${r.id}">
       <div class="thumb"><img src="/thumb/${r.id}" alt="" loading="lazy">${marks}</div>
       <div class="meta">${product}<span class="score">${(100 * r.score).toFixed(0)}% ${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
@@ -132,13 +132,13 @@
     form.append("text", text);
     form.append("k", "24");
     if (push) history.pushState({ q: text }, "", `/?q=${encodeURIComponent(text)}`);
-    run(form, `for “${text}”`);
+    run(form, t("for “{text}”", { text }));
   }
   $("text-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = textInput.value.trim();
     fieldError("text-error", "");
-    if (!text) { fieldError("text-error", "Type some words to search for, or use a photo below."); return; }
+    if (!text) { fieldError("text-error", t("Type some words to search for, or use a photo below.")); return; }
     searchText(text, true);
   });
 
@@ -155,7 +155,7 @@
   });
 
   function notAnImage(name) {
-    fieldError("file-error", `${name} is not an image. Choose a photo: JPEG, PNG, WebP, GIF, TIFF or BMP.`);
+    fieldError("file-error", t("{name} is not an image. Choose a photo: JPEG, PNG, WebP, GIF, TIFF or BMP.", { name }));
   }
 
   async function shrink(file) {
@@ -171,7 +171,7 @@
 
   async function usePhoto(file) {
     fieldError("file-error", "");
-    const name = file.name || "The pasted file";
+    const name = file.name || t("The pasted file");
     if (file.type && !IMAGE_TYPES.includes(file.type) && !file.type.startsWith("image/")) { notAnImage(name); return; }
     let small;
     try { small = await shrink(file); } catch (_) { notAnImage(name); return; }
@@ -180,7 +180,7 @@
   }
 
   function showPhoto(src, boxText, isNew) {
-    photo.onerror = () => { fieldError("file-error", "This photo could not be shown; choose it again."); clearPhoto(false); };
+    photo.onerror = () => { fieldError("file-error", t("This photo could not be shown; choose it again.")); clearPhoto(false); };
     photo.onload = async () => {
       natural = { w: photo.naturalWidth, h: photo.naturalHeight };
       lens.hidden = false;
@@ -190,7 +190,7 @@
       else placeBox(0.05, 0.05, 0.9, 0.9);
       const form = photoForm(b ? boxPixels() : null);
       form.append("suggest", "1");
-      const data = await run(form, "your photo");
+      const data = await run(form, t("your photo"));
       if (data) {
         upload = data.query.upload;
         pendingFile = null;
@@ -227,8 +227,8 @@
       const b = document.createElement("button");
       b.className = "suggestion";
       b.type = "button";
-      b.title = s.source === "text" ? "a label with text" : "an object";
-      b.setAttribute("aria-label", `Search ${b.title}`);
+      b.title = s.source === "text" ? t("a label with text") : t("an object");
+      b.setAttribute("aria-label", t("Search {what}", { what: b.title }));
       Object.assign(b.style, { left: `${(100 * x0) / natural.w}%`, top: `${(100 * y0) / natural.h}%`, width: `${(100 * (x1 - x0)) / natural.w}%`, height: `${(100 * (y1 - y0)) / natural.h}%` });
       b.addEventListener("click", () => { placeBox(x0 / natural.w, y0 / natural.h, (x1 - x0) / natural.w, (y1 - y0) / natural.h); searchBox(); });
       suggestionsLayer.appendChild(b);
@@ -257,7 +257,7 @@
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
       if (upload) history.replaceState({ photo: upload }, "", `/?photo=${upload}&box=${boxPixels()}`);
-      run(photoForm(boxPixels()), "the selected region");
+      run(photoForm(boxPixels()), t("the selected region"));
     }, 250);
   }
 

@@ -17,10 +17,11 @@
 
   function describeEvidence(evidence) {
     const parts = [];
-    if (evidence.text) parts.push(`words: ${evidence.text.words.join(" ")}`);
-    if (evidence.image) parts.push(`picture: ${evidence.image.inliers} matching points`);
-    if (evidence.person) parts.push(`person: ${evidence.person.name || "person " + evidence.person.id}`);
-    if (evidence.clip_text) parts.push(`looks like: ${evidence.clip_text.similarity}`);
+    if (evidence.text) parts.push(t("words: {words}", { words: evidence.text.words.join(" ") }));
+    if (evidence.image) parts.push(t("picture: {points}", { points: tn("{n} matching point", "{n} matching points", evidence.image.inliers) }));
+    const unnamed = evidence.person ? t("person {id}", { id: evidence.person.id }) : "";
+    if (evidence.person) parts.push(t("person: {name}", { name: evidence.person.name || unnamed }));
+    if (evidence.clip_text) parts.push(t("looks like: {score}", { score: evidence.clip_text.similarity }));
     return parts.join(" · ");
   }
 
@@ -34,7 +35,7 @@
       player.addEventListener("loadedmetadata", begin, { once: true });
       player.load();
     } else begin();
-    nowPlaying.textContent = `Playing ${timecode(moment.start)}–${timecode(moment.end)}`;
+    nowPlaying.textContent = t("Playing {start}–{end}", { start: timecode(moment.start), end: timecode(moment.end) });
   }
   player.addEventListener("timeupdate", () => {
     if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; }
@@ -43,7 +44,7 @@
   function show(data, heading) {
     results.replaceChildren();
     status.classList.remove("error");
-    status.textContent = `${heading || data.query}: ${data.moments.length} moment${data.moments.length === 1 ? "" : "s"}`
+    status.textContent = `${heading || data.query}: ${tn("{n} moment", "{n} moments", data.moments.length)}`
       + (data.notes || []).map((note) => ` — ${note}`).join("");
     for (const moment of data.moments) {
       const card = document.createElement("article");
@@ -54,15 +55,15 @@
       const text = document.createElement("div");
       const name = moment.video.split("/").pop();
       text.innerHTML = `<strong>${escapeHtml(name)}</strong> <span>${timecode(moment.start)}–${timecode(moment.end)}</span>` +
-        ` <small>score ${moment.score.toFixed(2)}</small><br><small>${escapeHtml(describeEvidence(moment.evidence || {}))}</small>`;
+        ` <small>${escapeHtml(t("score {score}", { score: moment.score.toFixed(2) }))}</small><br><small>${escapeHtml(describeEvidence(moment.evidence || {}))}</small>`;
       const playButton = document.createElement("button");
       playButton.type = "button";
-      playButton.textContent = "Play";
+      playButton.textContent = t("Play");
       playButton.className = "play-moment";
       playButton.addEventListener("click", () => play(moment));
       const download = document.createElement("a");
       download.href = `/export/clip/${moment.video_id}?start=${moment.start}&end=${moment.end}`;
-      download.textContent = "download";
+      download.textContent = t("download");
       card.append(thumb, text, playButton, download);
       results.append(card);
     }
@@ -80,7 +81,7 @@
     if (clip && clip.value.trim()) body.append("clip_text", clip.value.trim());
     if (image) body.append("image", image);
     if (document.getElementById("moment-any").checked) body.append("any", "1");
-    status.textContent = "Looking…";
+    status.textContent = t("Looking…");
     try {
       const data = await api("/api/moments", { method: "POST", body });
       lastQuery = { text: text || undefined, person: person ? Number(person) : undefined,
@@ -105,12 +106,12 @@
   async function showTag(id, borderline) {
     try {
       const data = await api(`/api/tags/${id}${borderline ? "?borderline=1" : ""}`);
-      show(data, borderline ? `${data.tag.name}, just under its threshold` : `${data.tag.name} (${data.tag.query})`);
+      show(data, borderline ? t("{name}, just under its threshold", { name: data.tag.name }) : `${data.tag.name} (${data.tag.query})`);
     } catch (error) { fail(error); }
   }
   document.querySelectorAll(".show-borderline").forEach((b) => b.addEventListener("click", () => showTag(b.dataset.tag, true)));
   document.querySelectorAll(".remove-tag").forEach((b) => b.addEventListener("click", async () => {
-    if (!confirm(`Remove the tag “${b.dataset.name}” and its moments?`)) return;
+    if (!confirm(t("Remove the tag “{name}” and its moments?", { name: b.dataset.name }))) return;
     try { await api(`/api/tags/${b.dataset.tag}`, { method: "DELETE" }); location.href = "/moments"; } catch (error) { fail(error); }
   }));
   if (form.dataset.tag) showTag(form.dataset.tag, false);

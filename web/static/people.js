@@ -10,7 +10,7 @@
   const json = (body) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const say = (text) => { status.textContent = text; };
   const cardOf = (id) => grid.querySelector(`.person-card[data-person="${id}"]`);
-  const label = (card) => card.dataset.name || `unnamed person ${card.dataset.person}`;
+  const label = (card) => card.dataset.name || t("unnamed person {id}", { id: card.dataset.person });
 
   function selected() {
     return [...grid.querySelectorAll(".select-person:checked")].map((box) => box.closest(".person-card"));
@@ -20,7 +20,7 @@
     const cards = selected();
     grid.querySelectorAll(".person-card").forEach((card) => card.classList.toggle("picked", cards.includes(card)));
     mergeButton.disabled = cards.length < 2;
-    mergeButton.textContent = cards.length >= 2 ? `Merge ${cards.length} people` : "Merge selected";
+    mergeButton.textContent = cards.length >= 2 ? tn("Merge {n} person", "Merge {n} people", cards.length) : t("Merge selected");
     clearButton.hidden = cards.length === 0;
   }
 
@@ -37,7 +37,7 @@
     const cards = selected().sort((a, b) => (Boolean(b.dataset.name) - Boolean(a.dataset.name))
       || (Number(b.dataset.faces) - Number(a.dataset.faces)));
     const [keep, ...others] = cards;
-    if (!confirm(`Merge ${others.map(label).join(", ")} into ${label(keep)}?`)) return;
+    if (!confirm(t("Merge {others} into {keep}?", { others: others.map(label).join(", "), keep: label(keep) }))) return;
     mergeButton.disabled = true;
     const refused = [];
     for (const other of others) {
@@ -49,7 +49,7 @@
       }
     }
     if (refused.length) {
-      say(`Not merged: ${refused.join("; ")}`);
+      say(t("Not merged: {reasons}", { reasons: refused.join("; ") }));
       refresh();
     } else {
       location.reload();
@@ -65,10 +65,10 @@
     try {
       const person = await api(`/api/people/${card.dataset.person}/name`, json({ name }));
       card.dataset.name = person.name;
-      say(`Named ${person.name}.`);
+      say(t("Named {name}.", { name: person.name }));
     } catch (error) {
       input.value = card.dataset.name;
-      say(`Not renamed: ${error.message}`);
+      say(t("Not renamed: {reason}", { reason: error.message }));
     }
   });
   grid.addEventListener("keydown", (event) => {

@@ -22,13 +22,13 @@
         player.addEventListener("loadedmetadata", begin, { once: true });
         player.load();
       } else begin();
-      nowPlaying.textContent = `Playing ${timecode(start)}–${timecode(end)}`;
+      nowPlaying.textContent = t("Playing {start}–{end}", { start: timecode(start), end: timecode(end) });
       player.dataset.segmentStart = start;
       player.dataset.segmentEnd = end;
     });
   });
   if (player) player.addEventListener("timeupdate", () => {
-    if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; nowPlaying.textContent += " — done"; }
+    if (stopAt !== null && player.currentTime >= stopAt) { player.pause(); stopAt = null; nowPlaying.textContent += " — " + t("done"); }
   });
 
   const status = document.getElementById("person-status");
@@ -61,7 +61,7 @@
     faces.addEventListener("change", () => {
       const count = picked().length;
       reject.disabled = split.disabled = count === 0;
-      document.getElementById("faces-picked").textContent = count ? `${count} selected:` : "Select the faces that are someone else:";
+      document.getElementById("faces-picked").textContent = count ? tn("{n} selected:", "{n} selected:", count) : t("Select the faces that are someone else:");
       faces.querySelectorAll(".face-card").forEach((card) => card.classList.toggle("picked", card.querySelector("input").checked));
     });
     reject.addEventListener("click", async () => {
@@ -71,7 +71,7 @@
       } catch (error) { reportError(error); }
     });
     split.addEventListener("click", async () => {
-      const name = prompt("Name the new person (or leave empty):", "");
+      const name = prompt(t("Name the new person (or leave empty):"), "");
       if (name === null) return;
       try {
         const answer = await api(`/api/people/${id}/split`, json({ faces: picked(), name }));
@@ -80,7 +80,7 @@
     });
   }
   document.getElementById("forget").addEventListener("click", () => {
-    if (!confirm("Forget this person? Their faces and clips are deleted and they will not be recognised again.")) return;
+    if (!confirm(t("Forget this person? Their faces and clips are deleted and they will not be recognised again."))) return;
     api(`/api/people/${id}`, { method: "DELETE" }).then(() => { location.href = "/people"; }).catch(reportError);
   });
 })();
