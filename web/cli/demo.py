@@ -45,13 +45,13 @@ def cmd_demo(args) -> int:
         print(f"visearch: {problem} (make demo PORT=…)", file=sys.stderr)
         return EXIT_USAGE
     settings = args.settings  # the environment was read once, by `main`
-    out = generate(args.out)
+    out = generate(args.out, korean=True)
     inputs = [out.catalog_dir]
     shared = Path(__file__).resolve().parents[3] / "shared" / "data"
-    if shared.is_dir():  # the sample faces make a people video for the People pages
+    if shared.is_dir():  # the sample faces make a people video for the People pages (with a Korean caption)
         from fixtures.video import generate_video
 
-        inputs.append(generate_video(shared, args.out / "video").video)
+        inputs.append(generate_video(shared, args.out / "video", caption=True).video)
     print_report(index(settings, IndexRequest(paths=inputs, catalog=out.catalog_csv, clip=demo_clip(settings),
                                               progress=sys.stderr.isatty())))
     print("\n$ visearch search --text 'AX-2040'")
@@ -59,6 +59,13 @@ def cmd_demo(args) -> int:
     photo = out.photos[1]
     print(f"\n$ visearch search --image {photo}")
     print_answer(search_here(settings, photo=open_photo(photo), k=3))
+    korean = next((p for p in out.photos if p.name.startswith("seoul-milk")), None)
+    if korean is not None:  # Korean as it is typed: two syllables, 초성, and a phone photo of the carton
+        for words in ("우유", "ㅅㅇㅇㅇ"):
+            print(f"\n$ visearch search --text '{words}'")
+            print_answer(search_here(settings, text=words, k=3))
+        print(f"\n$ visearch search --image {korean}")
+        print_answer(search_here(settings, photo=open_photo(korean), k=3))
     if args.no_serve:
         return 0
     print("\nStarting the web UI (Ctrl+C to stop)…")

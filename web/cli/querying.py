@@ -116,6 +116,16 @@ def _ask_server(args, box) -> dict | None:
         return None  # it went away mid-request: search here
 
 
+def money(amount: float, currency: str) -> str:
+    """189.00 EUR, 3,900 KRW: the currency's own decimals (English, as the command line is)."""
+    from babel.numbers import UnknownCurrencyError, format_currency
+
+    try:
+        return format_currency(amount, currency, format="#,##0.00 ¤¤", locale="en") if currency else f"{amount:,.2f}"
+    except (UnknownCurrencyError, ValueError):
+        return f"{amount:,.2f} {currency}"
+
+
 def _result_line(rank: int, result: dict) -> str:
     """One result of a `SearchResponse.to_json()` answer, as a line (local or from a server alike)."""
     evidence, why = result["evidence"], []
@@ -133,7 +143,7 @@ def _result_line(rank: int, result: dict) -> str:
     product = ""
     if result.get("product"):
         p = result["product"]
-        price = f" {p['price']:.2f} {p.get('currency', '')}".rstrip() if p.get("price") is not None else ""
+        price = f" {money(p['price'], p.get('currency', ''))}" if p.get("price") is not None else ""
         product = f"  [{p['sku']}] {p.get('brand', '')} {p.get('title', '')}{price}".rstrip()
     where = f"{result['path']} @ {timecode(result['time'])}" if result["kind"] == "frame" else result["path"]
     return f"{rank:>3}. {result['score']:.3f}  {where}{product}  ({'; '.join(why)})"
