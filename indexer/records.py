@@ -126,6 +126,7 @@ class FrameRecord:
     until: float | None = None  # later samples that were near-duplicates of this one reach here
     features: object | None = None  # LocalFeatures: finds a logo or graphic in the frame (moments)
     text_read: bool = False  # OCR looked at this frame (its `ocr` may still be empty)
+    text_plan: object | None = None  # where its text is read (indexer/video_text.py): all, some regions, none
 
     @property
     def last_seen(self) -> float:
@@ -160,3 +161,5 @@ class VideoRecord:
     frames: list[FrameRecord] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)
     error: str = ""  # damage found while decoding; the frames before it are kept
+    damaged: int = 0  # packets that would not decode and were skipped; the frames around them are kept
+    text_spans: list = field(default_factory=list)  # TextSpan (indexer/text_spans.py): each string on screen, when

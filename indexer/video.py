@@ -18,6 +18,7 @@ from indexer.errors import MediaError
 from indexer.records import Shot
 
 SCAN_WIDTH = 256  # frames are scored for cuts at this width
+MAX_DAMAGED = 50  # packets in a row that will not decode: the rest of the file is beyond reach
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class SamplingConfig:
     min_shot_seconds: float = 0.5
     black_luma: float = 18.0  # mean luma (0-255) below which a frame is near-black
     duplicate_difference: float = 2.0  # mean abs grey difference (0-255) at 32×32 to the last kept sample
+    local_difference: float = 24.0  # ...and no 32×32 cell differs by this: a caption or price tag is a change
 
 
 @dataclass
@@ -42,6 +44,7 @@ class VideoScan:
     frame_times: list[float] = field(default_factory=list)
     cut_frames: list[int] = field(default_factory=list)  # frame indices that start a new shot
     error: str = ""
+    damaged: int = 0  # packets that would not decode and were skipped (the frames after them are kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ class VideoSampler:
             origin = time_origin(container)
             index = -1
             try:
-                for index, frame in enumerate(container.decode(stream)):
+                for index, frame in enumerate(decode_frames(container, stream, scan)):
                     if index == 0:
                         scan.rotation = int(getattr(frame, "rotation", 0) or 0) % 360
                     scan.frame_times.append(frame_time(frame, stream, origin, index / fps))
@@ -147,6 +150,24 @@ class VideoSampler:
             kept = keeper.judge(sample, frame, scan.rotation)
             if kept is not None:
                 yield kept
+
+
+def decode_frames(container, stream, scan: VideoScan) -> Iterator:
+    """The stream's frames in order, skipping packets that will not decode (counted in `scan.damaged`);
+    MAX_DAMAGED in a row is damage the decoder cannot get past, and ends the pass."""
+    import av
+
+    in_a_row = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            scan.damaged, in_a_row = scan.damaged + 1, in_a_row + 1
+            if in_a_row >= MAX_DAMAGED:
+                raise
+            continue
+        in_a_row = 0
+        yield from frames
 
 
 def scan_pixels(frame, width: int) -> np.ndarray:
@@ -233,9 +254,10 @@ class _Keeper:
                 self.keyframe_pending.add(sample.shot)
             return None
         starts_shot = sample.shot_start or sample.shot in self.keyframe_pending
-        if not starts_shot and self.previous is not None and \
-                np.abs(grey - self.previous).mean() < self.config.duplicate_difference:
-            return sample, None
+        if not starts_shot and self.previous is not None:
+            difference = np.abs(grey - self.previous)
+            if difference.mean() < self.config.duplicate_difference and difference.max() < self.config.local_difference:
+                return sample, None
         self.keyframe_pending.discard(sample.shot)
         self.previous = grey
         image = frame.to_image()

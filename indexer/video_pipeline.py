@@ -1,6 +1,7 @@
 """Sampled video frames → CLIP vectors, faces (linked into tracks) and OCR on shot keyframes."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -14,23 +15,21 @@ from indexer.models.ocr import OcrModel
 from indexer.records import FrameRecord, SourceFile, VideoRecord
 from indexer.tracking import link_tracks, reusable
 from indexer.video import SamplingConfig, VideoSampler, shots_from_cuts
+from indexer.video_text import READ_BUDGET, RegionReader, TextPlanner, spans_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class VideoConfig:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    ocr_every_frame: bool = False  # default: OCR only each shot's keyframe
+    ocr_frames: str = "changes"  # which samples are read: "changes" (where text changed), "keyframes", "all"
     batch_size: int = 16
     thumbnail_size: int = 256
     workers: int = 2
     reuse_face_vectors: bool = True  # take a still face's identity vector from the sample before
     face_max_side: int = 960  # the detector's view of a frame: faces from ~110 px high in 720p
     ocr_detect_side: int = 960  # on-screen text (captions, signs) is large: frames are read at ≤ 960 px
-
-    @property
-    def ocr_frames(self) -> str:
-        """Which sampled frames are read: "all", or "keyframes" (each shot's first)."""
-        return "all" if self.ocr_every_frame else "keyframes"
 
 
 @dataclass
@@ -41,6 +40,8 @@ class VideoTimes:
     face_vectors: int = 0  # identity vectors computed
     face_vectors_reused: int = 0  # taken from the same face a sample earlier
     ocr: float = 0.0
+    ocr_reads: int = 0  # samples whose text was read (whole or in part)
+    text_capped: int = 0  # samples whose changes went unread: reading past READ_BUDGET
     features: float = 0.0  # local keypoints of each sample
     seconds_of_video: float = 0.0
     frames: int = 0
@@ -58,6 +59,7 @@ class VideoPipeline:
         self.encoder = encoder
         self.local_features = local_features  # RootSift, or None: keypoints let a picture find its moments
         self.ocr = ocr.with_detect_side(config.ocr_detect_side) if ocr is not None else None
+        self.text_reader = RegionReader(self.ocr) if self.ocr is not None else None
         self.faces = faces
         self.config = config
         self.times = VideoTimes()
@@ -76,6 +78,7 @@ class VideoPipeline:
         in_flight: deque[tuple[FrameRecord, Future]] = deque()
         batch: list[tuple[FrameRecord, object]] = []
         previous: tuple[FrameRecord, threading.Event] | None = None  # the last sample, while its faces are found
+        planner = None
         with ThreadPoolExecutor(self.config.workers, thread_name_prefix="visearch-frames") as pool:
             began = time.perf_counter()
             for sample, image in sampler:
@@ -85,6 +88,9 @@ class VideoPipeline:
                         record.frames[-1].until = sample.time
                 else:
                     frame = FrameRecord(sample.time, sample.shot, sample.shot_start, image.width, image.height)
+                    if self.ocr is not None:
+                        planner = planner or TextPlanner(self.config.ocr_frames, image.size)
+                        frame.text_plan = planner.plan(sample.time, frame.keyframe, image)
                     record.frames.append(frame)
                     faces_done = threading.Event()
                     earlier = previous if previous is not None and previous[0].shot == frame.shot else None
@@ -100,9 +106,13 @@ class VideoPipeline:
         scan = sampler.scan
         record.duration, record.fps, record.width, record.height = scan.duration, scan.fps, scan.width, scan.height
         record.codec, record.rotation, record.error = scan.codec, scan.rotation, scan.error
+        record.damaged = scan.damaged
         record.shots = shots_from_cuts(scan.frame_times, scan.cut_frames, scan.duration)
         if self.faces is not None:
             record.tracks = link_tracks(record.frames, self.faces.metric, self.faces.same_person)
+        if self.ocr is not None:
+            record.text_spans = spans_of(record.frames, record.shots, 1.0 / self.config.sampling.rate, record.duration)
+            self._note_capped(planner, source)
         self.times.seconds_of_video += record.duration
         self.times.frames += len(record.frames)
         return record
@@ -128,11 +138,13 @@ class VideoPipeline:
                 self._add_count(len(frame.faces) - reused, reused)
         finally:
             faces_done.set()
-        if self.ocr is not None and (frame.keyframe or self.config.ocr_every_frame):
+        plan = frame.text_plan
+        if self.ocr is not None and plan is not None and (plan.whole or plan.regions):
             began = time.perf_counter()
-            frame.ocr = self.ocr.read(image)
+            frame.ocr = self.text_reader.read_plan(image, plan)
             frame.text_read = True
             self._add_time("ocr", time.perf_counter() - began)
+            self._add_count_of("ocr_reads")
         if self.local_features is not None:
             began = time.perf_counter()
             frame.features = self.local_features.extract(image)
@@ -170,6 +182,17 @@ class VideoPipeline:
         with self._times_lock:
             self.times.face_vectors += computed
             self.times.face_vectors_reused += reused
+
+    def _add_count_of(self, name: str, count: int = 1) -> None:
+        with self._times_lock:
+            setattr(self.times, name, getattr(self.times, name) + count)
+
+    def _note_capped(self, planner, source: SourceFile) -> None:
+        if planner is not None and planner.capped:
+            self._add_count_of("text_capped", planner.capped)
+            log.info("%s: text changed on %d samples faster than it is read (at most %g frames' worth of pixels a "
+                     "second of video); those changes were not read (burned-in subtitles?)", source.path,
+                     planner.capped, READ_BUDGET)
 
     def _add_time(self, stage: str, seconds: float) -> None:
         with self._times_lock:

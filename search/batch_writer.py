@@ -104,6 +104,7 @@ class BatchWriter:
             format=record.format, duration=record.duration, fps=record.fps, width=record.width,
             height=record.height, codec=record.codec, rotation=record.rotation, error=record.error,
             source=str(source.path.parent), shots=[(shot.start, shot.end) for shot in record.shots],
+            text_spans=record.text_spans,
         ))
         frames = [ItemDoc(
             path=str(source.path), sha256=source.sha256, kind="frame", size=source.size, mtime_ns=source.mtime_ns,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from indexer.errors import VisearchError
 from indexer.records import Product
+from indexer.text_spans import places
 from search.browse import BrowseQuery
 from search.documents import VideoDoc
 from indexer.hangul import has_hangul, romanize
@@ -146,6 +147,7 @@ def video_timeline(library, video_id: int) -> dict:
                                               "score": round(segment.score, 4)})
     rows = [{"kind": "tag", "id": tag_id, "name": tags.get(tag_id, ""), "segments": segments}
             for tag_id, segments in sorted(by_tag.items(), key=lambda pair: tags.get(pair[0], "").lower())]
+    rows += text_rows(library.docs.get_videos([video_id])[video_id].text_spans)
     index = people_index(library)
     for entry in seen["people"]:
         clips = [c for c in index.clips(entry["id"]).clips if c.video == video_id]
@@ -153,6 +155,19 @@ def video_timeline(library, video_id: int) -> dict:
                      "segments": [{"start": round(c.start, 3), "end": round(c.end, 3), "score": round(c.score, 4)}
                                   for c in clips]})
     return {**seen["video"], "people": seen["people"], "rows": rows}
+
+
+def text_rows(spans) -> list[dict]:
+    """One timeline row per place text shows on screen, named by what it showed longest; each span its text."""
+    rows = []
+    for number, place in enumerate(places(spans)):
+        shown: dict[str, float] = {}
+        for span in place:
+            shown[span.text] = shown.get(span.text, 0.0) + span.end - span.start
+        rows.append({"kind": "text", "id": number, "name": max(shown, key=shown.__getitem__), "segments": [
+            {"start": round(s.start, 3), "end": round(s.end, 3), "score": round(s.confidence, 4), "text": s.text}
+            for s in place]})
+    return rows
 
 
 def person(library, person_id: int) -> PersonRow:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Sequence
 
 from indexer.records import Failure, OcrLine, Product
+from indexer.text_spans import TextSpan
 from search.browse import BrowsePage, BrowseQuery
 
 
@@ -59,6 +60,7 @@ class VideoDoc:
     shots: list[tuple[float, float]] = field(default_factory=list)
     added_at: float = 0.0
     id: int | None = None
+    text_spans: list[TextSpan] = field(default_factory=list)  # each string on screen, when: moments read these
 
 
 @dataclass(frozen=True, slots=True)

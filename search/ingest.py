@@ -282,6 +282,9 @@ class LibraryIndexer:
         self.writer.write_video(record)
         report.videos, report.frames = report.videos + 1, report.frames + len(record.frames)
         report.faces += sum(len(frame.faces) for frame in record.frames)
+        if record.damaged:
+            report.notices.append(f"{record.source.path}: {record.damaged} damaged packets skipped; the frames around "
+                                  "them are indexed")
         if record.error:
             failure = Failure(record.source.path, f"damaged: kept {len(record.frames)} frames; {record.error}")
             report.failed.append(failure)

@@ -54,7 +54,7 @@ class Manifest:
     vector_tuning: dict = field(default_factory=dict)  # efSearch/nprobe and the recall they measured
     shard: str = ""  # "I/N" for a worker's library whose vectors are one shard of a catalogue
     roots: list = field(default_factory=list)  # resolved folders (or files) given to `index`: media is served from these only
-    video_ocr: str = ""  # which sampled frames of videos were read: "all", "keyframes" (each shot's first), "off"
+    video_ocr: str = ""  # which sampled frames of videos were read: "changes", "all", "keyframes" (each shot's first), "off"
     no_match_floor: float = 0.0  # lens: a CLIP score unrelated items reach (see search/lens/calibration.py); 0 = not yet
     floor_items: int = 0  # how many vectors the library had when the floor was measured
     created_at: float = field(default_factory=time.time)
@@ -187,7 +187,7 @@ class Library:
     def record_video_ocr(self, mode: str) -> None:
         """Which video frames this run reads text on; the library keeps the least of all its runs, so
         moments can say when captions within a shot were never read."""
-        order = ["off", "keyframes", "all"]
+        order = ["off", "keyframes", "changes", "all"]
         current = self.manifest.video_ocr
         if current and order.index(current) <= order.index(mode):
             return

@@ -13,6 +13,7 @@ from typing import Callable
 
 from indexer.errors import MediaError
 from indexer.images import open_image
+from indexer.text_spans import FrameText, build_spans, sampling_interval
 from indexer.video_pipeline import VideoConfig
 from search.codec import chunks
 from search.documents import ItemDoc
@@ -104,4 +105,23 @@ def _read_frames(library, video_id: int, docs: list[ItemDoc], ocr, report: Reocr
                 doc.ocr_engine = ocr.identity
                 done.append(doc)
     library.docs.upsert(done)
+    _respan(library, video)
     return len(done)
+
+
+def _respan(library, video) -> None:
+    """The video's text spans again from its frames' new reads (each read frame now read whole); frames that
+    were not read show what the spans carry to them, as at indexing."""
+    frames = [doc for doc in library.docs.frames_of(video.id) if doc.time is not None]
+    shots = video.shots or [(0.0, video.duration)]
+    texts = [FrameText(doc.time, doc.shot or 0, tuple(shots[doc.shot]) if doc.shot is not None and doc.shot < len(shots)
+                       else (0.0, video.duration), list(doc.ocr) if doc.ocr_engine else [], whole=bool(doc.ocr_engine))
+             for doc in frames]
+    video.text_spans, shown = build_spans(texts, sampling_interval([doc.time for doc in frames]))
+    carried = []
+    for doc, lines in zip(frames, shown):
+        if not doc.ocr_engine and doc.ocr != lines:
+            doc.ocr = list(lines)
+            carried.append(doc)
+    library.docs.upsert(carried)
+    library.docs.upsert_video(video)

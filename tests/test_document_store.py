@@ -135,6 +135,23 @@ def test_videos_with_shots_and_frames_by_time(store):
     assert store.item_ids() == [] and store.get_videos([video_id]) == {}
 
 
+def test_a_videos_text_spans_are_kept_in_order_and_replaced_with_it(store):
+    from indexer.text_spans import TextSpan
+
+    spans = [TextSpan("HOME RUN", (10.0, 600.0, 400.0, 650.0), 0.97, 3.25, 6.5, 0),
+             TextSpan("오늘의 무대", (12.0, 600.0, 380.0, 655.0), 0.91, 11.5, 14.0, 1)]
+    video_id = store.upsert_video(VideoDoc(path="/v/show.mp4", sha256="s1", duration=16.0,
+                                           shots=[(0.0, 8.0), (8.0, 16.0)], text_spans=spans))
+    assert store.get_videos([video_id])[video_id].text_spans == spans
+    [frame] = store.upsert([ItemDoc(path="/v/show.mp4", sha256="s1", kind="frame", video_id=video_id, time=4.0)])
+    again = VideoDoc(path="/v/show.mp4", sha256="s2", duration=16.0, id=video_id, text_spans=spans[1:])
+    store.upsert_video(again)  # its text read again: the spans are the new ones only, its frames stay
+    assert store.get_videos([video_id])[video_id].text_spans == spans[1:]
+    assert [f.id for f in store.frames_of(video_id)] == [frame]
+    store.delete_video(video_id)
+    assert store.get_videos([video_id]) == {}
+
+
 def test_korean_as_it_is_typed(store):
     """Two-syllable and one-syllable words (under a trigram), 초성, a one-jamo OCR slip, mixed scripts."""
     ids = store.upsert([item("/k/milk.jpg", "서울우유 1000ml"), item("/k/ramen.jpg", "신라면 컵"),

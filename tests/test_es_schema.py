@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from indexer.records import OcrLine
+from indexer.text_spans import TextSpan
 from search.elastic import schema
 from search.browse import BrowseQuery
 from search.documents import ItemDoc, VideoDoc
@@ -119,8 +120,13 @@ def test_item_and_video_documents_round_trip():
     assert source["has_text"] and source["ocr_line_count"] == 1 and source["added_at"] == 5000
     back = item_from_source(7, source)
     assert back.ocr == item.ocr and back.path == item.path and back.added_at == 5.0
-    video = VideoDoc(path="/v.mp4", sha256="v", shots=[(0.0, 1.5), (1.5, 3.0)], id=3, added_at=1.0)
-    assert video_from_source(3, video_source(video)) == video
+    video = VideoDoc(path="/v.mp4", sha256="v", shots=[(0.0, 1.5), (1.5, 3.0)], id=3, added_at=1.0,
+                     text_spans=[TextSpan("KOR 2:1 JPN", (40.0, 40.0, 260.0, 80.0), 0.95, 1.0, 2.5, 0)])
+    source = video_source(video)
+    assert source["text_spans"] == [{"text": "KOR 2:1 JPN", "box": [40.0, 40.0, 260.0, 80.0], "confidence": 0.95,
+                                     "start": 1.0, "end": 2.5, "shot": 0}]
+    assert video_from_source(3, source) == video
+    assert schema.mappings("videos")["properties"]["text_spans"] == {"type": "object", "enabled": False}
 
 
 def test_settings_prefer_options_over_environment():

@@ -59,8 +59,7 @@ def broadcast(shared_data, tmp_path_factory):
     work = tmp_path_factory.mktemp("broadcast")
     fixture = generate_broadcast(shared_data, work / "video")
     library = work / "lib"
-    assert main(["--library", str(library), "index", str(fixture.video), "--clip", "tiny", "--ocr-frames", "all",
-                 "--no-progress"]) == 0
+    assert main(["--library", str(library), "index", str(fixture.video), "--clip", "tiny", "--no-progress"]) == 0
     assert main(["--library", str(library), "people", "enroll", "Angelina", *map(str, fixture.enroll)]) == 0
     return fixture, library
 
@@ -87,10 +86,10 @@ def test_text_moments_say_when_captions_within_shots_were_never_read(broadcast, 
     fixture, library = broadcast
     capsys.readouterr()
     assert main(["--library", str(library), "moments", "--text", "home run", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["notes"] == []  # indexed with --ocr-frames all
+    assert json.loads(capsys.readouterr().out)["notes"] == []  # indexed with the default: text read where it changes
     keyframes = tmp_path / "keyframes"
     assert main(["--library", str(keyframes), "index", str(fixture.video), "--clip", "tiny", "--faces", "off",
-                 "--local-features", "off", "--no-progress"]) == 0
+                 "--local-features", "off", "--ocr-frames", "keyframes", "--no-progress"]) == 0
     capsys.readouterr()
     assert main(["--library", str(keyframes), "moments", "--text", "home run"]) == 0
     assert "captions that appear within a shot are missed" in capsys.readouterr().out

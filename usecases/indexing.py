@@ -50,7 +50,7 @@ class IndexRequest:
     faces: str | None = None
     local_features: bool = True
     sample_rate: float = 1.0
-    ocr_frames: str = "keyframes"
+    ocr_frames: str = "changes"
     shard: str | None = None
     vectors_template: Path | None = None
     prune: bool = False
@@ -132,7 +132,7 @@ def _run(library: Library, request: IndexRequest, settings: Settings, models: In
         catalog=request.catalog, prune=request.prune, batch_size=request.batch_size, workers=request.workers,
         progress=request.progress, shard=shard,
         checkpoints=CheckpointPolicy(settings.checkpoint_seconds, settings.checkpoint_items),
-        video=VideoConfig(sampling=SamplingConfig(rate=request.sample_rate), ocr_every_frame=request.ocr_frames == "all",
+        video=VideoConfig(sampling=SamplingConfig(rate=request.sample_rate), ocr_frames=request.ocr_frames,
                           reuse_face_vectors=settings.face_reuse),
     )
     indexer = LibraryIndexer(library, models.encoder, models.ocr, options, faces=models.faces,

@@ -125,6 +125,8 @@ ERRORS = [
      N_("upload: that photo is no longer kept; upload it again")),
     (re.compile(r"^internal error \((?P<kind>\w+)\); see the server log$"),
      N_("internal error (%(kind)s); see the server log")),
+    (re.compile(r"^(?P<path>.+): (?P<count>\d+) damaged packets skipped; the frames around them are indexed$"),
+     N_("%(path)s: %(count)s damaged packets skipped; the frames around them are indexed")),
     (re.compile(r"^text-to-image search is off: this library's encoder \((?P<clip>.+)\) is not semantic"),
      N_("text-to-image search is off: this library's encoder (%(clip)s) is not semantic; results come from OCR "
         "and catalogue text only")),

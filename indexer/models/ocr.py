@@ -69,6 +69,13 @@ class OcrModel(InferenceModel):
         sibling.detect_limit = "max"
         return sibling
 
+    def prober(self, side: int) -> "OcrModel":
+        """A cheap sibling that tells whether an image holds any text: the detector at `side` px, no second
+        look, any confidence (its readings are not kept)."""
+        sibling = self.with_detect_side(side)
+        sibling.hangul, sibling.second_look, sibling.quads, sibling.min_confidence = False, None, None, 0.0
+        return sibling
+
     @property
     def identity(self) -> str:
         """The engine, and `+hangul` when Hangul lines are read (what a library records and queries rebuild)."""

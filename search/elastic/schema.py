@@ -30,7 +30,9 @@ from search.browse import BrowseQuery
 # v3: Korean as it is typed: items carry their one- and two-character pieces (`grams`), initial consonants
 # (`initials`) and jamo (`jamo`); products and people their aliases. Documents copied by the upgrade get
 # these forms when they are written again (`visearch index --reocr` rewrites every item).
-SCHEMA_VERSION = 3
+# v4: videos carry their text spans (each string on screen, when); videos copied by the upgrade have none
+# until indexed again, and moments read their frames meanwhile.
+SCHEMA_VERSION = 4
 KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta",
          "tags", "tag_segments", "tag_videos")
 
@@ -94,6 +96,7 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "duration": DOUBLE, "fps": DOUBLE, "width": INTEGER, "height": INTEGER, "codec": KEYWORD,
         "rotation": INTEGER, "error": {"type": "text"}, "source": KEYWORD, "added_at": DATE,
         "shots": {"type": "nested", "properties": {"idx": INTEGER, "start": DOUBLE, "end": DOUBLE}},
+        "text_spans": STORED_ONLY,  # [{text, box, confidence, start, end, shot}]: read with the video, never searched
     },
     "products": {
         "sku": KEYWORD, "title": _cjk_text(), "brand": {"type": "keyword", "fields": {"text": _cjk_text()}},

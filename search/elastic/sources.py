@@ -14,6 +14,7 @@ import numpy as np
 from indexer.records import OcrLine, Product
 from indexer.hangul import has_hangul, initials, jamo
 from indexer.text import compact, grams
+from indexer.text_spans import TextSpan
 from search.codec import vector_base64, vector_from_base64
 from search.documents import ItemDoc, VideoDoc
 from search.people.names import spelling_keys
@@ -66,14 +67,17 @@ def video_source(video: VideoDoc) -> dict:
         "width": video.width, "height": video.height, "codec": video.codec, "rotation": video.rotation,
         "error": video.error, "source": video.source, "added_at": int((video.added_at or time.time()) * 1000),
         "shots": [{"idx": n, "start": start, "end": end} for n, (start, end) in enumerate(video.shots)],
+        "text_spans": [span.json() for span in video.text_spans],
     }
 
 
 def video_from_source(video_id: int, s: dict) -> VideoDoc:
-    fields = {k: v for k, v in s.items() if k in VideoDoc.__dataclass_fields__ and k not in ("shots", "added_at")}
+    fields = {k: v for k, v in s.items()
+              if k in VideoDoc.__dataclass_fields__ and k not in ("shots", "added_at", "text_spans")}
     shots = sorted(s.get("shots") or [], key=lambda shot: shot["idx"])
     return VideoDoc(**{**fields, "id": video_id}, added_at=s.get("added_at", 0) / 1000,
-                    shots=[(shot["start"], shot["end"]) for shot in shots])
+                    shots=[(shot["start"], shot["end"]) for shot in shots],
+                    text_spans=[TextSpan.from_json(span) for span in s.get("text_spans") or []])
 
 
 def product_source(product: Product) -> dict:

@@ -1,6 +1,7 @@
 """Find the moments of a query in indexed videos, from what the index stored: no video is decoded.
 
-Text is matched on each sampled frame's OCR lines, a picture on the frames' keypoints (or CLIP vectors
+Text is matched on the video's text spans (each string on screen, from when it appeared to when it went;
+frames' OCR lines for a video indexed before spans), a picture on the frames' keypoints (or CLIP vectors
 where there are none), CLIP text on the frames' CLIP vectors, a person on their tracks (the clips
 machinery). Matching frames become spans
 (search/moments/intervals.py) and the clauses combine by AND or OR.
@@ -11,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from indexer.text import compact
-from search.moments.intervals import Frame, Moment, frame_runs, intersect, union
+from indexer.text_spans import contains_value, sampling_interval, text_form
+from search.moments.intervals import Frame, Moment, frame_runs, intersect, span_moments, union
 from search.moments.pictures import picture_scores
 from search.moments.query import Clause, MomentQuery, MomentQueryError
 
@@ -57,7 +58,11 @@ def _clause_moments(library, clause: Clause, videos: list[int], gap: float, marg
         frames = [f for f in library.docs.frames_of(video_id) if f.time is not None]
         if not frames:
             continue
-        if clause.kind == "text":
+        if clause.kind == "text" and video.text_spans:
+            moments += span_moments(video.text_spans, query_words(clause.value), cutoff, video_id, gap=gap,
+                                    thumbnail=lambda start, end, frames=frames: _frame_within(frames, start, end))
+            continue
+        if clause.kind == "text":  # a video indexed before text spans: its frames' lines
             scores = _text_scores(frames, clause.value)
         elif keypoints:
             scores = picture_scores(library.frame_features, clause.features, frames)
@@ -67,20 +72,19 @@ def _clause_moments(library, clause: Clause, videos: list[int], gap: float, marg
         shots = video.shots or [(0.0, video.duration)]
         timeline = [Frame(f.id, f.time, tuple(shots[f.shot]) if f.shot is not None and f.shot < len(shots)
                           else (0.0, video.duration)) for f in frames]
-        moments += frame_runs(timeline, hits, video_id, interval=_interval(frames), gap=gap)
+        moments += frame_runs(timeline, hits, video_id, interval=sampling_interval([f.time for f in frames]), gap=gap)
     return moments
 
 
-def _interval(frames) -> float:
-    """The sampling interval (1 s by default). Near-duplicate samples are not kept, so kept frames are
-    often further apart: the short steps between them are the interval."""
-    steps = np.diff(sorted(f.time for f in frames))
-    steps = steps[steps > 0.05]
-    return float(np.clip(np.percentile(steps, 25), 0.05, 1.0)) if len(steps) else 1.0
+def _frame_within(frames, start: float, end: float) -> int | None:
+    """The sampled frame that best shows a moment: the first one inside it, else the nearest."""
+    inside = [f for f in frames if start <= f.time <= end]
+    return (inside[0] if inside else min(frames, key=lambda f: abs(f.time - start))).id
 
 
 def query_words(text: str) -> list[str]:
-    return [w for w in dict.fromkeys(compact(part) for part in text.split()) if w]
+    """The words of a text query, as on-screen text is matched (`text_form`): `0:0` finds a score read `O:O`."""
+    return [w for w in dict.fromkeys(text_form(part) for part in text.split()) if w]
 
 
 def _text_scores(frames, text: str) -> dict[int, tuple[float, dict]]:
@@ -90,12 +94,12 @@ def _text_scores(frames, text: str) -> dict[int, tuple[float, dict]]:
     for frame in frames:
         if not frame.ocr:
             continue
-        whole = compact(" ".join(line.text for line in frame.ocr))
-        found = [w for w in words if w in whole]
+        whole = text_form(" ".join(line.text for line in frame.ocr))
+        found = [w for w in words if contains_value(whole, w)]
         if not found:
             continue
         lines = [{"text": line.text, "box": [round(v, 1) for v in line.bounds]}
-                 for line in frame.ocr if any(w in line.compact for w in found)]
+                 for line in frame.ocr if any(contains_value(text_form(line.text), w) for w in found)]
         scores[frame.id] = (len(found) / len(words), {"text": {"words": found, "lines": lines, "frame": frame.id,
                                                                "time": frame.time}})
     return scores

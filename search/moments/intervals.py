@@ -3,6 +3,9 @@ Pure functions, no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from indexer.text_spans import TextSpan, contains_value, text_form
 
 
 @dataclass
@@ -86,3 +89,35 @@ def union(a: list[Moment], b: list[Moment], gap: float = 0.0) -> list[Moment]:
         out.append(Moment(moment.video, moment.start, moment.end, moment.score, moment.thumbnail_item,
                           dict(moment.evidence)))
     return out
+
+
+def span_moments(spans: Sequence[TextSpan], words: Sequence[str], cutoff: float, video: int, *, gap: float = 0.0,
+                 thumbnail: Callable[[float, float], int | None] = lambda start, end: None) -> list[Moment]:
+    """Moments of on-screen text from a video's text spans: the times at which at least `cutoff` of the
+    query's `words` (as `text_form` makes them) are on screen, in any of the strings shown then. A number
+    matches only as a whole (2:1 is not in 12:1). Runs closer than `gap` merge. Pure."""
+    holding = [(span, [w for w in words if contains_value(text_form(span.text), w)]) for span in spans]
+    holding = [(span, found) for span, found in holding if found]
+    edges = sorted({t for span, _ in holding for t in (span.start, span.end)})
+    moments: list[Moment] = []
+    for start, end in zip(edges, edges[1:]):
+        showing = [(span, found) for span, found in holding if span.start <= start and span.end >= end]
+        found = list(dict.fromkeys(w for _, seen in showing for w in seen))
+        score = len(found) / len(words) if words else 0.0
+        if not showing or score < cutoff - 1e-9:
+            continue
+        last = moments[-1] if moments else None
+        if last is not None and start - last.end <= gap + 1e-6:
+            last.end = max(last.end, end)
+            if score > last.score:
+                last.score, last.evidence = score, _span_evidence(found, showing, start, last.thumbnail_item)
+            continue
+        item = thumbnail(start, end)
+        moments.append(Moment(video, start, end, score, item, _span_evidence(found, showing, start, item)))
+    return moments
+
+
+def _span_evidence(found: list[str], showing: list, start: float, item: int | None) -> dict:
+    lines = [{"text": span.text, "box": [round(v, 1) for v in span.box], "start": round(span.start, 3),
+              "end": round(span.end, 3)} for span, _ in showing]
+    return {"text": {"words": found, "lines": lines, "frame": item, "time": round(start, 3)}}

@@ -102,7 +102,7 @@ def notes(library, query: MomentQuery) -> list[str]:
         return [N_("the videos were indexed without OCR: no words on screen can be found (index with OCR on)")]
     if read == "keyframes":
         return [N_("only each shot's first frame was read for text: captions that appear within a shot are missed "
-                   "(index again with --ocr-frames all)")]
+                   "(index again: the default reads text wherever it changes)")]
     return []
 
 

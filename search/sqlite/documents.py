@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from indexer.records import Failure, OcrLine, Product
+from indexer.text_spans import TextSpan
 from search.documents import FileState, ItemDoc, TextHit, VideoDoc
 from search.browse import BrowsePage, BrowseQuery
 from search.codec import chunks
@@ -162,12 +163,20 @@ class SqliteDocumentStore:
                 )
                 video.id = cursor.lastrowid
             else:
-                self._db.execute(f"INSERT OR REPLACE INTO videos ({_VIDEO_COLUMNS}) VALUES ({','.join('?' * 15)})",
-                                 (video.id, *values))
+                updates = ", ".join(f"{name} = excluded.{name}" for name in _VIDEO_COLUMNS.split(", ")[1:])
+                self._db.execute(f"INSERT INTO videos ({_VIDEO_COLUMNS}) VALUES ({','.join('?' * 15)}) "
+                                 f"ON CONFLICT(id) DO UPDATE SET {updates}", (video.id, *values))  # frames stay
                 self._db.execute("DELETE FROM shots WHERE video_id = ?", (video.id,))
+                self._db.execute("DELETE FROM text_spans WHERE video_id = ?", (video.id,))
             self._db.executemany(
                 "INSERT INTO shots (video_id, idx, start, end) VALUES (?, ?, ?, ?)",
                 [(video.id, number, start, end) for number, (start, end) in enumerate(video.shots)],
+            )
+            self._db.executemany(
+                "INSERT INTO text_spans (video_id, idx, start, end, text, box, confidence, shot) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(video.id, number, span.start, span.end, span.text, json.dumps(list(span.box)), span.confidence,
+                  span.shot) for number, span in enumerate(video.text_spans)],
             )
         return video.id
 
@@ -182,6 +191,11 @@ class SqliteDocumentStore:
                     f"SELECT video_id, start, end FROM shots WHERE video_id IN ({marks}) ORDER BY video_id, idx", chunk
                 ):
                     videos[row[0]].shots.append((row[1], row[2]))
+                for row in self._db.execute(
+                    "SELECT video_id, text, box, confidence, start, end, shot FROM text_spans "
+                    f"WHERE video_id IN ({marks}) ORDER BY video_id, idx", chunk
+                ):
+                    videos[row[0]].text_spans.append(TextSpan(row[1], tuple(json.loads(row[2])), *row[3:]))
         return videos
 
     def delete_video(self, video_id: int) -> list[int]:

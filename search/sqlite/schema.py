@@ -175,6 +175,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE people ADD COLUMN aliases TEXT NOT NULL DEFAULT '';
     ALTER TABLE items ADD COLUMN ocr_engine TEXT NOT NULL DEFAULT '';
     """,
+    # 6: text on screen as spans (indexer/text_spans.py): each string from when it appeared to when it went.
+    """
+    CREATE TABLE text_spans (
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        start REAL NOT NULL,
+        end REAL NOT NULL,
+        text TEXT NOT NULL,
+        box TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        shot INTEGER NOT NULL,
+        PRIMARY KEY (video_id, idx)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TEXT_FORMS_SINCE = 5  # a file migrated from before this version has its text forms filled on open

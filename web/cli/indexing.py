@@ -28,8 +28,9 @@ def register(commands) -> None:
     index.add_argument("--local-features", choices=("on", "off"), default="on",
                        help="RootSIFT keypoints for exact-product verification in the lens (default on)")
     index.add_argument("--sample-rate", type=float, default=1.0, help="video frames sampled per second (default 1)")
-    index.add_argument("--ocr-frames", choices=("keyframes", "all"), default="keyframes",
-                       help="OCR each shot's first sample (default) or every sampled frame")
+    index.add_argument("--ocr-frames", choices=("changes", "keyframes", "all"), default="changes",
+                       help="video text: read each shot's first sample, then only where the picture changed "
+                            "(changes, default); each shot's first sample only (keyframes); every sample (all)")
     index.add_argument("--shard", help="I/N: index only this worker's deterministic 1/N of the files "
                        "(vectors go to a shard file; see `merge-vectors`)")
     index.add_argument("--vectors-template", type=Path,
