@@ -58,3 +58,25 @@ def _matches(a, b) -> bool:
 
 def _overlap(a, b) -> float:
     return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+CAPTION_SEEDS = (11, 12, 13, 14)  # the generated caption videos (fixtures/onscreen.py), 60 s each
+
+
+def caption_videos(seconds: float = 60.0, seeds=CAPTION_SEEDS) -> list:
+    """Broadcast-style videos with text at known times (1280×720, 25 fps), made once and reused."""
+    import json
+
+    from fixtures.onscreen import OnScreenVideo, generate_onscreen
+
+    videos = []
+    for seed in seeds:
+        folder, name = OUT / "captions", f"captions-{seed}-{int(seconds)}s.mp4"
+        meta = folder / f"{name}.json"
+        if (folder / name).exists() and meta.exists():
+            data = json.loads(meta.read_text())
+            videos.append(OnScreenVideo(folder / name, seconds, data["shots"], [],
+                                        {k: [tuple(s) for s in v] for k, v in data["truth"].items()}, data["kinds"]))
+        else:
+            videos.append(generate_onscreen(folder, seed=seed, duration=seconds, name=name))
+    return videos

@@ -14,11 +14,13 @@ from typing import Sequence
 
 import numpy as np
 
+from indexer.hangul import near_miss
 from indexer.records import OcrLine
 from indexer.text import compact
 
 GRID = (96, 54)  # the grey thumbnail two samples are compared at (16:9; other shapes are squashed alike)
-CELL_CHANGE = 18.0  # mean abs grey difference (0-255) above which a cell has changed
+FINE = 4  # the detail image is this many times the grid
+CELL_CHANGE = 18.0  # abs grey difference (0-255) above which a cell has changed
 SCENE = 0.45  # a change over this share of the frame is the scene moving, not text changing
 SAME_PLACE = 0.3  # IoU of two boxes that hold the same string
 VARIANT = 0.7  # similarity of two readings of one caption (OCR noise), when their digits agree
@@ -31,15 +33,23 @@ _AS_DIGITS = str.maketrans("odqil|", "000111")
 Box = tuple[float, float, float, float]
 
 
-def thumbnails(image) -> tuple[np.ndarray, np.ndarray]:
-    """The frame (a PIL image) as a small float grey image, what two samples are compared at, and how much
-    edge each of its cells holds (text and graphics hold much; a smooth backdrop little)."""
+def thumbnails(image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frame (a PIL image) as what two samples are compared at: a small float grey image (GRID), how much
+    edge each of its cells holds (text and graphics hold much; a smooth backdrop little), and the grey image
+    at 4× the grid (a clock's 8 turning 9 shows there)."""
     import cv2
     from PIL import Image
 
-    fine = np.asarray(image.convert("L").resize((GRID[0] * 4, GRID[1] * 4), Image.Resampling.BOX), np.float32)
+    fine = np.asarray(image.convert("L").resize((GRID[0] * FINE, GRID[1] * FINE), Image.Resampling.BOX), np.float32)
     edges = np.abs(np.diff(fine, axis=1, append=fine[:, -1:])) + np.abs(np.diff(fine, axis=0, append=fine[-1:]))
-    return cv2.resize(fine, GRID, interpolation=cv2.INTER_AREA), cv2.resize(edges, GRID, interpolation=cv2.INTER_AREA)
+    return (cv2.resize(fine, GRID, interpolation=cv2.INTER_AREA), cv2.resize(edges, GRID, interpolation=cv2.INTER_AREA),
+            fine)
+
+
+def detail_changes(before: np.ndarray, after: np.ndarray, threshold: float = CELL_CHANGE) -> np.ndarray:
+    """Which grid cells hold a fine pixel (4× the grid) that changed by more than `threshold`. Pure."""
+    difference = np.abs(after - before)
+    return difference.reshape(GRID[1], FINE, GRID[0], FINE).max(axis=(1, 3)) > threshold
 
 
 def changed_cells(before: np.ndarray, after: np.ndarray, threshold: float = CELL_CHANGE) -> np.ndarray:
@@ -237,6 +247,13 @@ def sampling_interval(times: Sequence[float]) -> float:
     steps = np.diff(sorted(times))
     steps = steps[steps > 0.05]
     return float(np.clip(np.percentile(steps, 25), 0.05, 1.0)) if len(steps) else 1.0
+
+
+def shows(text: str, word: str) -> bool:
+    """Whether on-screen text shows a query word (both as `text_form` makes them): a number whole, and a
+    Hangul word also past an OCR slip of a jamo (속보 전해드립니타 shows 전해드립니다), search's near-miss
+    rule. Pure."""
+    return contains_value(text, word) or near_miss(word, text)
 
 
 def contains_value(text: str, word: str) -> bool:

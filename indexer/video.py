@@ -27,8 +27,8 @@ class SamplingConfig:
     scene_threshold: float = 27.0  # ContentDetector's default
     min_shot_seconds: float = 0.5
     black_luma: float = 18.0  # mean luma (0-255) below which a frame is near-black
-    duplicate_difference: float = 2.0  # mean abs grey difference (0-255) at 32×32 to the last kept sample
-    local_difference: float = 24.0  # ...and no 32×32 cell differs by this: a caption or price tag is a change
+    duplicate_difference: float = 2.0  # mean abs grey difference (0-255) at 64×64 to the last kept sample
+    local_difference: float = 24.0  # ...and no 64×64 cell differs by this: a caption, a clock's digit is a change
 
 
 @dataclass
@@ -248,7 +248,7 @@ class _Keeper:
         self.keyframe_pending: set[int] = set()
 
     def judge(self, sample: PlannedSample, frame, rotation: int):
-        grey = frame.to_ndarray(format="gray", width=32, height=32).astype(np.float32)
+        grey = frame.to_ndarray(format="gray", width=64, height=64).astype(np.float32)
         if grey.mean() < self.config.black_luma and grey.std() < 12:
             if sample.shot_start:
                 self.keyframe_pending.add(sample.shot)

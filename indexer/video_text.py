@@ -15,13 +15,15 @@ said with -v. `keyframes` reads shot starts only, `all` every sample whole.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from indexer.records import FrameRecord, OcrLine
-from indexer.text_spans import (SCENE, Box, FrameText, TextSpan, build_spans, cell_boxes, changed_cells, iou,
-                                thumbnails)
+from indexer.text_spans import (GRID, SCENE, Box, FrameText, TextSpan, build_spans, cell_boxes, changed_cells,
+                                detail_changes, iou, overlaps, thumbnails)
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ MIN_CROP = (240, 128)  # px: a region is read at least this large, so the detect
 EDGE = 3  # px: a line this close to a region's inner edge was cut by it
 WIDEN = 6  # line heights a region grows across to take in a cut line
 MAX_WIDEN = 2  # times a region grows before what it read is taken
+KNOWN_LINES = 64  # line boxes remembered from the latest reads
 LINE_ASPECT = 1.5  # a line's width over its height, at least, for a cut to be widened for
 STILL = 5.0  # mean abs grey difference under which a cell held still: an overlay over a moving picture
 EDGES = 16.0  # edge a still cell holds (grey steps per px at 4x the grid): text does, a smooth backdrop not
@@ -62,8 +65,9 @@ class TextPlanner:
         if mode not in MODES:
             raise ValueError(f"--ocr-frames is one of {', '.join(MODES)}, not {mode!r}")
         self.mode, self.size = mode, size
-        self.previous: tuple[np.ndarray, np.ndarray] | None = None  # the last sample's thumbnails (grey, edges)
+        self.previous: tuple | None = None  # the last sample's thumbnails (grey, edges, fine grey)
         self.moving = False  # most of the picture changed from the sample before the last to the last
+        self.came = np.zeros(GRID[::-1], bool)  # cells that began to hold still at the last step (read then)
         self.previous_time = 0.0
         self.still: list[np.ndarray] = []  # the last two steps' cells that held still (edges that stayed), newest last
         self.last_whole = -1e9
@@ -71,17 +75,17 @@ class TextPlanner:
         self.capped = 0  # samples whose changes went unread (the cap)
 
     def plan(self, time: float, shot_start: bool, image) -> TextPlan:
-        grey, edges = thumbnails(image) if self.mode == "changes" else (None, None)
+        grey, edges, fine = thumbnails(image) if self.mode == "changes" else (None, None, None)
         before, before_time, was_moving = self.previous, self.previous_time, self.moving
-        self.previous, self.previous_time = (grey, edges), time
+        self.previous, self.previous_time = (grey, edges, fine), time
         if self.mode == "keyframes" and not shot_start:
             return TextPlan(carry=False)
         history = self.still
         if grey is not None and before is not None:  # edges that stayed put: text and graphics over a moving picture
             still = ~changed_cells(before[0], grey, STILL) & (edges > EDGES) & (before[1] > EDGES)
             self.still = (history + [still])[-2:]
-            changed = changed_cells(before[0], grey)
-            self.moving = bool(changed.mean() > SCENE)
+            changed = detail_changes(before[2], fine)
+            self.moving = bool(changed_cells(before[0], grey).mean() > SCENE)
         if self.mode == "all" or shot_start or before is None:
             self.last_whole = time
             self._afford(time, 1.0, needed=True)
@@ -94,9 +98,11 @@ class TextPlanner:
         if len(history) < 2 or not was_moving:
             return self._whole_or_nothing(time)  # the picture began to move
         # Over a moving picture: what holds still now after two steps that did not, and what went after two
-        # that did (a cell that flickers, at an overlay's edge, is neither).
-        came = cell_boxes(still & ~history[1] & ~history[0], self.size, min_area=MOVING_MIN_AREA)
-        went = cell_boxes(~still & history[1] & history[0], self.size, min_area=MOVING_MIN_AREA)
+        # that did, or after it came (a cell that flickers, at an overlay's edge, is neither).
+        came_cells, came_before = still & ~history[1] & ~history[0], self.came
+        self.came = came_cells
+        came = cell_boxes(came_cells, self.size, min_area=MOVING_MIN_AREA)
+        went = cell_boxes(~still & history[1] & (history[0] | came_before), self.size, min_area=MOVING_MIN_AREA)
         widest = sorted(came + went, key=lambda box: box[0] - box[2])[:MAX_REGIONS]  # lines are wide; chance not
         return self._regions(time, widest, settled=[box for box in came if box in widest], since=before_time)
 
@@ -144,6 +150,15 @@ def _at_least(low: float, high: float, length: float, limit: int) -> tuple[float
     return max(0.0, low + shift), min(float(limit), high + shift)
 
 
+def take_in(box: Box, lines: list[Box], size: tuple[int, int]) -> Box:
+    """The region grown to hold whole the known lines it overlaps (with a margin). Pure."""
+    for x0, y0, x1, y1 in lines:
+        if overlaps(box, (x0, y0, x1, y1)):
+            box = (max(0.0, min(box[0], x0 - MARGIN)), max(0.0, min(box[1], y0 - MARGIN)),
+                   min(float(size[0]), max(box[2], x1 + MARGIN)), min(float(size[1]), max(box[3], y1 + MARGIN)))
+    return box
+
+
 def widen(box: Box, lines: list[OcrLine], size: tuple[int, int]) -> Box:
     """The region grown to take in the lines its edges cut (a score read as `1:0 JP`): by WIDEN line heights
     across, one line height up or down. The same box when no line touches an inner edge. Pure."""
@@ -174,6 +189,8 @@ class RegionReader:
         self.siblings = {side: ocr.with_detect_side(side) for side in self.SIDES if side < ocr.detect_side}
         self.probe = ocr.prober(self.PROBE_SIDE)
         self.probed = self.skipped = 0  # large regions looked at first, and those found to hold no text
+        self.known: deque[Box] = deque(maxlen=KNOWN_LINES)  # where lines were read lately: a clock's region
+        self._known_lock = threading.Lock()               # takes in the whole clock at once, not after a re-read
 
     def read(self, image, box: Box) -> list[OcrLine]:
         """The lines in `box` of `image` (a whole frame), in the frame's pixels."""
@@ -190,19 +207,30 @@ class RegionReader:
                 for line in reader.read(crop)]
 
     def read_grown(self, image, box: Box) -> tuple[list[OcrLine], Box]:
-        """The lines in a region and the region finally read: grown while it cut a line."""
+        """The lines in a region and the region finally read: taking in the lines read there lately, and grown
+        while it cut a line."""
+        with self._known_lock:
+            box = take_in(box, list(self.known), image.size)
         for _ in range(MAX_WIDEN + 1):
             lines = self.read(image, box)
             grown = widen(box, lines, image.size)
             if grown == box:
                 break
             box = grown
+        self.remember(lines)
         return lines, box
+
+    def remember(self, lines: list[OcrLine]) -> None:
+        with self._known_lock:
+            self.known.extend(line.bounds for line in lines
+                              if line.bounds[2] - line.bounds[0] >= LINE_ASPECT * (line.bounds[3] - line.bounds[1]))
 
     def read_plan(self, image, plan: TextPlan) -> list[OcrLine]:
         """The lines a plan reads, in the frame's pixels; the plan's regions become those finally read."""
         if plan.whole:
-            return self.ocr.read(image)
+            lines = self.ocr.read(image)
+            self.remember(lines)
+            return lines
         lines: list[OcrLine] = []
         for number, region in enumerate(plan.regions):
             found, plan.regions[number] = self.read_grown(image, region)

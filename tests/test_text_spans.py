@@ -9,7 +9,7 @@ from indexer.records import OcrLine
 from indexer.text_spans import (FrameText, TextSpan, build_spans, cell_boxes, changed_cells, contains_value,
                                 read_numbers, same_string, sampling_interval, text_form,
                                 thumbnails)
-from indexer.video_text import MIN_CROP, TextPlanner, grow, widen
+from indexer.video_text import MIN_CROP, TextPlanner, grow, take_in, widen
 from search.moments.intervals import span_moments
 
 SHOT = (0.0, 20.0)
@@ -247,6 +247,14 @@ def test_regions_are_read_large_enough_and_grow_to_take_in_a_cut_line():
     assert widen(region, [cut], (1280, 720)) == (0.0, 0.0, 480.0, 128.0)
     assert widen(region, [line("12:04", (280.0, 40.0, 380.0, 80.0))], (1280, 720)) == region
     assert widen(region, [line("0", (240.0, 40.0, 270.0, 80.0))], (1280, 720)) == region  # a mark, not a line
+
+
+def test_a_region_takes_in_the_lines_read_there_lately():
+    score, logo = (40.0, 40.0, 260.0, 80.0), (1150.0, 40.0, 1240.0, 90.0)
+    region = (240.0, 0.0, 480.0, 128.0)  # around the clock's last digits
+    assert take_in(region, [score, logo], (1280, 720)) == (28.0, 0.0, 480.0, 128.0)  # the score whole; not the logo
+    assert take_in(region, [], (1280, 720)) == region
+    assert take_in((0.0, 0.0, 100.0, 100.0), [(5.0, 5.0, 50.0, 20.0)], (1280, 720)) == (0.0, 0.0, 100.0, 100.0)
 
 
 def test_numpy_free_inputs_stay_pure():

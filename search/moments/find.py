@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from indexer.text_spans import contains_value, sampling_interval, text_form
+from indexer.text_spans import sampling_interval, shows, text_form
 from search.moments.intervals import Frame, Moment, frame_runs, intersect, span_moments, union
 from search.moments.pictures import picture_scores
 from search.moments.query import Clause, MomentQuery, MomentQueryError
@@ -95,11 +95,11 @@ def _text_scores(frames, text: str) -> dict[int, tuple[float, dict]]:
         if not frame.ocr:
             continue
         whole = text_form(" ".join(line.text for line in frame.ocr))
-        found = [w for w in words if contains_value(whole, w)]
+        found = [w for w in words if shows(whole, w)]
         if not found:
             continue
         lines = [{"text": line.text, "box": [round(v, 1) for v in line.bounds]}
-                 for line in frame.ocr if any(contains_value(text_form(line.text), w) for w in found)]
+                 for line in frame.ocr if any(shows(text_form(line.text), w) for w in found)]
         scores[frame.id] = (len(found) / len(words), {"text": {"words": found, "lines": lines, "frame": frame.id,
                                                                "time": frame.time}})
     return scores

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from indexer.text_spans import TextSpan, contains_value, text_form
+from indexer.text_spans import TextSpan, shows, text_form
 
 
 @dataclass
@@ -94,9 +94,9 @@ def union(a: list[Moment], b: list[Moment], gap: float = 0.0) -> list[Moment]:
 def span_moments(spans: Sequence[TextSpan], words: Sequence[str], cutoff: float, video: int, *, gap: float = 0.0,
                  thumbnail: Callable[[float, float], int | None] = lambda start, end: None) -> list[Moment]:
     """Moments of on-screen text from a video's text spans: the times at which at least `cutoff` of the
-    query's `words` (as `text_form` makes them) are on screen, in any of the strings shown then. A number
-    matches only as a whole (2:1 is not in 12:1). Runs closer than `gap` merge. Pure."""
-    holding = [(span, [w for w in words if contains_value(text_form(span.text), w)]) for span in spans]
+    query's `words` (as `text_form` makes them) are on screen, in any of the strings shown then (`shows`: a
+    number only whole, 2:1 is not in 12:1; a Hangul word past an OCR slip). Runs closer than `gap` merge. Pure."""
+    holding = [(span, [w for w in words if shows(text_form(span.text), w)]) for span in spans]
     holding = [(span, found) for span, found in holding if found]
     edges = sorted({t for span, _ in holding for t in (span.start, span.end)})
     moments: list[Moment] = []
