@@ -233,5 +233,16 @@ def clips_json(library, result) -> dict:
             for s in result.clips if s.video in videos
         ],
         "photos": [{"id": i, "path": items[i].path, "score": score} for i, _, score in result.photos if i in items],
-        "notes": result.notes,
+        "notes": result.notes + _pending(library, result.person.get("id")),
     }
+
+
+def _pending(library, person_id: int | None) -> list[str]:
+    """A note when faces may be this person but wait for the user's answer: their clips are not in yet."""
+    from search.people.review import suggestions
+
+    if person_id is None:
+        return []
+    waiting = sum(1 for s in suggestions(people_index(library)) if s.person == person_id)
+    return [f"{waiting} more face{'s' if waiting > 1 else ''} may be this person: answer them with "
+            "`visearch people review` or on the Review page"] if waiting else []

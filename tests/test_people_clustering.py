@@ -14,7 +14,7 @@ from search.people import clustering
 from search.people.index import CannotMergeError, PeopleIndex
 
 DIM = 128
-LINK, JOIN = 0.55, 0.6  # dlib's
+LINK, JOIN, SUGGEST = 0.55, 0.45, 0.6  # dlib's
 
 
 def identity(seed: int) -> np.ndarray:
@@ -111,7 +111,7 @@ def people_of(store) -> dict[int, set[str]]:
 
 
 def index(store) -> PeopleIndex:
-    return PeopleIndex(store.faces, "euclidean", LINK, JOIN, docs=store.docs)
+    return PeopleIndex(store.faces, "euclidean", LINK, JOIN, SUGGEST, docs=store.docs)
 
 
 def test_faces_in_one_photo_never_share_a_person_even_when_they_join_later(store):

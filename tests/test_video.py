@@ -45,19 +45,35 @@ def _matches(a, b, tolerance=1.0):
     return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
 
 
-def test_segments_of_enrolled_people_match_the_truth(video_library, people_video, capsys):
-    """Enrolled from photos *not* used in the video; recall and precision ≥ 0.9 at 1 s tolerance."""
+def segment_scores(capsys, library, truth_by_person) -> tuple[int, int, int, int]:
     truth_total = found_total = predicted_total = correct_total = 0
-    for person, truth in people_video.truth.items():
-        clips = run_json(capsys, "--library", str(video_library), "clips", "--person", person, "--json")
+    for person, truth in truth_by_person.items():
+        clips = run_json(capsys, "--library", str(library), "clips", "--person", person, "--json")
         predicted = [(c["start"], c["end"]) for c in clips["clips"]]
         assert clips["person"]["name"] == person
         truth_total += len(truth)
         found_total += sum(any(_matches(t, p) for p in predicted) for t in truth)
         predicted_total += len(predicted)
         correct_total += sum(any(_matches(p, t) for t in truth) for p in predicted)
-    assert found_total / truth_total >= 0.9, (found_total, truth_total)
-    assert correct_total / predicted_total >= 0.9, (correct_total, predicted_total)
+    return found_total, truth_total, correct_total, predicted_total
+
+
+def test_segments_of_enrolled_people_match_the_truth(video_library, people_video, capsys, tmp_path):
+    """Enrolled from photos *not* used in the video; recall and precision ≥ 0.9 at 1 s tolerance once the
+    review's questions are answered. Before, a face within dlib's 0.6 but not surely the person (one sample
+    of Jennifer, 0.49 from her references on average) is asked about, not joined: at most one segment waits."""
+    found, truth, correct, predicted = segment_scores(capsys, video_library, people_video.truth)
+    assert found >= truth - 1 and correct / predicted >= 0.9, (found, truth, correct, predicted)
+    library = tmp_path / "lib"
+    shutil.copytree(video_library, library)
+    queue = run_json(capsys, "--library", str(library), "people", "review", "--json")
+    for group in queue["suggestions"]:
+        assert group["person"]["name"] in people_video.truth
+        for face in group["faces"]:
+            assert main(["--library", str(library), "people", "answer", str(face["face"]), str(face["person"]),
+                         "yes"]) == 0
+    found, truth, correct, predicted = segment_scores(capsys, library, people_video.truth)
+    assert found / truth >= 0.9 and correct / predicted >= 0.9, (found, truth, correct, predicted)
 
 
 def test_clip_json_shape_and_shots(video_library, capsys):
@@ -73,7 +89,8 @@ def test_search_by_face_photo_without_naming(video_library, people_video, capsys
     photo = people_video.enroll["deepface:Jennifer"][0]
     clips = run_json(capsys, "--library", str(video_library), "clips", "--face", str(photo), "--json")
     assert clips["person"]["name"] == "deepface:Jennifer"
-    assert len(clips["clips"]) == 2
+    assert len(clips["clips"]) == 1  # her second appearance is a question until answered, and the answer says so
+    assert any("1 more face may be this person" in note for note in clips["notes"])
 
 
 def test_frames_are_searchable_items_with_video_and_time(video_library, people_video, capsys):
@@ -247,25 +264,31 @@ def test_clustering_f1_on_labelled_photos(shared_data, tmp_path, capsys):
                  "--no-progress"]) == 0
     from search.library import Library
 
+    from search.people.index import people_index
+    from search.people.review import suggestions
+
     with Library.open(library, read_only=True) as lib:
         states = {Path(s.path).name: s.id for s in lib.docs.file_states()}
         faces = lib.faces.faces_of(list(states.values()))
-    labels, predicted = [], []
+        asked = {s.face: s.person for s in suggestions(people_index(lib))}
+    labels, joined, answered = [], [], []
     for number, row in enumerate(rows):
         item = states.get(f"{number:03d}{Path(row['file']).suffix}")
         found = faces.get(item) or []
         if found:
             labels.append(row["identity"])
             person = found[0].person_id
-            predicted.append(person if person is not None else -1 - number)  # unclustered: a singleton
+            joined.append(person if person is not None else -1 - number)  # unclustered: a singleton
+            answered.append(person if person is not None else asked.get(found[0].id, -1 - number))  # "yes" to each
     pairs = list(combinations(range(len(labels)), 2))
     same = {(i, j) for i, j in pairs if labels[i] == labels[j]}
-    together = {(i, j) for i, j in pairs if predicted[i] == predicted[j]}
+    together = {(i, j) for i, j in pairs if joined[i] == joined[j]}
+    after_review = {(i, j) for i, j in pairs if answered[i] == answered[j]}
     precision = len(same & together) / max(len(together), 1)
-    recall = len(same & together) / max(len(same), 1)
-    f1 = 2 * precision * recall / (precision + recall)
+    recall = len(same & after_review) / max(len(same), 1)
     assert len(labels) >= 100
-    assert f1 >= 0.9, (f1, precision, recall)
+    assert precision >= 0.98 and recall >= 0.95, (precision, recall)
+    assert len(asked) <= 0.15 * len(labels), len(asked)  # the review load
 
 
 def test_reusing_still_faces_vectors_saves_work_and_changes_no_track(people_video):

@@ -31,7 +31,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     """The app over `config["LIBRARY"]` (default: the settings' library); `settings` are read from the
     environment here, once, when not given."""
     from web import i18n, security
-    from web import moments_api  # noqa: F401 - its routes join the `api` blueprint
+    from web import moments_api, people_api  # noqa: F401 - their routes join the `api` blueprint
     from web.api import api
     from web.pages import pages
     from web.services import Services
@@ -105,10 +105,12 @@ def _statuses() -> dict[type, int]:
     from search.library import LibraryBusyError, LibraryError
     from search.moments.store import TagExistsError
     from search.people.index import CannotMergeError, PersonNotFoundError
+    from search.people.review import StaleAnswerError
     from web.jobs import JobsBusy
 
     return {InvalidInput: 400, NotFoundError: 404, PersonNotFoundError: 404, LibraryError: 404,
-            LibraryBusyError: 409, CannotMergeError: 409, TagExistsError: 409, JobsBusy: 429, VisearchError: 422}
+            LibraryBusyError: 409, CannotMergeError: 409, StaleAnswerError: 409, TagExistsError: 409,
+            JobsBusy: 429, VisearchError: 422}
 
 
 def _register_errors(app: Flask) -> None:

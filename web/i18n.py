@@ -100,6 +100,14 @@ def script_calls() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
 # Error messages the domain raises with values in them: each pattern's msgid is translated and the values
 # put back. Anything not listed is shown as it was raised (English).
 ERRORS = [
+    (re.compile(r"^no (face|person) (?P<key>\d+)(?: with faces)?: (?:it was indexed again|merged) "),
+     N_("%(what)s %(key)s is gone: indexed again, merged or forgotten since; reload the page")),
+    (re.compile(r"^face (?P<face>\d+) already belongs to person (?P<person>\d+)$"),
+     N_("face %(face)s already belongs to person %(person)s")),
+    (re.compile(r"^(?:face|track) \d+ cannot be person (?P<person>\d+): "),
+     N_("this face cannot be person %(person)s: they are both in one picture, or it was said not to be them")),
+    (re.compile(r"^(?:face|track) \d+ and (?:face|track) \d+ are in one picture"),
+     N_("two of these faces are in one picture: they are two people")),
     (re.compile(r"^no (person|item|video|tag|face) (?P<key>.+)$"), N_("no %(what)s %(key)s")),
     (re.compile(r"^no person '(?P<key>.+)' \(see `visearch people list`\)$"), N_("no person '%(key)s'")),
     (re.compile(r"^(?P<name>[^:]+): not an image \(JPEG, PNG, WebP, GIF, TIFF or BMP expected\)$"),

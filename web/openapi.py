@@ -2,7 +2,7 @@
 each request. A test checks it against the app's real routes."""
 from __future__ import annotations
 
-from web.params import ALL, BROWSE, FORM_BODIES, GAP, JSON_BODIES, K, MAX_ID, PEOPLE_QUERY, SEARCH_FORM
+from web.params import ALL, BROWSE, FORM_BODIES, GAP, JSON_BODIES, K, MAX_ID, PEOPLE_QUERY, QUERY, SEARCH_FORM
 
 
 def _error(description: str) -> dict:
@@ -77,6 +77,58 @@ MOMENT_PATHS = {
     "/api/videos/{video_id}/timeline": {"get": {
         "summary": "A video's rows: one per tag and one per person, with their spans", "parameters": [VIDEO_ID],
         "responses": {"200": _ok({"type": "object"}), "404": _error("unknown video")}}},
+}
+
+PERSON = {"$ref": "#/components/schemas/Person"}
+SUGGESTED_FACE = {"type": "object", "required": ["face", "person", "distance", "certainty", "item"], "properties": {
+    "face": {"type": "integer"}, "person": {"type": "integer"}, "distance": {"type": "number"},
+    "certainty": {"type": "number", "minimum": 0, "maximum": 1, "description": "1: nearly sure; 0: barely"},
+    "faces": {"type": "integer"}, "item": {"type": "integer"}, "path": {"type": "string"},
+    "time": {"type": "number", "nullable": True}, "track": {"type": "integer", "nullable": True}}}
+REVIEW = {"type": "object", "required": ["suggestions", "count", "merges"], "properties": {
+    "suggestions": {"type": "array", "items": {"type": "object", "required": ["person", "faces"], "properties": {
+        "person": PERSON, "faces": {"type": "array", "items": SUGGESTED_FACE}}}},
+    "count": {"type": "integer"},
+    "merges": {"type": "array", "items": {"type": "object", "required": ["keep", "other", "distance", "faces"],
+                                          "properties": {"keep": PERSON, "other": PERSON, "distance": {"type": "number"},
+                                                         "faces": {"type": "array", "items": {"type": "integer"}}}}}}}
+STACKS = {"type": "object", "required": ["stacks"], "properties": {"stacks": {"type": "array", "items": {
+    "type": "object", "required": ["faces", "count", "cover"], "properties": {
+        "faces": {"type": "array", "items": {"type": "integer"}}, "count": {"type": "integer"},
+        "cover": {"type": "object"}}}}}}
+PRESENCE = {"type": "object", "required": ["id", "name", "presence"], "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "presence": {"type": "object", "properties": {
+        "screen_time": {"type": "number", "description": "seconds on screen over all videos"},
+        "videos": {"type": "integer"}, "photos": {"type": "integer"},
+        "first_seen": {"type": "string", "nullable": True}, "last_seen": {"type": "string", "nullable": True},
+        "with": {"type": "array", "items": {"type": "object"}}, "strip": {"type": "array", "items": {"type": "object"}}}}}}
+
+
+def _write(body: str, summary: str, answer: dict, conflict: str) -> dict:
+    return {"post": {"summary": summary, "security": WRITE,
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES[body]}}},
+                     "responses": {"200": _ok(answer), "400": _error("bad field"), "403": _error("token required"),
+                                   "404": _error("the face or person is gone (re-indexed, merged, forgotten)"),
+                                   "409": _error(conflict)}}}
+
+
+REVIEW_PATHS = {
+    "/api/people/review": {"get": {
+        "summary": "Suggested faces (\"Is this Karina?\") by person, most certain first, and merge suggestions",
+        "responses": {"200": _ok(REVIEW)}}},
+    "/api/people/review/answer": _write("api.answer", "Answer a suggestion: yes, no or skip", {"type": "object"},
+                                        "the face found a person meanwhile, or shares a picture with this one"),
+    "/api/people/merges/answer": _write("api.answer_merge", "Answer \"same person?\": yes merges, no is remembered",
+                                        {"type": "object"}, "the two share a picture"),
+    "/api/people/unassigned": {
+        "get": {"summary": "Faces without a person, in look-alike stacks, biggest first",
+                "parameters": QUERY["api.unassigned"], "responses": {"200": _ok(STACKS)}},
+        **_write("api.settle", "Name a stack (a new person), give it to a person, or hide it as a stranger",
+                 PERSON, "a face found a person meanwhile, or two faces share a picture")},
+    "/api/people/{person_id}/presence": {"get": {
+        "summary": "A person's screen time, videos, photos, first and last seen, companions and presence strip; "
+                   "same JSON as `visearch people show ID --json`",
+        "parameters": [PERSON_ID], "responses": {"200": _ok(PRESENCE), "404": _error("unknown person")}}},
 }
 
 FANCAM_PATHS = {
@@ -198,6 +250,7 @@ def document() -> dict:
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
             **FANCAM_PATHS,
             **MOMENT_PATHS,
+            **REVIEW_PATHS,
         },
         "components": {
             "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Visearch-Token"}},

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, after_this_request, g, render_template, requ
 
 from search import details
 from search.media import MediaUnavailable, face_crop, item_file, thumbnail_file, video_file
+from usecases import people as people_cases
 from web import queries, views
 from web.services import services
 
@@ -54,6 +55,23 @@ def people():
     return render_template("people.html", people=people, show_all=show_all, page="people", q=query)
 
 
+@pages.get("/people/review")
+def review():
+    """The review queue: "Is this Karina?" for each suggested face, and "Same person?" for close pairs."""
+    library = _library_or_none()
+    queue = people_cases.review(library) if library else {"suggestions": [], "count": 0, "merges": []}
+    return render_template("review.html", queue=queue, page="people")
+
+
+@pages.get("/people/unassigned")
+def unassigned():
+    """Faces without a person, in look-alike stacks: name them, give them to someone, or hide strangers."""
+    library = _library_or_none()
+    pool = people_cases.unassigned(library) if library else {"stacks": []}
+    people = details.people_list(library) if library else []
+    return render_template("unassigned.html", stacks=pool["stacks"], people=people, page="people")
+
+
 @pages.get("/people/<int:person_id>")
 def person(person_id: int):
     library = services().library
@@ -66,9 +84,12 @@ def person(person_id: int):
                                                        "duration": clip["duration"], "clips": []})
         entry["clips"].append(clip)
     others = [p for p in details.people_list(library, include_hidden=True) if p["id"] != person_id]
+    asked = [group["faces"] for group in people_cases.review(library, merges=False)["suggestions"]
+             if group["person"]["id"] == person_id]
     return render_template("person.html", person=details.person_json(row), videos=list(by_video.values()),
                            photos=clips["photos"], faces=details.person_faces(library, person_id, limit=200),
-                           others=others, page="people")
+                           others=others, page="people", presence=people_cases.presence(library, person_id)["presence"],
+                           asked=asked[0] if asked else [])
 
 
 @pages.get("/moments")

@@ -72,6 +72,8 @@ QUERY: dict[str, list[dict]] = {
     "pages.export_clip": CLIP_RANGE,
     "pages.fancam_file": [_query("download", {"type": "string", "enum": ["0", "1"]}, "1: save instead of play")],
     "api.tag": [_query("borderline", {"type": "string", "enum": ["0", "1"]}, "1: the moments just under the cutoff")],
+    "api.unassigned": [_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
+                              "at most this many stacks")],
     "pages.moments": [_query("tag", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "show this tag")],
 }
 
@@ -131,10 +133,25 @@ TAG_BODY = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 100}, **_MOMENT_FIELDS,
     "any": {"type": "boolean"}, "replace": {"type": "boolean", "description": "replace a tag of that name"}}}
 
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+ANSWER_BODY = {"type": "object", "required": ["face", "person", "answer"], "properties": {
+    "face": ID | {"description": "the suggested face (`faces[].face` of GET /api/people/review)"},
+    "person": ID | {"description": "the person it was suggested for"},
+    "answer": {"type": "string", "enum": ["yes", "no", "skip"]}}}
+MERGE_ANSWER_BODY = {"type": "object", "required": ["keep", "other", "answer"], "properties": {
+    "keep": ID, "other": ID, "answer": {"type": "string", "enum": ["yes", "no"]}}}
+STACK_BODY = {"type": "object", "required": ["faces", "action"], "properties": {
+    "faces": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ID,
+              "description": "faces without a person (a stack of GET /api/people/unassigned, or some of it)"},
+    "action": {"type": "string", "enum": ["name", "assign", "hide"],
+               "description": "name: a new person; assign: to `person`; hide: a hidden stranger"},
+    "name": {"type": "string", "maxLength": 200}, "person": ID}}
+
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
     "api.aliases": ALIASES_BODY,
+    "api.answer": ANSWER_BODY, "api.answer_merge": MERGE_ANSWER_BODY, "api.settle": STACK_BODY,
     "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY, "api.moments": MOMENTS_JSON, "api.add_tag": TAG_BODY,
 }
 FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM, "api.moments": MOMENTS_FORM}

@@ -51,10 +51,12 @@ class FaceModel(InferenceModel):
     metric = "euclidean"
     #: Distance under which two embeddings are the same person (the backend's own scale): tracking.
     same_person = 0.5
-    #: People: the average-linkage distance that groups faces into a new person, and the average
-    #: distance to a person's faces within which a new face joins them (search/people/clustering.py).
+    #: People: the average-linkage distance that groups faces into a new person; the average distance to a
+    #: person's faces within which a new face joins them for sure; and the one within which it is only
+    #: suggested, asked about (search/people/index.py, review.py).
     cluster_distance = 0.5
-    join_distance = 0.55
+    join_distance = 0.45
+    suggest_distance = 0.55
     dim = 0
 
     @property
@@ -115,10 +117,12 @@ class DlibFaces(FaceModel):
     name = "dlib"
     metric = "euclidean"
     same_person = 0.5  # tighter than dlib's 0.6 "same person" rule: tracks must not jump between people
-    # Measured with bench/people_eval.py: average linkage at 0.55 keeps every labelled identity apart
-    # and whole; joining uses dlib's own 0.6 rule, on the average over the person's faces.
+    # Measured with bench/people_eval.py (README, "People"): average linkage at 0.55 keeps every labelled
+    # identity apart and whole. Relatives (face morphs) sit 0.45-0.55 from a parent or sibling on average,
+    # inside dlib's own 0.6 rule: a lone face joins only nearer than JOIN, and up to 0.6 it is asked about.
     cluster_distance = 0.55
-    join_distance = 0.6
+    join_distance = 0.45
+    suggest_distance = 0.6
     dim = 128
 
     def __init__(self, *, upsample: int = 0, max_side: int = 1600) -> None:
@@ -242,7 +246,8 @@ class InsightFaces(FaceModel):
     metric = "cosine"
     same_person = 0.5  # cosine distance, Immich's maxDistance
     cluster_distance = 0.5  # not measured here (the buffalo_l pack cannot be downloaded offline)
-    join_distance = 0.55
+    join_distance = 0.45
+    suggest_distance = 0.55
     dim = 512
 
     def __init__(self, *, pack: str = "buffalo_l", root: str | Path | None = None) -> None:

@@ -72,7 +72,7 @@ def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float
     strangers = [s.face.embedding for s in seen if s.face.person_id not in (person, None)]
     unnamed = [s.face.embedding for s in seen if s.face.person_id is None]
     if unnamed:  # faces nobody claimed count as someone else only when they do not look like this person
-        far = face_distances(backend.metric, np.stack(unnamed), references).min(axis=1) > backend.join_distance
+        far = face_distances(backend.metric, np.stack(unnamed), references).min(axis=1) > backend.suggest_distance
         strangers += [vector for vector, keep in zip(unnamed, far) if keep]
     others = np.stack(strangers) if strangers else np.zeros((0, references.shape[1]), np.float32)
     anchors = sorted((s.time, max(0, bisect.bisect_right(shot_starts, s.time + 1e-6) - 1), s.face.box) for s in mine)

@@ -86,7 +86,7 @@ def make_fancam(library, request: FancamRequest, *, model=None,
     report = progress or (lambda share: None)
     out = request.out.expanduser().absolute()
     with staged(out) as staging:
-        followed = follow(source, members, model, backend.join_distance, [s for s, _ in video.shots] or [0.0],
+        followed = follow(source, members, model, backend.suggest_distance, [s for s, _ in video.shots] or [0.0],
                           rotation=video.rotation, progress=lambda share: report(0.4 * share))
         never = [m.name for m, seen in zip(members, followed.seen) if not seen]
         if never:

@@ -141,6 +141,32 @@ def _apart(found: list[list[int]], cannot_link: Sequence[tuple[int, int]]) -> li
     return result
 
 
+def peel(vectors: np.ndarray, weights: np.ndarray, limit: float) -> np.ndarray:
+    """Which members of a group stay in it: the one farthest from the others on average leaves, again and
+    again, until every one left is within `limit` of the rest on average. Average linkage takes in a face
+    that is near a whole group but near none of its faces for sure (a child to a parent's photos); this
+    gives such a face back, to be asked about. Returns a boolean mask. Pure."""
+    count = len(vectors)
+    keep = np.ones(count, bool)
+    if count < 2:
+        return keep
+    if count > EXACT_LIMIT:  # one pass of exact row means, in chunks
+        rows = np.array([mean_distance(vectors[i : i + 1], np.ones(1), vectors, weights) for i in range(count)])
+        rows = (rows * weights.sum()) / np.maximum(weights.sum() - weights, 1e-9)  # without itself
+        return rows <= limit
+    distances = pairwise(vectors) * weights[None, :]
+    totals, mass = distances.sum(axis=1), weights.sum() - weights
+    while keep.sum() > 1:
+        means = np.where(keep, totals / np.maximum(mass, 1e-9), -np.inf)
+        worst = int(np.argmax(means))
+        if means[worst] <= limit:
+            break
+        keep[worst] = False
+        totals -= distances[:, worst]
+        mass = mass - weights[worst]
+    return keep
+
+
 def founds(candidates: Sequence[Candidate], members: Sequence[int], min_weight: int) -> bool:
     """Whether a group may found a new person: faces adding up to `min_weight`, at least one usable
     (sharp and large enough)."""

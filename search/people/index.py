@@ -23,12 +23,11 @@ from indexer.errors import VisearchError
 from search.people import clustering
 from search.people.clips import Segment, Span, build_segments
 from search.documents import DocumentStore
+from search.people.placement import Placement
 from search.people.store import FaceStore, Unit
 
 MIN_FACES = 3
 REFERENCE_WEIGHT = 3  # an enrolled reference photo counts as three faces
-REJECT_RADIUS = 0.25  # of the cluster distance: a rejected face re-detected (re-indexed) is still rejected
-CANDIDATE_PEOPLE = 8  # people compared face by face with a group: those whose mean is nearest
 
 
 class PersonNotFoundError(VisearchError):
@@ -45,6 +44,12 @@ class ClusterReport:
     new_people: int = 0
     unassigned: int = 0  # the faces-without-person pool
     dropped: int = 0  # faces of forgotten people, deleted on sight
+    suggested: int = 0  # of the unassigned, those plausibly someone: asked about (`people review`)
+
+    def summary(self) -> str:
+        asked = f", {self.suggested} to review (`visearch people review`)" if self.suggested else ""
+        return (f"people: {self.new_people} new, {self.joined} faces/tracks joined known people{asked}, "
+                f"{self.unassigned - self.suggested} without a person")
 
 
 @dataclass
@@ -67,21 +72,24 @@ class PeopleIndex:
     """Operations on the people of one library, with its face backend's metric and thresholds."""
 
     def __init__(self, faces: FaceStore, metric: str, cluster_distance: float, join_distance: float | None = None,
-                 min_faces: int = MIN_FACES, docs: DocumentStore | None = None):
+                 suggest_distance: float | None = None, min_faces: int = MIN_FACES,
+                 docs: DocumentStore | None = None):
         self.faces = faces
         self.docs = docs  # to name photos in messages
         self.metric = metric
         self.cluster_distance = cluster_distance
         self.join_distance = join_distance if join_distance is not None else cluster_distance
+        self.suggest_distance = max(self.join_distance, suggest_distance or self.join_distance)
         self.min_faces = min_faces
 
     @classmethod
     def for_backend(cls, faces: FaceStore, backend, docs: DocumentStore | None = None) -> "PeopleIndex":
-        return cls(faces, backend.metric, backend.cluster_distance, backend.join_distance, docs=docs)
+        return cls(faces, backend.metric, backend.cluster_distance, backend.join_distance, backend.suggest_distance,
+                   docs=docs)
 
     # -- the embedding space: Euclidean everywhere, so FAISS, clustering and the thresholds agree
 
-    def _space(self, vectors: np.ndarray) -> np.ndarray:
+    def space(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         if self.metric == "cosine":
             vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
@@ -92,12 +100,18 @@ class PeopleIndex:
         return float(np.sqrt(2 * distance)) if self.metric == "cosine" else distance
 
     @property
-    def _eps(self) -> float:
+    def eps(self) -> float:
         return self._euclidean(self.cluster_distance)
 
     @property
-    def _join(self) -> float:
+    def join(self) -> float:
+        """Within this average distance of a person's faces (and clearly nearest) a face joins them."""
         return self._euclidean(self.join_distance)
+
+    @property
+    def suggest(self) -> float:
+        """Past `join` and within this, the face is only suggested: the user is asked (search/people/review.py)."""
+        return self._euclidean(self.suggest_distance)
 
     def _nearest(self, queries: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Euclidean distance and index of each query's nearest base vector (FAISS exact search)."""
@@ -106,26 +120,26 @@ class PeopleIndex:
         if len(base) == 0 or len(queries) == 0:
             return np.full(len(queries), np.inf), np.full(len(queries), -1)
         index = faiss.IndexFlatL2(base.shape[1])
-        index.add(self._space(base))
-        distances, ids = index.search(self._space(queries), 1)
+        index.add(self.space(base))
+        distances, ids = index.search(self.space(queries), 1)
         return np.sqrt(np.maximum(distances[:, 0], 0)), ids[:, 0]
 
     def centroids(self, units: list[Unit] | None = None) -> dict[int, np.ndarray]:
         """Each person's weighted mean identity vector, references included."""
-        members = self._members(self.faces.units() if units is None else units)
+        members = self.members(self.faces.units() if units is None else units)
         return {person: np.average(vectors, axis=0, weights=weights).astype(np.float32)
                 for person, (vectors, weights) in members.items()}
 
-    def _members(self, units: list[Unit]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    def members(self, units: list[Unit]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Each person's member vectors (in the shared space) and weights: their faces, tracks, references."""
         rows: dict[int, list[tuple[np.ndarray, float, float]]] = {}
         for unit in units:
             if unit.person_id is not None:
                 quality = unit.weight * (2 if unit.usable else 1)
-                rows.setdefault(unit.person_id, []).append((self._space(unit.embedding)[0], unit.weight, quality))
+                rows.setdefault(unit.person_id, []).append((self.space(unit.embedding)[0], unit.weight, quality))
         for person, references in self.faces.references().items():
             for vector in references:
-                rows.setdefault(person, []).append((self._space(vector)[0], REFERENCE_WEIGHT, 10**9))
+                rows.setdefault(person, []).append((self.space(vector)[0], REFERENCE_WEIGHT, 10**9))
         members = {}
         for person, found in rows.items():
             vectors = np.stack([v for v, _, _ in found])
@@ -139,44 +153,67 @@ class PeopleIndex:
         """Place the faces and tracks without a person, in three steps that all use average distances:
 
         1. cluster them among themselves (average linkage, cannot-link);
-        2. a group joins an existing person when it would merge with that person's faces under the
-           same linkage rule (and clearly not with anyone else's); other groups big enough found new people;
-        3. what is left (single faces and tracks that cannot found a person) joins a person when within
-           the backend's same-person distance of their faces on average, and clearly nearest.
+        2. a group joins an existing person when within the backend's sure join distance of that person's
+           faces on average (and clearly nearer than to anyone else); other groups big enough found new people;
+        3. what is left (single faces and tracks that cannot found a person) joins a person under the same
+           rule. Anything nearer a person than `suggest` but not sure stays unassigned and is asked about
+           (search/people/review.py): relatives fall in that band, and a guess there is a wrong merge.
         """
         report = ClusterReport()
         units = self._drop_forgotten(self.faces.units(), report)
-        placement = _Placement(self, units)
+        placement = Placement(self, units)
         pool = [u for u in units if u.person_id is None]
-        candidates = [clustering.Candidate(self._space(u.embedding)[0], u.weight, u.usable) for u in pool]
+        candidates = [clustering.Candidate(self.space(u.embedding)[0], u.weight, u.usable) for u in pool]
         where = {(u.kind, u.id): i for i, u in enumerate(pool)}
         links = [(where[a], where[b]) for a, b in placement.cannot_link if a in where and b in where]
-        grouped = clustering.groups(candidates, links, threshold=self._eps)
-        joined, rest = placement.join([[pool[i] for i in members] for members in grouped], self._eps)
+        grouped, founding = self._cores(clustering.groups(candidates, links, threshold=self.eps), candidates)
+        joined, rest = placement.join([[pool[i] for i in members] for members in grouped], self.join)
         report.joined = sum(map(len, joined))
         leftover: list[Unit] = []
         for members in rest:
             indices = [where[(u.kind, u.id)] for u in members]
-            if clustering.founds(candidates, indices, self.min_faces):
+            if clustering.founds(candidates, indices, self.min_faces) or (
+                    len(indices) > 1 and founding.get(min(indices), False)):
                 placement.place(members, self.faces.create_person())
                 report.new_people += 1
             else:
                 leftover += members
-        late, unplaced = placement.join([[u] for u in leftover], self._join)
+        late, unplaced = placement.join([[u] for u in leftover], self.join)
         report.joined += sum(map(len, late))
         report.unassigned = sum(map(len, unplaced))
+        report.suggested = sum(1 for [unit] in unplaced
+                               if placement.nearest(self.space(unit.embedding), np.ones(1),
+                                                    placement.barred(unit))[1] <= self.suggest)
         self.faces.assign(placement.assignments)
         return report
+
+    def _cores(self, grouped: list[list[int]], candidates: list[clustering.Candidate]):
+        """Each group without the members not surely in it (`clustering.peel` at the join distance): those
+        become groups of one, joined for sure, asked about or left unassigned like any lone face. Also, by
+        a core's first member, whether its whole group could found a person: a core of two still does, so
+        the faces peeled off it have someone to be suggested for."""
+        result, founding = [], {}
+        for members in grouped:
+            if len(members) < 2:
+                result.append(members)
+                continue
+            keep = clustering.peel(np.stack([candidates[i].vector for i in members]),
+                                   np.array([candidates[i].weight for i in members], np.float64), self.join)
+            core = [i for i, kept in zip(members, keep) if kept]
+            founding[min(core)] = clustering.founds(candidates, members, self.min_faces)
+            result.append(core)
+            result += [[i] for i, kept in zip(members, keep) if not kept]
+        return result, founding
 
     def _drop_forgotten(self, units: list[Unit], report: ClusterReport) -> list[Unit]:
         forgotten = self.faces.forgotten()
         if not forgotten or not units:
             return units
         distances, _ = self._nearest(np.stack([u.embedding for u in units]), np.stack(forgotten))
-        dropped = [u for u, d in zip(units, distances) if d <= self._eps]
+        dropped = [u for u, d in zip(units, distances) if d <= self.eps]
         self.faces.delete_units([(u.kind, u.id) for u in dropped])
         report.dropped = len(dropped)
-        return [u for u, d in zip(units, distances) if d > self._eps]
+        return [u for u, d in zip(units, distances) if d > self.eps]
 
     # -- people by hand
 
@@ -191,9 +228,9 @@ class PeopleIndex:
         if not embeddings:
             raise VisearchError("no face found in the reference photos")
         person = self.faces.find_person(name) if name else None
-        if person is None:  # an existing (maybe unnamed) cluster may be this person
-            vectors = self._space(np.stack(embeddings))
-            person = _Placement(self, self.faces.units()).choose(vectors, np.ones(len(vectors)), self._join)
+        if person is None:  # an existing (maybe unnamed) person may be this one: the user says who the photos
+            vectors = self.space(np.stack(embeddings))  # are, so a whole person within `suggest` is labelled
+            person = Placement(self, self.faces.units()).choose(vectors, np.ones(len(vectors)), self.suggest)
             if person is None:
                 person = self.faces.create_person(name)
             else:
@@ -217,7 +254,7 @@ class PeopleIndex:
         if face.person_id is None:
             raise VisearchError(f"face {face_id} belongs to no one: nothing to undo")
         unit = ("track", face.track_id) if face.track_id is not None else ("face", face.id)
-        embedding = self._unit_vector(unit, face.embedding)
+        embedding = self.unit_vector(unit, face.embedding)
         self.faces.assign([(unit[0], unit[1], None)])
         self.faces.add_rejection(face.person_id, embedding)
         return face.person_id
@@ -234,7 +271,7 @@ class PeopleIndex:
         new = self.faces.create_person(name)
         self.faces.assign([(kind, unit_id, new) for kind, unit_id in units])
         for unit, face in units.items():  # what clustering compares: a track's mean, a photo face's own
-            self.faces.add_rejection(person, self._unit_vector(unit, face.embedding))
+            self.faces.add_rejection(person, self.unit_vector(unit, face.embedding))
         return new
 
     def merge(self, keep: int, other: int) -> None:
@@ -256,7 +293,7 @@ class PeopleIndex:
         minutes, seconds = divmod(doc.time or 0.0, 60)
         return f"{doc.path} at {int(minutes):02d}:{seconds:04.1f}" if doc.time is not None else doc.path
 
-    def _unit_vector(self, unit: tuple[str, int], face_vector: np.ndarray) -> np.ndarray:
+    def unit_vector(self, unit: tuple[str, int], face_vector: np.ndarray) -> np.ndarray:
         """The identity vector clustering sees for a unit: a track's mean, or the face's own."""
         if unit[0] == "track":
             rows = self.faces.tracks(track_ids=[unit[1]])
@@ -276,15 +313,15 @@ class PeopleIndex:
         centroids = self.centroids()
         if centroids:
             distances, nearest = self._nearest(embedding[None], np.stack(list(centroids.values())))
-            if distances[0] <= self._eps:
+            if distances[0] <= self.eps:
                 return self.clips(list(centroids)[nearest[0]], gap=gap, pad=pad)
         units = [u for u in self.faces.units() if u.kind == "track"]
         if not units:
             return Clips({"id": None, "name": ""}, [], [], ["no person or track matches this face"])
-        distances = np.linalg.norm(self._space(np.stack([u.embedding for u in units])) - self._space(embedding), axis=1)
-        close = [u.id for u, d in zip(units, distances) if d <= self._eps]
+        distances = np.linalg.norm(self.space(np.stack([u.embedding for u in units])) - self.space(embedding), axis=1)
+        close = [u.id for u, d in zip(units, distances) if d <= self.eps]
         tracks = self.faces.tracks(track_ids=close)
-        result = self._clips(None, tracks, self._space(embedding)[0], gap=gap, pad=pad)
+        result = self._clips(None, tracks, self.space(embedding)[0], gap=gap, pad=pad)
         result.notes.append("this face has no person yet: showing its nearest tracks")
         return result
 
@@ -292,8 +329,8 @@ class PeopleIndex:
         def score(vector: np.ndarray) -> float:
             if centroid is None:
                 return 1.0
-            distance = float(np.linalg.norm(self._space(vector)[0] - centroid))
-            return round(max(0.0, 1.0 - distance / (2 * self._eps)), 4)
+            distance = float(np.linalg.norm(self.space(vector)[0] - centroid))
+            return round(max(0.0, 1.0 - distance / (2 * self.eps)), 4)
 
         spans = [Span(t.video_id, t.start, t.end, t.shot, t.shot_start, t.shot_end, score(t.embedding), t.best_item)
                  for t in tracks]
@@ -308,92 +345,3 @@ class PeopleIndex:
             [row] = self.faces.people([person])
             info["name"] = row.name
         return Clips(info, build_segments(spans, gap=gap, pad=pad), [(i, "", s) for i, s in photos])
-
-
-class _Placement:
-    """One clustering pass's view: who is in which person, and who may not be whom."""
-
-    def __init__(self, index: PeopleIndex, units: list[Unit]) -> None:
-        from itertools import combinations
-
-        self.index = index
-        self.assignments: list[tuple[str, int, int | None]] = []
-        self.person_of = {(u.kind, u.id): u.person_id for u in units}
-        self.together: dict[tuple[str, int], set[tuple[str, int]]] = {}
-        self.cannot_link: list[tuple[tuple[str, int], tuple[str, int]]] = []
-        for group in index.faces.co_occurring():
-            for a, b in combinations(group, 2):
-                self.cannot_link.append((a, b))
-                self.together.setdefault(a, set()).add(b)
-                self.together.setdefault(b, set()).add(a)
-        self.rejected = {person: index._space(np.stack(vectors)) for person, vectors in index.faces.rejections().items()}
-        self.members = index._members(units)
-        self._means = None  # see _people_index
-
-    def barred(self, unit: Unit) -> set[int]:
-        """People this unit may not join: those already in one of its photos or frames, and those
-        the user said it is not."""
-        people = {self.person_of.get(other) for other in self.together.get((unit.kind, unit.id), ())} - {None}
-        vector = self.index._space(unit.embedding)[0]
-        radius = REJECT_RADIUS * self.index._eps
-        for person, vectors in self.rejected.items():
-            if np.min(np.linalg.norm(vectors - vector, axis=1)) <= radius:
-                people.add(person)
-        return people
-
-    def join(self, groups: list[list[Unit]], threshold: float) -> tuple[list[list[Unit]], list[list[Unit]]]:
-        """Give each group (all its units) to the person it clearly belongs to (see `choose`);
-        returns (joined groups, groups left over)."""
-        joined, rest = [], []
-        for group in groups:
-            vectors = self.index._space(np.stack([u.embedding for u in group]))
-            weights = np.array([u.weight or 1 for u in group], np.float64)
-            barred = set().union(*(self.barred(u) for u in group))
-            person = self.choose(vectors, weights, threshold, barred)
-            if person is None:
-                rest.append(group)
-            else:
-                for unit in group:
-                    self._record(unit, person)
-                joined.append(group)
-        return joined, rest
-
-    def choose(self, vectors: np.ndarray, weights: np.ndarray, threshold: float,
-               barred: set[int] = frozenset()) -> int | None:
-        """The person whose faces a group of identity vectors (in the shared space) is nearest on average,
-        within `threshold` and clearly ahead of the next; None if no one qualifies.
-
-        Only the people whose mean is among the group's nearest few are compared face by face:
-        the cost stays bounded however many people a library holds."""
-        if not self.members:
-            return None
-        people, index = self._people_index()
-        centre = np.average(vectors, axis=0, weights=weights).astype(np.float32)[None]
-        _, nearest = index.search(centre, min(CANDIDATE_PEOPLE, len(people)))
-        distances = {people[column]: clustering.mean_distance(vectors, weights, *self.members[people[column]])
-                     for column in nearest[0] if column >= 0}
-        return clustering.choose_person(distances, threshold=threshold, barred=barred)
-
-    def _people_index(self):
-        """(people, FAISS index over their mean vectors), built once per change of the people."""
-        if self._means is None:
-            import faiss
-
-            people = list(self.members)
-            means = np.stack([np.average(v, axis=0, weights=w) for v, w in self.members.values()])
-            index = faiss.IndexFlatL2(means.shape[1])
-            index.add(means.astype(np.float32))
-            self._means = (people, index)
-        return self._means
-
-    def place(self, units: list[Unit], person: int) -> None:
-        """A new person founded by `units`: later faces are compared with them."""
-        for unit in units:
-            self._record(unit, person)
-        vectors = self.index._space(np.stack([u.embedding for u in units]))
-        self.members[person] = (vectors, np.array([u.weight for u in units], np.float64))
-        self._means = None
-
-    def _record(self, unit: Unit, person: int) -> None:
-        self.assignments.append((unit.kind, unit.id, person))
-        self.person_of[(unit.kind, unit.id)] = person

@@ -103,9 +103,7 @@ def print_report(report) -> None:
     if report.videos:
         print(f"videos: {report.frames} frames sampled, {report.faces} faces found in them")
     if report.people and (report.people.new_people or report.people.joined or report.people.unassigned):
-        p = report.people
-        print(f"people: {p.new_people} new, {p.joined} faces/tracks joined known people, "
-              f"{p.unassigned} without a person")
+        print(report.people.summary())
     if report.tags:
         print("tags: " + ", ".join(f"{name} {count} new moments" for name, count in report.tags.items()))
     for failure in report.failed:

@@ -8,6 +8,7 @@ from search import details
 from search.details import clips_json, people_list
 from search.people.index import people_index
 from usecases import people as people_cases
+from web.cli import review
 from web.cli.common import EXIT_OK, open_library, timecode
 
 
@@ -45,6 +46,7 @@ def register(commands) -> None:
     splitting.add_argument("person")
     splitting.add_argument("faces", nargs="+", type=int, metavar="FACE_ID")
     splitting.add_argument("--name", default="", help="the new person's name")
+    review.register(people_commands)
     people.set_defaults(handler=cmd_people)
 
     clips = commands.add_parser("clips", help="all clips of a person: time spans in every video")
@@ -74,7 +76,10 @@ def _print_faces(library, person: int, as_json: bool) -> int:
 
 def cmd_people(args) -> int:
     action = args.people_command
-    with open_library(args, read_only=action in ("list", "faces")) as library:
+    read_only = action in ("list", "faces") or (action in review.READ_ONLY and not getattr(args, "ask", False))
+    with open_library(args, read_only=read_only) as library:
+        if action in review.READ_ONLY | {"answer", "apart", "stack"}:
+            return review.handle(args, library, action)
         if action == "list":
             return _list_people(library, args)
         if action == "faces":
@@ -100,8 +105,7 @@ def _change_people(args, library, action: str) -> str:
     """The write commands of `visearch people` (each a use case: lock, change, save); the line to print."""
     if action == "cluster":
         report = people_cases.cluster(library)
-        return (f"people: {report.new_people} new, {report.joined} faces/tracks joined known people, "
-                f"{report.unassigned} without a person")
+        return report.summary()
     if action == "name":
         person = people_cases.rename(library, args.person, args.name)
         return f"person {person['id']} is now '{person['name']}'"
