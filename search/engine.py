@@ -175,12 +175,14 @@ class SearchEngine:
         return self.encoder.semantic
 
     def search_image(
-        self, image, *, box: Sequence[float] | None = None, k: int = 10, suggest: bool = False
+        self, image, *, box: Sequence[float] | None = None, k: int = 10, suggest: bool = False,
+        products_only: bool = False,
     ) -> SearchResponse:
         """The lens: nearest vectors of the photo (or its boxed region), fused with the text it shows.
 
         `suggest` adds object boxes worth searching on their own (text regions, salient blobs)
-        to `query["suggestions"]`, for a UI to offer.
+        to `query["suggestions"]`, for a UI to offer. `products_only`: catalogue products alone (a video
+        frame's own frames are not the answer to "what is this jacket").
         """
         query: dict = {"type": "image", "k": k, "box": list(box) if box else None, "size": [image.width, image.height]}
         region = crop_box(image, tuple(box)) if box else image
@@ -206,7 +208,7 @@ class SearchEngine:
         hits = self._text_ranking(terms, rankings)
         by_text = [item for item in rankings.get("text", [])[:SHORTLIST_EACH] if item not in shortlist]
         verified = self._one_per_spot({**verified, **self._verify(query_features, region, box, by_text)})
-        results = self._results(rankings, vector_scores, hits, k, verified)
+        results = self._results(rankings, vector_scores, hits, k, verified, products_only=products_only)
         state, kept, why = judge([r.signals() for r in results], self.floor)
         results = [results[i] for i in kept]
         for result, reasons in zip(results, why):
@@ -349,7 +351,7 @@ class SearchEngine:
 
     def _results(
         self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int,
-        verified: dict[int, Verification] | None = None,
+        verified: dict[int, Verification] | None = None, *, products_only: bool = False,
     ) -> list[SearchResult]:
         verified = verified or {}
         best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
@@ -362,8 +364,10 @@ class SearchEngine:
         fused = [(item, score / best_possible) for item, score in fused]
         fused = verified_first(fused, {item: v.inliers for item, v in verified.items()})
         docs = self.library.docs
-        candidates = [item for item, _ in fused[: max(k * 5, 50)]]
+        candidates = [item for item, _ in fused[: max(k * 5, 200 if products_only else 50)]]
         products = docs.products_for(candidates)
+        if products_only:
+            fused = [(item, score) for item, score in fused if item in products]
         grouped = group_best(fused, {i: p.sku for i, p in products.items()})[: k * 2]
         items = docs.get([i for i, _ in grouped])
         text_rank = {item: rank for rank, item in enumerate(rankings.get("text", []), 1)}

@@ -55,14 +55,15 @@ def test_pages_answer_400_pages_naming_the_parameter(client, url):
                                   "/media/99999999999999999999999", "/items/99999999999999999999999",
                                   "/api/people/99999999999999999999999", "/media/video/99999999999999999999999",
                                   "/export/clip/99999999999999999999999", "/api/items/9223372036854775807",
-                                  "/api/people/99999999999999999999999/presence"])
+                                  "/api/people/99999999999999999999999/presence", "/shop/99999999999999999999999"])
 def test_ids_beyond_64_bits_are_404(client, path):
     assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", "3", '"text"', "null", "true", "{"])
 @pytest.mark.parametrize("url", ["/api/search", "/api/people/1/name", "/api/people/1/hide", "/api/people/merge",
-                                 "/api/people/review/answer", "/api/people/merges/answer", "/api/people/unassigned"])
+                                 "/api/people/review/answer", "/api/people/merges/answer", "/api/people/unassigned",
+                                 "/api/search/frame", "/api/cutout"])
 def test_json_bodies_that_are_not_objects_are_400(client, url, body):
     response = client.post(url, data=body, content_type="application/json")
     assert response.status_code == 400, (url, body, response.data)

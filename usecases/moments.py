@@ -25,6 +25,7 @@ class MomentRequest:
     pictures: dict = field(default_factory=dict)  # decoded pictures by name (uploads)
     people: Sequence[str | int] = ()  # names or ids
     clip_texts: Sequence[str] = ()
+    products: Sequence[str] = ()  # SKUs: where the catalogue product is on screen (its first image, verified)
     any_part: bool = False
     threshold: float | None = None
 
@@ -39,9 +40,19 @@ def build_query(library, request: MomentRequest, encoder: Callable[[], object] |
     clauses += [picture_clause(path) for path in request.images]
     clauses += [Clause("person", person_key(library, p)) for p in request.people]
     clauses += [Clause("clip_text", t) for t in request.clip_texts]
+    clauses += [picture_clause(product_image(library, sku)) for sku in request.products]
     query = MomentQuery(clauses, "or" if request.any_part else "and").check()
     encoder = encoder or (lambda: encoder_for(library))
     return encode(library, query, request.pictures, encoder).with_threshold(request.threshold)
+
+
+def product_image(library, sku: str) -> Path:
+    """The catalogue image a product's moments are found by (its first): NotFoundError for an unknown SKU."""
+    wanted = (sku or "").strip().casefold()
+    for product in library.docs.products():
+        if product.sku.casefold() == wanted and product.images:
+            return Path(product.images[0])
+    raise details.NotFoundError(f"no product {sku!r} in the catalogue (`visearch search --text` finds SKUs)")
 
 
 def person_key(library, key: str | int) -> str:

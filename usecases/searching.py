@@ -78,18 +78,44 @@ def open_photo(path: Path) -> QueryPhoto:
     return read_photo(str(path), data)
 
 
-def search_photo(engine, photo: QueryPhoto, *, box: Box | None = None, k: int = 10, suggest: bool = False) -> dict:
+def search_photo(engine, photo: QueryPhoto, *, box: Box | None = None, k: int = 10, suggest: bool = False,
+                 products_only: bool = False) -> dict:
     """The lens over `photo` (or its boxed region: in the photo's own pixels): the JSON answer."""
     scale = photo.scale
     searched = None
     if box is not None:
         box = fit_box(box, *photo.size)
         searched = scale_box(box, scale)
-    answer = engine.search_image(photo.image, box=searched, k=k, suggest=suggest).to_json()
+    answer = engine.search_image(photo.image, box=searched, k=k, suggest=suggest, products_only=products_only).to_json()
     if scale != 1.0:
         to_photo(answer, 1.0 / scale)
     answer["query"]["size"] = list(photo.size)
     answer["query"]["box"] = [round(v, 1) for v in box] if box is not None else None
+    return answer
+
+
+def frame_photo(library, moment: str) -> tuple[QueryPhoto, dict]:
+    """`VIDEO@SECONDS` → the frame at full resolution as a query photo, and where it came from."""
+    from search.details import find_video
+    from search.frames import frame_at, parse_moment
+
+    key, seconds = parse_moment(moment)
+    video = find_video(library, key)
+    image = frame_at(Path(video.path), seconds, duration=video.duration, rotation=video.rotation)
+    size = image.size
+    if max(size) > QUERY_SIDE:
+        image = image.copy()
+        image.thumbnail((QUERY_SIDE, QUERY_SIDE))
+    return QueryPhoto(image, size, f"{Path(video.path).name}@{seconds:.3f}"), \
+        {"video": video.path, "video_id": video.id, "time": round(seconds, 3)}
+
+
+def search_frame(engine, moment: str, *, box: Box | None = None, k: int = 10) -> dict:
+    """Shop the moment: the catalogue products in a video's frame (or the boxed part of it), exact, similar or
+    none, as the lens answers a photo; the frame is decoded from the original at full resolution."""
+    photo, source = frame_photo(engine.library, moment)
+    answer = search_photo(engine, photo, box=box, k=k, suggest=True, products_only=True)
+    answer["query"]["frame"] = source
     return answer
 
 

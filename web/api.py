@@ -40,7 +40,8 @@ def search():
         box = parse_box(params["box"]) if params.get("box") else None
         engine = services().engine()  # after the photo: a bad one is a 400 even while models load
         with services().searching():
-            answer = searching.search_photo(engine, photo, box=box, k=k, suggest=params.get("suggest") == "1")
+            answer = searching.search_photo(engine, photo, box=box, k=k, suggest=params.get("suggest") == "1",
+                                            products_only=params.get("products") == "1")
         answer["query"]["upload"] = upload
         return jsonify(views.safe_links(translate_answer(answer)))
     if not (params.get("text") or "").strip():

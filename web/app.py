@@ -31,7 +31,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
     """The app over `config["LIBRARY"]` (default: the settings' library); `settings` are read from the
     environment here, once, when not given."""
     from web import i18n, security
-    from web import moments_api, people_api  # noqa: F401 - their routes join the `api` blueprint
+    from web import moments_api, people_api, shop_api  # noqa: F401 - their routes join the `api` blueprint
     from web.api import api
     from web.pages import pages
     from web.services import Services

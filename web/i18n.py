@@ -108,6 +108,10 @@ ERRORS = [
      N_("this face cannot be person %(person)s: they are both in one picture, or it was said not to be them")),
     (re.compile(r"^(?:face|track) \d+ and (?:face|track) \d+ are in one picture"),
      N_("two of these faces are in one picture: they are two people")),
+    (re.compile(r"^time: (?P<t>[\d.]+) s is outside (?P<name>.+) \(0 to (?P<d>[\d.]+) s\)$"),
+     N_("time: %(t)s s is outside %(name)s (0 to %(d)s s)")),
+    (re.compile(r"^nothing to cut out there"), N_("nothing to cut out there: the region holds no object apart from "
+                                                  "its background")),
     (re.compile(r"^no (person|item|video|tag|face) (?P<key>.+)$"), N_("no %(what)s %(key)s")),
     (re.compile(r"^no person '(?P<key>.+)' \(see `visearch people list`\)$"), N_("no person '%(key)s'")),
     (re.compile(r"^(?P<name>[^:]+): not an image \(JPEG, PNG, WebP, GIF, TIFF or BMP expected\)$"),

@@ -25,6 +25,7 @@ def _moment_request(params: dict) -> tuple[cases.MomentRequest, str | None]:
         texts=[params["text"]] if params.get("text") else [], pictures=pictures,
         people=[params["person"]] if params.get("person") is not None else [],
         clip_texts=[params["clip_text"]] if params.get("clip_text") else [],
+        products=[params["product"]] if params.get("product") else [],
         any_part=params.get("any") in (True, "1"), threshold=params.get("threshold"),
     ), upload
 

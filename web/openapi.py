@@ -131,6 +131,22 @@ REVIEW_PATHS = {
         "parameters": [PERSON_ID], "responses": {"200": _ok(PRESENCE), "404": _error("unknown person")}}},
 }
 
+SHOP_PATHS = {
+    "/api/search/frame": {"post": {
+        "summary": "Shop the moment: catalogue products in a video's frame (or a box of it); the search JSON, "
+                   "with `query.frame`",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": JSON_BODIES["api.search_frame"]}}},
+        "responses": {"200": _json("#/components/schemas/SearchResponse"), "400": _error("bad time or box"),
+                      "404": _error("unknown video"), "503": _error("models still loading; retry")}}},
+    "/api/cutout": {"post": {
+        "summary": "Cut an object out of a photo or a video frame (누끼): a PNG with transparency, cropped to it",
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": FORM_BODIES["api.cutout"]},
+                                                      "application/json": {"schema": JSON_BODIES["api.cutout"]}}},
+        "responses": {"200": {"description": "the cut-out", "content": {"image/png": {}}},
+                      "400": _error("bad image, box, outline or time"), "404": _error("unknown video or upload"),
+                      "413": _error("upload too large")}}},
+}
+
 FANCAM_PATHS = {
     "/api/videos/{video_id}/people": {"get": {
         "summary": "The people the index saw in a video, the most seen first", "parameters": [VIDEO_ID],
@@ -251,6 +267,7 @@ def document() -> dict:
             **FANCAM_PATHS,
             **MOMENT_PATHS,
             **REVIEW_PATHS,
+            **SHOP_PATHS,
         },
         "components": {
             "securitySchemes": {"token": {"type": "apiKey", "in": "header", "name": "X-Visearch-Token"}},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file
+from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file, url_for
 
 from search import details
 from search.media import MediaUnavailable, face_crop, item_file, thumbnail_file, video_file
@@ -25,7 +25,20 @@ def home():
     stats = details.library_stats(library) if library else None
     params = g.params
     return render_template("search.html", stats=stats, page="search", q=params.get("q") or "",
-                           photo=params.get("photo") or "", box=params.get("box") or "")
+                           photo=params.get("photo") or "", box=params.get("box") or "", shop=params.get("shop") == "1")
+
+
+@pages.get("/shop/<int:video_id>")
+def shop(video_id: int):
+    """"Shop this frame": the frame at `t`, decoded from the video at full resolution, kept as a query photo
+    and opened in the lens with catalogue products only (its box, suggestions and cut-outs work as for a photo)."""
+    from flask import redirect
+
+    from usecases.searching import frame_photo
+
+    photo, _ = frame_photo(services().library, f"{video_id}@{g.params.get('t') or 0.0}")
+    upload = queries.store(services().library_path).put(photo.image)
+    return redirect(url_for("pages.home", photo=upload, shop=1))
 
 
 @pages.get("/queries/<upload>")

@@ -60,7 +60,8 @@ BROWSE = [
 UPLOAD_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 BOX = {"type": "string", "maxLength": 200, "description": "x0,y0,x1,y1 in the photo's pixels"}
 HOME = [_query("q", {"type": "string", "maxLength": 500}, "text query"),
-        _query("photo", UPLOAD_ID, "an uploaded query photo"), _query("box", BOX)]
+        _query("photo", UPLOAD_ID, "an uploaded query photo"), _query("box", BOX),
+        _query("shop", {"type": "string", "enum": ["0", "1"]}, "1: catalogue products only (a video frame)")]
 CLIP_RANGE = [_query("start", {"type": "number", "minimum": 0, "maximum": 1e7}),
               _query("end", {"type": "number", "minimum": 0, "maximum": 1e7})]
 TOKEN = _query("token", {"type": "string", "maxLength": 200}, "the write token, remembered as a cookie")
@@ -70,6 +71,8 @@ QUERY: dict[str, list[dict]] = {
     "api.similar": [K], "api.browse": BROWSE, "api.people": [ALL, PEOPLE_QUERY], "api.clips": [GAP],
     "pages.browse": BROWSE + [TOKEN], "pages.people": [ALL, PEOPLE_QUERY, TOKEN], "pages.home": HOME + [TOKEN],
     "pages.export_clip": CLIP_RANGE,
+    "pages.shop": [_query("t", {"type": "number", "minimum": 0, "maximum": 1e7, "default": 0},
+                          "seconds into the video")],
     "pages.fancam_file": [_query("download", {"type": "string", "enum": ["0", "1"]}, "1: save instead of play")],
     "api.tag": [_query("borderline", {"type": "string", "enum": ["0", "1"]}, "1: the moments just under the cutoff")],
     "api.unassigned": [_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
@@ -81,7 +84,8 @@ SEARCH_FORM = {"type": "object", "properties": {
     "image": {"type": "string", "format": "binary"},
     "upload": UPLOAD_ID | {"description": "search a photo uploaded before (its `query.upload`) again"},
     "box": BOX, "text": {"type": "string", "minLength": 1, "maxLength": 500},
-    "k": {"type": "integer", "minimum": 1, "maximum": 100}, "suggest": {"type": "string", "enum": ["0", "1"]}}}
+    "k": {"type": "integer", "minimum": 1, "maximum": 100}, "suggest": {"type": "string", "enum": ["0", "1"]},
+    "products": {"type": "string", "enum": ["0", "1"], "description": "1: catalogue products only"}}}
 SEARCH_JSON = {"type": "object", "required": ["text"], "properties": {
     "text": {"type": "string", "minLength": 1, "maxLength": 500},
     "k": {"type": "integer", "minimum": 1, "maximum": 100}}}
@@ -121,6 +125,7 @@ _MOMENT_FIELDS = {
                   "description": "a description (libraries with a semantic CLIP model)"},
     "upload": UPLOAD_ID | {"description": "an example picture uploaded before (its `upload`)"},
     "threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "the score a frame needs"},
+    "product": {"type": "string", "minLength": 1, "maxLength": 200, "description": "a catalogue SKU on screen"},
 }
 MOMENTS_JSON = {"type": "object", "properties": {
     **_MOMENT_FIELDS, "any": {"type": "boolean", "description": "any part (OR) instead of all (AND)"},
@@ -147,14 +152,33 @@ STACK_BODY = {"type": "object", "required": ["faces", "action"], "properties": {
                "description": "name: a new person; assign: to `person`; hide: a hidden stranger"},
     "name": {"type": "string", "maxLength": 200}, "person": ID}}
 
+TIME = {"type": "number", "minimum": 0, "maximum": 1e7, "description": "seconds into the video"}
+FRAME_BODY = {"type": "object", "required": ["video", "time"], "properties": {
+    "video": ID | {"description": "an indexed video's id"}, "time": TIME, "box": BOX,
+    "k": {"type": "integer", "minimum": 1, "maximum": 100}}}
+_CUTOUT_FIELDS = {
+    "upload": UPLOAD_ID | {"description": "a photo uploaded before (a search's `query.upload`)"},
+    "item": ID | {"description": "with `outline`: the catalogue item the lens matched (its shape seeds the cut)"},
+    "video": ID | {"description": "with `time`: cut from this video's frame"}, "time": TIME, "box": BOX,
+    "background": {"type": "string", "enum": ["white"], "description": "white: flattened onto white"}}
+CUTOUT_JSON = {"type": "object", "properties": {**_CUTOUT_FIELDS, "outline": {
+    "type": "array", "minItems": 3, "maxItems": 64, "description": "the lens's verified outline ([x, y] points)",
+    "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}}}
+CUTOUT_FORM = {"type": "object", "properties": {
+    **_CUTOUT_FIELDS, "image": {"type": "string", "format": "binary"},
+    "video": {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "item": {"type": "integer", "minimum": 1,
+                                                                            "maximum": MAX_ID},
+    "outline": {"type": "string", "maxLength": 4000, "description": "JSON [[x, y], …]"}}}
+
 # JSON bodies by endpoint; writes take JSON only (a cross-site form cannot send it).
 JSON_BODIES: dict[str, dict] = {
     "api.search": SEARCH_JSON, "api.rename": NAME_BODY, "api.hide": HIDE_BODY, "api.merge": MERGE_BODY,
     "api.aliases": ALIASES_BODY,
+    "api.search_frame": FRAME_BODY, "api.cutout": CUTOUT_JSON,
     "api.answer": ANSWER_BODY, "api.answer_merge": MERGE_ANSWER_BODY, "api.settle": STACK_BODY,
     "api.split": SPLIT_BODY, "api.start_fancam": FANCAM_BODY, "api.moments": MOMENTS_JSON, "api.add_tag": TAG_BODY,
 }
-FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM, "api.moments": MOMENTS_FORM}
+FORM_BODIES: dict[str, dict] = {"api.search": SEARCH_FORM, "api.moments": MOMENTS_FORM, "api.cutout": CUTOUT_FORM}
 
 
 def validate_request() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from indexer.errors import ModelUnavailableError, VisearchError
-from web.cli import demo, fancam, indexing, moments, people, querying, scaling, serving
+from web.cli import cutting, demo, fancam, indexing, moments, people, querying, scaling, serving
 from usecases.settings import DEFAULT_LIBRARY, Settings
 from web.cli.common import EXIT_USAGE, command_settings
 
@@ -55,6 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--es-vectors", action="store_true",
                        help="new library: CLIP vectors in Elasticsearch (int8_hnsw kNN) instead of a FAISS file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, querying, people, moments, fancam, serving, demo, scaling):
+    for module in (indexing, querying, people, moments, fancam, cutting, serving, demo, scaling):
         module.register(commands)
     return parser

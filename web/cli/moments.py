@@ -13,6 +13,8 @@ def _query_options(parser, *, person: bool = True) -> None:
     if person:
         parser.add_argument("--person", action="append", default=[], help="a person's name or id")
     parser.add_argument("--clip-text", action="append", default=[], help="a description (semantic CLIP only)")
+    parser.add_argument("--product", action="append", default=[], metavar="SKU",
+                        help="a catalogue product, verified on screen (its first catalogue image)")
     parser.add_argument("--any", action="store_true", help="any of the parts (OR) instead of all (AND)")
     parser.add_argument("--threshold", type=float, help="the score (0-1) a frame needs to match")
 
@@ -53,7 +55,7 @@ def moment_request(args):
     from usecases.moments import MomentRequest
 
     return MomentRequest(texts=args.text, images=args.image, people=getattr(args, "person", []),
-                         clip_texts=args.clip_text, any_part=args.any, threshold=args.threshold)
+                         clip_texts=args.clip_text, products=args.product, any_part=args.any, threshold=args.threshold)
 
 
 def cmd_moments(args) -> int:

@@ -12,7 +12,9 @@ def register(commands) -> None:
     what = search.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", type=Path, help="query photo")
     what.add_argument("--text", help="query text")
-    search.add_argument("--box", help="x0,y0,x1,y1: search only this region of the photo (pixels)")
+    what.add_argument("--frame", metavar="VIDEO@SECONDS",
+                      help="shop the moment: catalogue products in a video's frame (a path or id; 12.5 or 00:12.5)")
+    search.add_argument("--box", help="x0,y0,x1,y1: search only this region of the photo or frame (pixels)")
     search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     search.add_argument("--ocr", default=None, help="OCR for the query photo (default: the library's)")
     search.add_argument("--json", action="store_true")
@@ -50,12 +52,13 @@ def cmd_search(args) -> int:
         box = parse_box(args.box) if args.box else None
     except BadBox as exc:
         raise ValueError(f"--{exc}") from None  # the option's name, as typed
-    if box and not args.image:
-        raise ValueError("--box applies to --image")
+    if box and not (args.image or args.frame):
+        raise ValueError("--box applies to --image or --frame")
     photo = searching.open_photo(args.image) if args.image is not None else None  # before any model loads
-    data = None if args.local or args.ocr else _ask_server(args, box)
+    data = None if args.local or args.ocr or args.frame else _ask_server(args, box)
     if data is None:
-        data = search_here(args.settings, text=args.text, photo=photo, box=box, k=args.k, ocr=args.ocr)
+        data = search_here(args.settings, text=args.text, photo=photo, box=box, k=args.k, ocr=args.ocr,
+                           frame=args.frame)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
@@ -63,12 +66,15 @@ def cmd_search(args) -> int:
     return EXIT_OK
 
 
-def search_here(settings, *, text: str | None = None, photo=None, box=None, k: int = 10, ocr: str | None = None) -> dict:
+def search_here(settings, *, text: str | None = None, photo=None, box=None, k: int = 10, ocr: str | None = None,
+                frame: str | None = None) -> dict:
     """A search in this process, with the library's models (photos: its ONNX export where it has one)."""
     from usecases import searching
 
-    engine = local_engine(settings, ocr, photo=photo is not None)
+    engine = local_engine(settings, ocr, photo=photo is not None or frame is not None)
     try:
+        if frame is not None:
+            return searching.search_frame(engine, frame, box=box, k=k)
         if photo is not None:
             return searching.search_photo(engine, photo, box=box, k=k)
         return searching.search_text(engine, text, k=k)

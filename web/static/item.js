@@ -10,6 +10,13 @@
   const player = document.getElementById("player");
   if (player) {
     player.addEventListener("loadedmetadata", () => { player.currentTime = Number(player.dataset.time) || 0; });
+    // "Shop this frame" shops the frame on screen: pause anywhere, then click.
+    const shop = document.getElementById("shop-frame");
+    if (shop) shop.addEventListener("click", (event) => {
+      event.preventDefault();
+      player.pause();
+      location.href = `${shop.dataset.base}?t=${player.currentTime.toFixed(3)}`;
+    });
     player.addEventListener("play", () => { document.getElementById("ocr-layer").hidden = true; document.getElementById("face-layer").hidden = true; });
   }
   api(`/api/items/${id}/similar?k=12`).then((data) => {

@@ -11,6 +11,7 @@
   const MAX_SIDE = 2048; // photos are shrunk in the browser before upload
   const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp"];
   let upload = null; // the id of the uploaded photo, once the server has it
+  const shopping = lens.dataset.shop === "1"; // a video frame: catalogue products only
   let pendingFile = null; // a shrunk photo not uploaded yet
   let natural = { w: 1, h: 1 };
   let searchTimer = null, requestNumber = 0, lastData = null, onlyId = null;
@@ -120,10 +121,35 @@
     const p = r.product;
     const product = p ? `<strong>${escapeHtml(p.title || p.sku)}</strong><span>${escapeHtml(p.brand)}${p.price !== null ? ` · ${escapeHtml(price(p.price, p.currency))}` : ""}</span>` : `<span class="name">${escapeHtml(r.path.split("/").pop())}</span>`;
     const when = r.kind === "frame" ? `<span class="badge">${escapeHtml(t("video {time}", { time: timecode(r.time) }))}</span>` : "";
-    return `<a class="card result" href="/items/${r.id}" data-id="${r.id}">
+    const link = `<a class="card result" href="/items/${r.id}" data-id="${r.id}">
       <div class="thumb"><img src="/thumb/${r.id}" alt="" loading="lazy">${marks}</div>
       <div class="meta">${product}<span class="score">${(100 * r.score).toFixed(0)}% ${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
+    if (!(upload && p && r.evidence.local)) return link;
+    return `<div class="result-wrap">${link}<button type="button" class="link cutout-button" data-id="${r.id}">${escapeHtml(t("Cut out"))}</button></div>`;
   }
+
+  // "Cut out": the product lifted from the photo (seeded by its verified outline), shown with a download link.
+  results.addEventListener("click", async (event) => {
+    const button = event.target.closest(".cutout-button");
+    if (!button) return;
+    const r = lastData.results.find((x) => x.id === Number(button.dataset.id));
+    button.disabled = true;
+    try {
+      const response = await fetch("/api/cutout", { method: "POST", headers: { "Content-Type": "application/json", "X-Visearch-Token": token() },
+        body: JSON.stringify({ upload, outline: r.evidence.local.polygon, item: r.id }) });
+      if (!response.ok) throw new Error((await response.json()).error);
+      const url = URL.createObjectURL(await response.blob());
+      const dialog = $("cutout-dialog");
+      $("cutout-image").src = url;
+      $("cutout-download").href = url;
+      $("cutout-download").download = `${(r.product && r.product.sku) || "cutout"}.png`;
+      dialog.showModal();
+    } catch (error) {
+      setStatus(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   // -- text
   function searchText(text, push) {
@@ -206,6 +232,7 @@
     if (upload) form.append("upload", upload); else form.append("image", pendingFile, "photo.jpg");
     if (boxText) form.append("box", boxText);
     form.append("k", "24");
+    if (shopping) form.append("products", "1");
     return form;
   }
 
