@@ -7,6 +7,7 @@ A file that fails comes out as a `Failure` and the run goes on.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import time
 from collections import deque
@@ -33,6 +34,7 @@ class PipelineConfig:
     lookahead_batches: int = 2
     max_pixels: int = DEFAULT_MAX_PIXELS
     thumbnail_size: int = 256
+    decode_on_device: bool = False  # plain JPEGs decoded in batches on the encoder's device (indexer/batch_decode.py)
 
 
 @dataclass
@@ -57,8 +59,10 @@ class StageTimes:
 @dataclass
 class _Prepared:
     record: ImageRecord
-    pixels: object  # torch tensor
+    pixels: object  # torch tensor; None while a JPEG waits for the batched decode
     times: StageTimes = field(default_factory=StageTimes)
+    data: bytes = b""  # the file, kept only for the batched decode
+    sniffed: tuple = ()
 
 
 class ImagePipeline:
@@ -124,7 +128,28 @@ class ImagePipeline:
             raise UnsupportedMediaError(source.path, what)
         sha256 = source.sha256 or hashlib.sha256(data).hexdigest()
         times.read = time.perf_counter() - started
+        source = SourceFile(source.path, source.size, source.mtime_ns, sha256)
+        size = self._device_size(data)
+        if size is not None:  # CLIP only, a plain JPEG: decoded with its batch, on the device
+            record = ImageRecord(source=source, format=sniffed[1], width=size[0], height=size[1])
+            return _Prepared(record, None, times, data, sniffed)
+        return self._decode(source, data, sniffed, times)
 
+    def _device_size(self, data: bytes) -> tuple[int, int] | None:
+        """The picture's size when it may take the batched device decode, else None."""
+        if not self.config.decode_on_device or self.ocr or self.faces or self.local_features:
+            return None
+        from PIL import Image
+
+        from indexer.batch_decode import device_decodable
+
+        if not device_decodable(data):
+            return None
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size if image.width * image.height <= self.config.max_pixels else None
+
+    def _decode(self, source: SourceFile, data: bytes, sniffed: tuple, times: StageTimes) -> _Prepared:
+        """Pillow's path: decode, CLIP's crop, thumbnail, and the CPU models (OCR, keypoints, faces)."""
         started = time.perf_counter()
         # Without OCR or faces only CLIP's input size (or the local features' ~800 px) is needed,
         # so JPEGs can decode at a reduced DCT scale.
@@ -149,7 +174,7 @@ class ImagePipeline:
             times.faces = time.perf_counter() - started
         width, height = image.info.get("original_size", image.size)
         record = ImageRecord(
-            source=SourceFile(source.path, source.size, source.mtime_ns, sha256),
+            source=source,
             format=sniffed[1],
             width=width,
             height=height,
@@ -160,17 +185,47 @@ class ImagePipeline:
         )
         return _Prepared(record, pixels, times)
 
-    def _encode(self, batch: list[_Prepared]) -> Iterator[ImageRecord]:
+    def _encode(self, batch: list[_Prepared]) -> Iterator[ImageRecord | Failure]:
         import torch
 
+        failed = self._decode_on_device(batch)
+        ready = [item for item in batch if item.pixels is not None]
         started = time.perf_counter()
-        vectors = self.encoder.encode_pixels(torch.stack([item.pixels for item in batch]))
+        vectors = iter(self.encoder.encode_pixels(torch.stack([item.pixels for item in ready])) if ready else [])
         self.times.encode += time.perf_counter() - started
-        self.times.images += len(batch)
+        self.times.images += len(ready)
         self.times.batches += 1
-        for item, vector in zip(batch, vectors):
-            item.record.embedding = vector
+        for item in batch:  # in input order
+            if item.pixels is None:
+                yield failed[id(item)]
+                continue
+            item.record.embedding = next(vectors)
             yield item.record
+
+    def _decode_on_device(self, batch: list[_Prepared]) -> dict[int, Failure]:
+        """Decode the batch's waiting JPEGs together on the encoder's device; one that fails there takes
+        Pillow's path alone (and is named if that fails too)."""
+        waiting = [item for item in batch if item.pixels is None]
+        if not waiting:
+            return {}
+        from indexer.batch_decode import decode_batch
+
+        started = time.perf_counter()
+        decoded = decode_batch([item.data for item in waiting], self.encoder.device, self.encoder.image_size,
+                               self.config.thumbnail_size)
+        self.times.decode += time.perf_counter() - started
+        failures = {}
+        for item, result in zip(waiting, decoded):
+            if result is not None:
+                item.pixels, item.record.thumbnail, item.data = result.crop, result.thumbnail, b""
+                continue
+            try:
+                again = self._decode(item.record.source, item.data, item.sniffed, StageTimes())
+            except MediaError as exc:
+                failures[id(item)] = Failure(item.record.source.path, exc.reason)
+                continue
+            item.pixels, item.record = again.pixels.to(self.encoder.device), again.record
+        return failures
 
 
 def _optional(source: SourceFile, what: str, step, image, fallback):

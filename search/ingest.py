@@ -235,7 +235,8 @@ class LibraryIndexer:
 
     def _index_images(self, todo: list, known: dict, report: IndexReport) -> None:
         pipeline = ImagePipeline(
-            self.encoder, self.ocr, PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers),
+            self.encoder, self.ocr, PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers,
+                                                   decode_on_device=getattr(self.encoder, "device", "cpu") != "cpu"),
             faces=self.faces, local_features=self.local_features,
         )
         ids = {str(source.path): item_id for source, item_id in todo}

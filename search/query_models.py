@@ -30,16 +30,16 @@ class QueryModels:
 
 def load_query_models(
     manifest, root: Path, ocr_name: str | None = None, *, eager: bool = False, exported: bool = False,
-    threads: int = 0,
+    threads: int = 0, device: str = "cpu",
 ) -> QueryModels:
     """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
     the first query. `exported` embeds photos with the library's ONNX export where it has a usable
-    one (texts still load torch)."""
+    one (texts still load torch); `device` "cuda:N" runs torch's encoder there instead."""
     ocr = create_ocr(ocr_name or manifest.ocr or DEFAULT_OCR)
     if ocr is not None and exported:  # a photo is coming: its OCR models load while CLIP's do (load() locks)
         threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
-    encoder = encoder_for_manifest(manifest, root)
-    if exported:
+    encoder = encoder_for_manifest(manifest, root, device=device)
+    if exported and device == "cpu":
         encoder = exported_encoder(manifest, Path(root), encoder, threads)
     if eager:
         encoder.load()
@@ -107,19 +107,30 @@ def open_engine(library: Library, models: QueryModels) -> SearchEngine:
     return SearchEngine(library, models.encoder, models.ocr)
 
 
+def query_device(setting: str) -> str:
+    """Where queries run: the CPU unless a GPU is named (`auto` keeps queries on the CPU: one photo at a time
+    gains little, and a text query must not import torch just to look for a GPU)."""
+    if setting in ("auto", "cpu", ""):
+        return "cpu"
+    from indexer.models.devices import resolve_device
+
+    return resolve_device(setting)
+
+
 def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:
     """Rebuild the encoder that built a library, so queries land in the same vector space."""
     return encoder_for_manifest(library.manifest, library.root, precision)
 
 
-def encoder_for_manifest(manifest, root, precision: str | None = None) -> ClipEncoder:
+def encoder_for_manifest(manifest, root, precision: str | None = None, device: str = "cpu") -> ClipEncoder:
     """The encoder a manifest names. Queries use the library's precision where this CPU runs it
-    natively, else fp32 (bf16 and fp32 image vectors agree to cosine ≥ 0.999)."""
+    natively, else fp32 (bf16 and fp32 image vectors agree to cosine ≥ 0.999); on a GPU, its own."""
     if not manifest.clip:
         raise ValueError(f"the library at {root} has no encoder yet: index something first")
     if precision is None:
-        precision = "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
+        precision = "auto" if device != "cpu" else \
+            "bf16" if manifest.precision == "bf16" and cpu_has_native_bf16() else "fp32"
     # The manifest's spec was checked when the library was built: no registry import here, so a text
     # query on a library whose encoder is not semantic never imports torch.
     spec = parse_clip_spec(manifest.clip, manifest.clip_weights or None, check=False)
-    return ClipEncoder(spec, precision=precision)
+    return ClipEncoder(spec, precision=precision, device=device)

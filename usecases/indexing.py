@@ -19,7 +19,7 @@ from search.batch_writer import CheckpointPolicy
 from search.index_report import IndexReport
 from search.library import MANIFEST, Library
 from usecases.library import open_library
-from usecases.settings import Settings
+from usecases.settings import Settings, usable_cores
 
 BYTES_PER_IMAGE = 160 * 1024  # a catalogue image's keypoints, thumbnail, vector and text, when none are indexed yet
 SHARD_NEEDS_ES = ("--shard needs a shared document store: index with --backend elasticsearch --es-url URL "
@@ -54,8 +54,8 @@ class IndexRequest:
     shard: str | None = None
     vectors_template: Path | None = None
     prune: bool = False
-    batch_size: int = 16
-    workers: int = 2
+    batch_size: int = 0  # 0: 16 on a CPU, 256 on a GPU (large batches keep it fed)
+    workers: int = 0  # 0: the cores this process may use
     wait: float = 0.0  # seconds to wait for another writer (0: refuse at once)
     progress: bool = False
     backend: str | None = None  # for a new library: "sqlite" or "elasticsearch"
@@ -83,7 +83,10 @@ def load_models(library: Library, request: IndexRequest, settings: Settings) -> 
 
     clip = request.clip or library.manifest.clip or DEFAULT_CLIP
     weights = request.clip_weights or (library.manifest.clip_weights if not request.clip else None) or None
-    encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=request.precision, offline=settings.offline)
+    from indexer.models.devices import resolve_device
+
+    encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=request.precision, offline=settings.offline,
+                          device=resolve_device(settings.device))
     library.check_encoder(encoder.identity)
     encoder.load()
     ocr = create_ocr(request.ocr, threads=1)
@@ -129,7 +132,9 @@ def _run(library: Library, request: IndexRequest, settings: Settings, models: In
     from search.query_models import export_for_queries
 
     options = IndexOptions(
-        catalog=request.catalog, prune=request.prune, batch_size=request.batch_size, workers=request.workers,
+        catalog=request.catalog, prune=request.prune,
+        batch_size=request.batch_size or (16 if getattr(models.encoder, "device", "cpu") == "cpu" else 256),
+        workers=request.workers or usable_cores(),
         progress=request.progress, shard=shard,
         checkpoints=CheckpointPolicy(settings.checkpoint_seconds, settings.checkpoint_items),
         video=VideoConfig(sampling=SamplingConfig(rate=request.sample_rate), ocr_frames=request.ocr_frames,

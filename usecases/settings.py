@@ -52,8 +52,8 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("VISEARCH_LIBRARY", "library", "default library folder", f"./{DEFAULT_LIBRARY}"),
     Variable("VISEARCH_OFFLINE", "offline", "never try to download weights (so does `HF_HUB_OFFLINE=1`)", "0"),
-    Variable("VISEARCH_DEVICE", "device", "where CLIP runs: `auto` (CUDA when torch sees a GPU), `cpu` or "
-             "`cuda[:N]`; `--device` wins", "auto"),
+    Variable("VISEARCH_DEVICE", "device", "where CLIP runs: `auto` (indexing on CUDA when torch sees a GPU; "
+             "queries on the CPU), `cpu` or `cuda[:N]`; `--device` wins", "auto"),
     Variable("VISEARCH_TORCH_THREADS", "torch_threads", "torch and onnxruntime threads for the encoder",
              "the cores this process may use"),
     Variable("VISEARCH_TOKEN", "token", "write token for `visearch serve`", ""),

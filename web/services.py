@@ -157,11 +157,11 @@ class Services:
         return self._loader
 
     def _load(self, manifest) -> None:
-        from search.query_models import load_query_models
+        from search.query_models import load_query_models, query_device
 
         try:
             models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True,
-                                       threads=self.settings.threads)
+                                       threads=self.settings.threads, device=query_device(self.settings.device))
             with self._lock:
                 self._models = models
                 self.model_state = "ready"

@@ -8,6 +8,7 @@ weights, for tests and offline smoke runs). Random-weight encoders are not
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -17,6 +18,7 @@ import numpy as np
 from indexer.errors import ModelUnavailableError, UnknownModelError
 from indexer.models.base import InferenceModel
 from indexer.models.clip_weights import resolve_checkpoint
+from indexer.models.devices import device_precision, free_gpu_memory, out_of_memory
 
 DEFAULT_CLIP = "ViT-B-32:laion2b_s34b_b79k"
 TINY = "tiny"
@@ -96,7 +98,8 @@ def parse_clip_spec(text: str, weights: str | Path | None = None, *, check: bool
     return ClipSpec(name, tag)
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
+log = logging.getLogger(__name__)
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 def cpu_has_native_bf16() -> bool:
@@ -113,32 +116,40 @@ def cpu_has_native_bf16() -> bool:
     return "BF16" in str(torch.backends.cpu.get_cpu_capability()).upper()
 
 
-def resolve_precision(precision: str) -> str:
+def resolve_precision(precision: str, device: str = "cpu") -> str:
+    """The image tower's precision for a device (`auto`: per device, see devices.device_precision)."""
     if precision not in PRECISIONS:
         raise UnknownModelError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
-    if precision == "auto":
-        return "bf16" if cpu_has_native_bf16() else "fp32"
-    return precision
+    try:
+        return device_precision(precision, device, cpu_has_native_bf16() if precision == "auto" else False)
+    except ValueError as exc:
+        raise UnknownModelError(str(exc)) from None
 
 
 class ClipEncoder(InferenceModel):
     """Embeds images and texts into one space; vectors are L2-normalised float32.
 
     `precision` applies to the image tower: bf16 where the CPU has it natively
-    (`auto`), else fp32. Its vectors agree with fp32 to a cosine ≥ 0.999, so a
-    library built on one machine is searched correctly from another. The text
+    (`auto`), else fp32; on a GPU (`device` "cuda:N") bf16 or fp16. Its vectors agree with fp32 to a cosine
+    ≥ 0.999, so a library built on one machine is searched correctly from another. The text
     tower stays fp32: in bf16 it was slower here, not faster.
+
+    On a GPU a batch that runs out of memory is split in halves (and later batches stay that size), and a
+    batch that fails otherwise is encoded on the CPU: the run goes on either way, with a warning.
     """
 
     kind = "clip"
 
     def __init__(self, spec: ClipSpec, *, cache_dir: str | Path | None = None, precision: str = "fp32",
-                 offline: bool = False) -> None:
+                 offline: bool = False, device: str = "cpu") -> None:
         super().__init__()
         self.spec = spec
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.offline = offline  # never try to download missing weights (the settings' VISEARCH_OFFLINE)
-        self.precision = resolve_precision(precision)
+        self.device = device  # resolved: "cpu" or "cuda:N" (indexer/models/devices.py)
+        self.precision = resolve_precision(precision, device)
+        self.batch_limit = 1 << 30  # images per forward pass; halved when the GPU runs out of memory
+        self._cpu_copy = None
         self._model = None
         self._tokenizer = None
         self._transform = None
@@ -213,7 +224,7 @@ class ClipEncoder(InferenceModel):
         if batch.dtype != torch.uint8:
             return batch  # already normalised by the torchvision transform
         mean, std = self._pixel_statistics()
-        return (batch.float() - mean) / std
+        return (batch.float() - mean.to(batch.device)) / std.to(batch.device)
 
     def _pixel_statistics(self):
         import torch
@@ -266,28 +277,65 @@ class ClipEncoder(InferenceModel):
                 ) from exc
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         model.eval()
-        if self.precision == "bf16":
-            model.visual.to(torch.bfloat16)
+        if self.precision in ("bf16", "fp16"):
+            model.visual.to(torch.bfloat16 if self.precision == "bf16" else torch.float16)
+        if self.device != "cpu":
+            model.to(self.device)
+            model.visual.to(memory_format=torch.channels_last)
         self._model = model
         self._tokenizer = tokenizer
 
     def _close(self) -> None:
         self._model = None
         self._tokenizer = None
+        self._cpu_copy = None
 
     # -- inference
 
     def encode_pixels(self, pixels) -> np.ndarray:
         """A batch from `prepare` (uint8) or `preprocess` (float), (N, 3, H, W) → (N, dim) unit vectors."""
+        self.load()
+        done, start = [], 0
+        while start < len(pixels):
+            chunk = pixels[start : start + self.batch_limit]
+            try:
+                done.append(self._forward(chunk, self._model, self.device))
+            except Exception as exc:  # noqa: BLE001 - a GPU failure must not end the run
+                if self.device == "cpu":
+                    raise
+                if out_of_memory(exc) and len(chunk) > 1:
+                    self.batch_limit = max(1, len(chunk) // 2)
+                    log.warning("CLIP ran out of GPU memory on %d images: batches of %d from now on",
+                                len(chunk), self.batch_limit)
+                    free_gpu_memory()
+                    continue
+                log.warning("CLIP failed on %s for %d images (%s: %s): encoding them on the CPU", self.device,
+                            len(chunk), exc.__class__.__name__, exc)
+                done.append(self._forward(chunk, self._cpu_model(), "cpu"))
+            start += len(chunk)
+        return _unit_rows(np.concatenate(done) if done else np.zeros((0, self.dim), np.float32))
+
+    def _forward(self, pixels, model, device: str) -> np.ndarray:
         import torch
 
-        self.load()
+        if device != "cpu":
+            pixels = (pixels.pin_memory() if pixels.device.type == "cpu" else pixels).to(device, non_blocking=True)
         pixels = self._normalise(pixels)
-        if self.precision == "bf16":
-            pixels = pixels.to(torch.bfloat16)
+        dtype = next(model.visual.parameters()).dtype
+        pixels = pixels.to(dtype)
+        if device != "cpu":
+            pixels = pixels.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
-            features = self._model.encode_image(pixels)
-        return _unit_rows(features.float().numpy())
+            features = model.encode_image(pixels)
+        return features.float().cpu().numpy()
+
+    def _cpu_model(self):
+        """A float32 CPU copy of the model, made the first time a GPU batch fails."""
+        import copy
+
+        if self._cpu_copy is None:
+            self._cpu_copy = copy.deepcopy(self._model).float().to("cpu").eval()
+        return self._cpu_copy
 
     def image_tower(self) -> tuple:
         """The image path as fp32 torch parts: a copy of the visual tower, and the pixel mean and std
@@ -299,7 +347,7 @@ class ClipEncoder(InferenceModel):
             raise ModelUnavailableError(f"{self.identity}: only the shortest-side resize and centre crop export")
         self.load()
         mean, std = self._pixel_statistics()
-        return copy.deepcopy(self._model.visual).float().eval(), mean, std
+        return copy.deepcopy(self._model.visual).float().to("cpu").eval(), mean, std
 
     def encode_images(self, images: Sequence) -> np.ndarray:
         import torch
@@ -315,8 +363,8 @@ class ClipEncoder(InferenceModel):
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         with torch.inference_mode():
-            features = self._model.encode_text(self._tokenizer(list(texts)))
-        return _unit_rows(features.float().numpy())
+            features = self._model.encode_text(self._tokenizer(list(texts)).to(self.device))
+        return _unit_rows(features.float().cpu().numpy())
 
 
 def shortest_side_resize(image, size: int):

@@ -19,8 +19,11 @@ def register(commands) -> None:
     index.add_argument("--clip", help="CLIP encoder NAME:PRETRAINED, NAME:random or tiny (default: the library's, "
                        "or ViT-B-32:laion2b_s34b_b79k for a new library)")
     index.add_argument("--clip-weights", type=Path, help="local CLIP checkpoint file or folder")
-    index.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                       help="image tower precision: bf16 where the CPU has it natively (auto, default), else fp32")
+    index.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                       help="image tower precision: on a CPU bf16 where native (auto, default), else fp32; "
+                            "on a GPU bf16 (or fp16 where bf16 is missing)")
+    index.add_argument("--device", help="where CLIP runs: auto (CUDA when torch sees a GPU, default), cpu, "
+                                        "cuda or cuda:N ($VISEARCH_DEVICE)")
     index.add_argument("--ocr", default=DEFAULT_OCR,
                        help=f"{DEFAULT_OCR} (default), faster-paddle:small, rapidocr (PP-OCRv4), rapidocr:v5, "
                             "paddleocr[:LANG] or off")
@@ -37,8 +40,8 @@ def register(commands) -> None:
                        help="start a new vector file from this trained IVF-PQ index (`train-vectors`)")
     index.add_argument("--prune", action="store_true", help="remove items whose files have disappeared")
     index.add_argument("--strict", action="store_true", help="exit non-zero if any file failed")
-    index.add_argument("--batch-size", type=int, default=16)
-    index.add_argument("--workers", type=int, default=2, help="decode/OCR threads")
+    index.add_argument("--batch-size", type=int, default=0, help="images per CLIP batch (default 16; 256 on a GPU)")
+    index.add_argument("--workers", type=int, default=0, help="decode/OCR threads (default: the usable cores)")
     index.add_argument("--json", action="store_true", help="print the run summary as JSON")
     index.add_argument("--no-progress", action="store_true")
     index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",

@@ -18,6 +18,7 @@ def register(commands) -> None:
     search.add_argument("-k", type=int, default=10, help="number of results (default 10)")
     search.add_argument("--ocr", default=None, help="OCR for the query photo (default: the library's)")
     search.add_argument("--json", action="store_true")
+    search.add_argument("--device", help="where the query's CLIP runs: cpu (default) or cuda[:N] ($VISEARCH_DEVICE)")
     search.add_argument("--local", action="store_true",
                         help="search in this process even when `visearch serve` runs for this library")
     search.set_defaults(handler=cmd_search)
@@ -35,12 +36,13 @@ def register(commands) -> None:
 def local_engine(settings, ocr_name: str | None = None, *, photo: bool = False):
     """A search engine in this process, over the library opened read-only; a photo is embedded with
     the library's ONNX export where it has one, so this process need not import torch."""
-    from search.query_models import load_query_models, open_engine
+    from search.query_models import load_query_models, open_engine, query_device
     from usecases.library import open_library
 
+    device = query_device(settings.device)
     library = open_library(settings, read_only=True)
     return open_engine(library, load_query_models(library.manifest, library.root, ocr_name, exported=photo,
-                                                  threads=settings.threads))
+                                                  threads=settings.threads, device=device))
 
 
 def cmd_search(args) -> int:

@@ -8,6 +8,7 @@ from web.cli.common import EXIT_OK, EXIT_USAGE
 
 def register(commands) -> None:
     serve = commands.add_parser("serve", help="the web UI and JSON API (waitress)")
+    serve.add_argument("--device", help="where query CLIP runs: cpu (default) or cuda[:N] ($VISEARCH_DEVICE)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--threads", type=int, default=8,
