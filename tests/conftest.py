@@ -1,6 +1,7 @@
 """Shared fixtures: one generated catalogue and one indexed library per test session."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -194,3 +195,36 @@ def at_once(target, count: int) -> list[BaseException]:
     for thread in threads:
         thread.join()
     return errors
+
+
+@contextlib.contextmanager
+def chromium_on(library_copy: Path, config: dict | None = None, *, models: bool = False):
+    """A page of Debian's Chromium on the app served by waitress over `library_copy`; the page errors it
+    collected are checked empty on the way out. Skips without Chromium."""
+    import threading
+
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is not installed (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+    from waitress import create_server
+
+    from web import create_app
+
+    app = create_app({"LIBRARY": str(library_copy), **(config or {})})
+    if models:
+        app.extensions["visearch"].load_models()
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, base_url=f"http://127.0.0.1:"
+                                                                                         f"{server.effective_port}")
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            yield page
+            browser.close()
+            assert errors == []
+    finally:
+        server.close()
+        app.extensions["visearch"].close()

@@ -2,13 +2,12 @@
 their morph children, fixtures/relatives.py), then the review queue, the unassigned pool and presence through
 the API, the CLI and Chromium. Needs ../shared/data."""
 import json
-import os
 import shutil
 import threading
 
 import pytest
 
-from tests.conftest import at_once
+from tests.conftest import at_once, chromium_on
 from web import create_app
 from web.cli import main
 
@@ -119,42 +118,23 @@ def test_review_pages_in_korean_and_english(client):
 
 @pytest.mark.browser
 def test_review_by_keyboard_and_hide_strangers_in_chromium(album, tmp_path):
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is not installed (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-    from waitress import create_server
-
     from tests.test_browser import shot
 
     library = tmp_path / "lib"
     shutil.copytree(album[0] / "lib", library)
-    app = create_app({"LIBRARY": str(library), "OCR": "off"})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url + "/people/review")
-            first = page.locator(".face-question").first
-            page.keyboard.press("y")
-            page.wait_for_selector(".face-question.answered-yes")
-            assert first.get_attribute("class").count("answered") >= 1
-            shot(page, "people-review")
-            page.goto(url + "/people/unassigned")
-            stack = page.locator(".stack", has=page.locator("a", has_text="stranger")).first
-            stack.locator(".stack-hide").click()
-            page.wait_for_selector(".stack.settled")
-            assert "Hidden" in page.locator("#pool-status").inner_text()
-            page.goto(url + "/people")
-            page.locator(".person-card a").first.click()
-            assert page.locator(".presence").is_visible()
-            shot(page, "people-presence")
-            assert errors == []
-            browser.close()
-    finally:
-        server.close()
-        app.extensions["visearch"].close()
+    with chromium_on(library, {"OCR": "off"}) as page:
+        page.goto("/people/review")
+        first = page.locator(".face-question").first
+        page.keyboard.press("y")
+        page.wait_for_selector(".face-question.answered-yes")
+        assert "answered" in first.get_attribute("class")
+        shot(page, "people-review")
+        page.goto("/people/unassigned")
+        stack = page.locator(".stack", has=page.locator("a", has_text="stranger")).first
+        stack.locator(".stack-hide").click()
+        page.wait_for_selector(".stack.settled")
+        assert "Hidden" in page.locator("#pool-status").inner_text()
+        page.goto("/people")
+        page.locator(".person-card a").first.click()
+        assert page.locator(".presence").is_visible()
+        shot(page, "people-presence")

@@ -3,9 +3,7 @@
 the page, with hostile input. Generated media only."""
 import io
 import json
-import os
 import shutil
-import threading
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from PIL import Image, ImageDraw
 from indexer.errors import InvalidInput
 from search.cutout import cut_out
 from search.frames import parse_moment, parse_seconds
+from tests.conftest import chromium_on
 from web.cli import main
 
 
@@ -205,40 +204,19 @@ def test_shop_this_frame_opens_the_lens_on_the_frame(client):
 
 @pytest.mark.browser
 def test_shop_a_frame_and_cut_out_the_answer_in_chromium(shop, tmp_path):
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is not installed (make test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-    from waitress import create_server
-
     from tests.test_browser import shot
-    from web import create_app
 
     library = tmp_path / "lib"
     shutil.copytree(shop[0] / "lib", library)
-    app = create_app({"LIBRARY": str(library)})
-    app.extensions["visearch"].load_models()
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url + "/shop/1?t=9.5")
-            page.wait_for_selector(".cutout-button", timeout=60000)
-            assert "LX-88" in page.locator("#results").inner_text() or "Desk lamp" in page.locator("#results").inner_text()
-            shot(page, "shop-the-moment")
-            page.locator(".cutout-button").first.click()
-            page.wait_for_selector("#cutout-dialog[open]")
-            page.wait_for_function("document.getElementById('cutout-image').naturalWidth > 0")
-            shot(page, "cutout")
-            assert errors == []
-            browser.close()
-    finally:
-        server.close()
-        app.extensions["visearch"].close()
+    with chromium_on(library, models=True) as page:
+        page.goto("/shop/1?t=9.5")
+        page.wait_for_selector(".cutout-button", timeout=60000)
+        assert "Desk lamp" in page.locator("#results").inner_text()
+        shot(page, "shop-the-moment")
+        page.locator(".cutout-button").first.click()
+        page.wait_for_selector("#cutout-dialog[open]")
+        page.wait_for_function("document.getElementById('cutout-image').naturalWidth > 0")
+        shot(page, "cutout")
 
 
 def test_moments_of_a_product_and_of_an_unknown_sku(shop, capsys):

@@ -25,9 +25,19 @@
     return parts.join(" · ");
   }
 
+  // "Shop this frame": the catalogue products in the frame on screen (paused wherever the user stopped it).
+  const shop = document.getElementById("shop-frame");
+  let playingVideo = null;
+  shop.addEventListener("click", () => {
+    player.pause();
+    location.href = `/shop/${playingVideo}?t=${player.currentTime.toFixed(3)}`;
+  });
+
   function play(moment) {
     stopAt = moment.end;
     player.hidden = false;
+    playingVideo = moment.video_id;
+    shop.hidden = false;
     const src = `/media/video/${moment.video_id}`;
     const begin = () => { player.currentTime = moment.start; player.play().catch(() => {}); };
     if (player.getAttribute("src") !== src) {
