@@ -86,6 +86,15 @@ def test_search_a_frame_with_a_box_from_another_directory(shop, capsys, monkeypa
     assert all(r["product"] for r in answer["results"])  # products only: not the video's own frames
 
 
+def test_a_small_held_product_is_found_in_a_suggested_box_without_one(shop, capsys):
+    root, video = shop
+    seen = next(a for a in video.truth if a["sku"] == "NOM-42")
+    answer = run_json(capsys, "--library", str(root / "lib"), "search", "--frame",
+                      f"{video.video}@{(seen['start'] + seen['end']) / 2}", "--json")
+    assert answer["match"] == "exact" and answer["results"][0]["product"]["sku"] == "NOM-42"
+    assert answer["query"]["box"] and any("suggested box" in notice for notice in answer["notices"])
+
+
 def test_an_empty_table_is_honestly_nothing(shop, capsys):
     root, video = shop
     answer = run_json(capsys, "--library", str(root / "lib"), "search", "--frame", f"{video.video}@14", "--json")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from indexer.errors import ImageTooLargeError, InvalidInput, MediaError
 from indexer.images import Box, fit_box, open_image, scale_box
+from indexer.messages import N_
 from indexer.sniff import MediaKind, sniff_bytes
 
 QUERY_SIDE = 2048  # a query photo needs no more: larger ones are decoded at reduced scale and shrunk
@@ -115,7 +116,26 @@ def search_frame(engine, moment: str, *, box: Box | None = None, k: int = 10) ->
     none, as the lens answers a photo; the frame is decoded from the original at full resolution."""
     photo, source = frame_photo(engine.library, moment)
     answer = search_photo(engine, photo, box=box, k=k, suggest=True, products_only=True)
+    if box is None and answer["match"] != "exact":
+        answer = closer_look(engine, photo, answer, k=k)
     answer["query"]["frame"] = source
+    return answer
+
+
+CLOSER_LOOKS = 3  # suggested boxes searched on their own when a whole frame finds no exact product
+
+
+def closer_look(engine, photo: QueryPhoto, answer: dict, *, k: int) -> dict:
+    """A small product in a wide frame (a drink in a hand) is drowned by the rest of the picture: search the
+    first suggested boxes on their own, and answer with the first that finds an exact product (its box
+    becomes the query's, so the page shows where it looked)."""
+    for suggestion in (answer["query"].get("suggestions") or [])[:CLOSER_LOOKS]:
+        closer = search_photo(engine, photo, box=suggestion["box"], k=k, products_only=True)
+        if closer["match"] == "exact":
+            closer["query"]["suggestions"] = answer["query"]["suggestions"]
+            closer["notices"] = [*closer.get("notices", []), N_("No product was sure in the whole frame; "
+                                                                "this one was found in a suggested box.")]
+            return closer
     return answer
 
 
