@@ -138,3 +138,22 @@ def test_review_by_keyboard_and_hide_strangers_in_chromium(album, tmp_path):
         page.locator(".person-card a").first.click()
         assert page.locator(".presence").is_visible()
         shot(page, "people-presence")
+
+
+def test_review_asks_one_key_at_a_time_in_the_terminal(album, tmp_path, capsys, monkeypatch):
+    import io
+
+    library = tmp_path / "lib"
+    shutil.copytree(album[0] / "lib", library)
+    before = json.loads(_run(capsys, "--library", str(library), "people", "review", "--json"))["count"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\nn\nq\n"))  # a stray key is asked again; then no; then quit
+    assert main(["--library", str(library), "people", "review", "--ask"]) == 0
+    assert "y(es) / n(o) / s(kip) / q(uit)?" in capsys.readouterr().out
+    after = json.loads(_run(capsys, "--library", str(library), "people", "review", "--json"))["count"]
+    assert after == before - 1
+
+
+def _run(capsys, *argv) -> str:
+    capsys.readouterr()
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
