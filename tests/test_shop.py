@@ -187,6 +187,10 @@ def test_api_cutout_from_an_upload_with_the_lens_outline(client, fixture_set):
     assert response.status_code == 200 and response.mimetype == "image/png"
     cut = Image.open(io.BytesIO(response.data))
     assert cut.mode == "RGBA" and cut.width < Image.open(photo).width
+    x0, y0 = top["evidence"]["local"]["polygon"][0]
+    overhanging = [[x - x0 - 20, y - y0 - 20] for x, y in top["evidence"]["local"]["polygon"]]  # partly outside
+    partly = client.post("/api/cutout", json={"upload": found["query"]["upload"], "outline": overhanging})
+    assert partly.status_code == 200, partly.data
     form = client.post("/api/cutout", data={"image": (open(photo, "rb"), "p.jpg"), "background": "white",
                                             "box": ",".join(map(str, fixture_set.truth[photo.name]["box"]))})
     assert form.status_code == 200 and Image.open(io.BytesIO(form.data)).mode == "RGB"

@@ -13,7 +13,7 @@ from usecases.searching import QueryPhoto, frame_photo, open_photo
 def source_photo(library, *, photo: Path | QueryPhoto | None = None, frame: str | None = None) -> QueryPhoto:
     """The picture to cut from: a photo (a file or an upload already read) or a video's frame at full resolution."""
     if (photo is None) == (frame is None):
-        raise InvalidInput("give a photo or a frame (VIDEO@SECONDS), not both")
+        raise InvalidInput("give one picture: a photo or a frame (VIDEO@SECONDS)")
     if frame is not None:
         if library is None:
             raise InvalidInput("frame: needs a library that indexed the video")
@@ -43,9 +43,9 @@ def cutout(picture: QueryPhoto, *, box: Box | None = None, outline: Sequence[Seq
     scale = picture.scale
     if box is not None:
         box = tuple(v * scale for v in fit_box(box, *picture.size))
-    if outline is not None:
+    if outline is not None:  # a product partly out of the picture has corners outside it: they are kept
         points = [(float(x), float(y)) for x, y in outline]
-        if any(not (0 <= x <= picture.size[0] and 0 <= y <= picture.size[1]) for x, y in points):
-            raise InvalidInput(f"outline: every corner must lie inside the {picture.size[0]}×{picture.size[1]} picture")
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        fit_box((min(xs), min(ys), max(xs), max(ys)), *picture.size)  # BadBox when it misses the picture
         outline = [(x * scale, y * scale) for x, y in points]
     return cut_out(picture.image, box=box, outline=outline, reference=reference, background=background)
