@@ -125,13 +125,12 @@ def text_in_shots(work: Path) -> None:
 
 
 def queries(fixture, library) -> dict:
-    from search.moments.encode import encode, picture_clause
     from search.moments.query import Clause, MomentQuery
+    from usecases.moments import MomentRequest, build_query
 
     tags = {f'text "{text}"': (MomentQuery([Clause("text", text)]), spans)
             for text, spans in fixture.truth["captions"].items()}
-    tags['picture "bumper"'] = (encode(library, MomentQuery([picture_clause(fixture.bumper)])),
-                                fixture.truth["bumper"])
+    tags['picture "bumper"'] = (build_query(library, MomentRequest(images=[fixture.bumper])), fixture.truth["bumper"])
     tags['person AND text "STRIKE OUT"'] = (MomentQuery([Clause("person", "Angelina"), Clause("text", "STRIKE OUT")]),
                                             [(13.0, 17.0)])
     return tags

@@ -181,6 +181,7 @@ class RegionReader:
     would cost as much as the whole frame)."""
 
     SIDES = (320, 480, 640)
+    BAND_ASPECT = 3  # a region this many times wider than high is read, not probed
     PROBE_SIDE = 320  # a region larger than this is first looked at here: most large changes (people moving)
                       # hold no text, and the look costs a tenth of the read (and of a second look at junk)
 
@@ -196,7 +197,8 @@ class RegionReader:
         """The lines in `box` of `image` (a whole frame), in the frame's pixels."""
         crop = image.crop(tuple(round(v) for v in box))
         wanted = max(crop.size) * min(1.0, self.ocr.detect_side / max(image.size))
-        if wanted > self.PROBE_SIDE:
+        band = crop.width >= self.BAND_ASPECT * crop.height  # a caption band: the probe would shrink its text most
+        if wanted > self.PROBE_SIDE and not band:
             self.probed += 1
             if not self.probe.read(crop):
                 self.skipped += 1

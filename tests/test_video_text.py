@@ -175,3 +175,19 @@ def test_damaged_packets_are_skipped_counted_and_the_rest_is_indexed(captioned, 
     assert answer["moments"] and answer["moments"][-1]["end"] > 14.0  # frames after the damage were indexed
     notices = [n for n in report["notices"] if "damaged packets skipped" in n]
     assert notices == [] or str(damaged) in notices[0]
+
+
+def test_a_wide_caption_band_is_read_not_probed_away():
+    """A full-width caption band is a large region, but no person: the small look that skips most large
+    changes would shrink its text below what the detector sees (STRIKE OUT was lost so at 1280x720)."""
+    from PIL import Image
+
+    from fixtures.broadcast import _caption
+    from indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from indexer.video_text import RegionReader
+
+    frame = Image.new("RGB", (1280, 720), (110, 50, 40))
+    _caption(frame, "STRIKE OUT")
+    reader = RegionReader(create_ocr(DEFAULT_OCR))
+    assert "STRIKE OUT" in [line.text for line in reader.read(frame, (0, 548, 1280, 719))]
+    assert reader.probed == 0

@@ -29,12 +29,16 @@ def encode(library, query: MomentQuery, pictures: dict[str, object] | None,
     model = encoder()
     for clause in needs:
         if clause.kind == "image":
+            import numpy as np
+
             from indexer.local_features import RootSift
+            from search.lens.geometry import foreground_box
             from search.moments.pictures import features_json
 
             image = (pictures or {}).get(clause.value) or _open(Path(clause.value))
             clause.vector = [float(v) for v in model.encode_images([image])[0]]
-            clause.features = features_json(RootSift().extract(image), image.size)
+            clause.features = features_json(RootSift().extract(image), image.size,
+                                            foreground_box(np.asarray(image.convert("RGB"))))
             clause.value = Path(clause.value).name
         else:
             clause.vector = [float(v) for v in model.encode_texts([clause.value])[0]]

@@ -22,13 +22,16 @@ FRAME_KEYPOINTS = 200  # the strongest keypoints of each frame that are matched 
 MIN_MATCHES = 8  # ratio-test matches a frame needs before its geometry is checked
 MIN_INLIERS = 8  # the least evidence kept at all (the threshold decides what counts)
 FULL_SCORE = 30  # inliers at which a match scores 1.0
+MIN_COVERAGE = 0.04  # of the object its inliers must span, as the lens asks of an exact product
 BATCH = 64  # frames matched in one search
 
 
-def features_json(features: LocalFeatures, size: tuple[int, int]) -> dict:
-    """A picture's keypoints as JSON, kept in a tag so it applies to videos indexed later."""
+def features_json(features: LocalFeatures, size: tuple[int, int], outline=(0.0, 0.0, 1.0, 1.0)) -> dict:
+    """A picture's keypoints as JSON, kept in a tag so it applies to videos indexed later; `outline`, the
+    object's extent in it (fractions: a catalogue shot's product, not its white margin)."""
     return {"size": list(size), "points": vector_base64(features.points.ravel().astype(np.float32)),
-            "descriptors": base64.b64encode(np.ascontiguousarray(features.descriptors, np.uint8).tobytes()).decode()}
+            "descriptors": base64.b64encode(np.ascontiguousarray(features.descriptors, np.uint8).tobytes()).decode(),
+            "outline": [round(float(v), 4) for v in outline]}
 
 
 def features_from_json(data: dict) -> tuple[LocalFeatures, tuple[int, int]]:
@@ -42,6 +45,7 @@ def picture_scores(store, data: dict, frames) -> dict[int, tuple[float, dict]]:
     import faiss
 
     picture, size = features_from_json(data)
+    outline = tuple(data.get("outline") or (0.0, 0.0, 1.0, 1.0))  # tags saved before outlines: the whole picture
     if len(picture) < 2:
         return {}
     index = faiss.IndexFlatL2(128)
@@ -62,8 +66,8 @@ def picture_scores(store, data: dict, frames) -> dict[int, tuple[float, dict]]:
                 continue
             pairs = nearest[offsets[number] + rows, 0]
             check = verify_matches(found.points[rows], picture.points[pairs], size, (frame.width, frame.height),
-                                   min_inliers=MIN_INLIERS)
-            if check is not None:
+                                   min_inliers=MIN_INLIERS, outline=outline)
+            if check is not None and check.coverage >= MIN_COVERAGE:  # not through a logo two products share
                 scores[frame.id] = (min(1.0, check.inliers / FULL_SCORE),
                                     {"image": {"inliers": check.inliers, "box": [round(v, 1) for v in check.box],
                                                "frame": frame.id, "time": frame.time}})
