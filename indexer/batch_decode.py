@@ -24,18 +24,19 @@ class Decoded:
     size: tuple[int, int]  # the picture's (width, height)
 
 
-def device_decodable(data: bytes) -> bool:
-    """Whether a file may take the batched path: a JPEG in RGB or grey, upright as stored. Reads the header
-    only."""
+def device_decodable(data: bytes) -> tuple[int, int] | None:
+    """The picture's (width, height) when a file may take the batched path (a JPEG in RGB or grey, upright as
+    stored), else None. Reads the header only."""
     if not data.startswith(JPEG_MAGIC):
-        return False
+        return None
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return image.mode in ("RGB", "L") and image.getexif().get(0x0112, 1) == 1
+            plain = image.mode in ("RGB", "L") and image.getexif().get(0x0112, 1) == 1
+            return image.size if plain else None
     except Exception:  # noqa: BLE001 - whatever Pillow cannot even parse goes the Pillow path, to be named there
-        return False
+        return None
 
 
 def decode_batch(datas: list[bytes], device: str, size: int, thumbnail: int = 256) -> list[Decoded | None]:

@@ -7,7 +7,6 @@ A file that fails comes out as a `Failure` and the run goes on.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import time
 from collections import deque
@@ -139,14 +138,10 @@ class ImagePipeline:
         """The picture's size when it may take the batched device decode, else None."""
         if not self.config.decode_on_device or self.ocr or self.faces or self.local_features:
             return None
-        from PIL import Image
-
         from indexer.batch_decode import device_decodable
 
-        if not device_decodable(data):
-            return None
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size if image.width * image.height <= self.config.max_pixels else None
+        size = device_decodable(data)
+        return size if size is not None and size[0] * size[1] <= self.config.max_pixels else None
 
     def _decode(self, source: SourceFile, data: bytes, sniffed: tuple, times: StageTimes) -> _Prepared:
         """Pillow's path: decode, CLIP's crop, thumbnail, and the CPU models (OCR, keypoints, faces)."""

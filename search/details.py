@@ -212,14 +212,15 @@ def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:
              "usable": f.usable} for f in faces if f.item_id in docs]
 
 
-def person_clips(library, person_id: int, *, gap: float = 2.0) -> dict:
+def person_clips(library, person_id: int, *, gap: float = 2.0, pending: bool = True) -> dict:
     """"All clips of this person": time segments per video, plus their photos (the `clips --json` shape)."""
     person(library, person_id)  # NotFoundError for an unknown id
-    return clips_json(library, people_index(library).clips(person_id, gap=gap))
+    return clips_json(library, people_index(library).clips(person_id, gap=gap), pending=pending)
 
 
-def clips_json(library, result) -> dict:
-    """A `Clips` answer with each segment's video path and thumbnail, and each photo's path."""
+def clips_json(library, result, *, pending: bool = True) -> dict:
+    """A `Clips` answer with each segment's video path and thumbnail, and each photo's path; with `pending`,
+    a note when faces wait for the user's answer (a page that shows those questions itself leaves it out)."""
     videos = library.docs.get_videos({segment.video for segment in result.clips})
     wanted = [i for i, _, _ in result.photos] + [s.thumbnail_item for s in result.clips if s.thumbnail_item]
     items = library.docs.get(wanted)
@@ -233,7 +234,7 @@ def clips_json(library, result) -> dict:
             for s in result.clips if s.video in videos
         ],
         "photos": [{"id": i, "path": items[i].path, "score": score} for i, _, score in result.photos if i in items],
-        "notes": result.notes + _pending(library, result.person.get("id")),
+        "notes": result.notes + (_pending(library, result.person.get("id")) if pending else []),
     }
 
 

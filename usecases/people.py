@@ -126,21 +126,21 @@ def review(library, *, merges: bool = True) -> dict:
 
     index = people_index(library)
     found = asking.suggestions(index)
-    rows = {row.id: row for row in library.faces.people({s.person for s in found})}
+    rows = {row.id: row for row in library.faces.people(sorted({s.person for s in found}))}
     by_person: dict[int, list] = {}
     for suggestion in found:
         by_person.setdefault(suggestion.person, []).append(suggestion)
-    docs = library.docs.get([library.faces.face(s.face).item_id for s in found]) if found else {}
+    faces = {s.face: library.faces.face(s.face) for s in found}
+    docs = library.docs.get([face.item_id for face in faces.values()]) if found else {}
     groups = [{"person": details.person_json(rows[person]),
-               "faces": [_suggested_face(library, docs, index, s) for s in items]}
+               "faces": [_suggested_face(faces[s.face], docs, index, s) for s in items]}
               for person, items in sorted(by_person.items(), key=lambda pair: pair[1][0].distance) if person in rows]
     return {"suggestions": groups, "count": len(found), "merges": merge_offers(library) if merges else []}
 
 
-def _suggested_face(library, docs, index, suggestion) -> dict:
+def _suggested_face(face, docs, index, suggestion) -> dict:
     from search.people.review import certainty
 
-    face = library.faces.face(suggestion.face)
     doc = docs.get(face.item_id)
     return {"face": suggestion.face, "person": suggestion.person, "distance": suggestion.distance,
             "certainty": certainty(index, suggestion.distance), "faces": suggestion.faces,
@@ -234,10 +234,12 @@ def _new_person(library, name: str, *, hidden: bool) -> int:
     return person
 
 
-def presence(library, person: str | int) -> dict:
+def presence(library, person: str | int, *, clips: list[dict] | None = None) -> dict:
     """A person with their presence: screen time, videos, photos, first and last seen, who they are seen
-    with, and where in each video (`people show`, the person page)."""
+    with, and where in each video (`people show`, the person page, which passes the `clips` it has)."""
     from search.people.presence import presence as measure
 
     person_id = resolve(library, person)
-    return {**details.person_json(details.person(library, person_id)), "presence": measure(library, person_id)}
+    if clips is None:
+        clips = details.person_clips(library, person_id, pending=False)["clips"]
+    return {**details.person_json(details.person(library, person_id)), "presence": measure(library, person_id, clips)}

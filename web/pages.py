@@ -89,7 +89,7 @@ def unassigned():
 def person(person_id: int):
     library = services().library
     row = details.person(library, person_id)
-    clips = details.person_clips(library, person_id)
+    clips = details.person_clips(library, person_id, pending=False)  # the page asks its questions itself
     by_video: dict[int, dict] = {}
     for clip in clips["clips"]:
         entry = by_video.setdefault(clip["video_id"], {"id": clip["video_id"], "path": clip["video"],
@@ -101,7 +101,8 @@ def person(person_id: int):
              if group["person"]["id"] == person_id]
     return render_template("person.html", person=details.person_json(row), videos=list(by_video.values()),
                            photos=clips["photos"], faces=details.person_faces(library, person_id, limit=200),
-                           others=others, page="people", presence=people_cases.presence(library, person_id)["presence"],
+                           others=others, page="people",
+                           presence=people_cases.presence(library, person_id, clips=clips["clips"])["presence"],
                            asked=asked[0] if asked else [])
 
 

@@ -21,23 +21,21 @@ def sightings(library, video: VideoDoc) -> list[Sighted]:
     return [Sighted(face, doc.time) for doc in frames for face in faces.get(doc.id, [])]
 
 
-def presence(library, person_id: int, *, top: int = 5) -> dict:
-    """How much a person is in the library: screen time over all videos (the reel's clips added up), their
-    videos and photos, first and last seen (by the files' dates), the people they are pictured with most,
-    and per video where they are on screen (the person page's presence strip)."""
-    from search.people.index import people_index
-
+def presence(library, person_id: int, clips: list[dict], *, top: int = 5) -> dict:
+    """How much a person is in the library: screen time over all videos (the reel's `clips`, as
+    details.person_clips gives them, added up), their videos and photos, first and last seen (by the files'
+    dates), the people they are pictured with most, and per video where they are on screen (the person
+    page's presence strip)."""
     [row] = library.faces.people([person_id])
-    clips = people_index(library).clips(person_id).clips
-    videos = library.docs.get_videos({clip.video for clip in clips})
+    videos = library.docs.get_videos({clip["video_id"] for clip in clips})
     strip: dict[int, list] = {}
     for clip in clips:
-        strip.setdefault(clip.video, []).append({"start": round(clip.start, 3), "end": round(clip.end, 3)})
+        strip.setdefault(clip["video_id"], []).append({"start": clip["start"], "end": clip["end"]})
     faces = library.faces.person_faces(person_id)
     items = library.docs.get(list({face.item_id for face in faces}))
     dated = [doc.mtime_ns for doc in items.values() if doc.kind == "image"] + [v.mtime_ns for v in videos.values()]
     return {
-        "person": person_id, "screen_time": round(sum(c.end - c.start for c in clips), 1),
+        "person": person_id, "screen_time": round(sum(c["end"] - c["start"] for c in clips), 1),
         "videos": len(videos), "photos": row.photos,
         "first_seen": _day(min(dated)) if dated else None, "last_seen": _day(max(dated)) if dated else None,
         "with": pictured_with(library, person_id, [face.item_id for face in faces], top=top),

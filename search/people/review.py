@@ -114,10 +114,8 @@ def merge_suggestions(index: PeopleIndex) -> list[MergeSuggestion]:
     means = np.stack([np.average(v, axis=0, weights=w) for v, w in members.values()]).astype(np.float32)
     rejected = {p: index.space(np.stack(v)) for p, v in index.faces.rejections().items()}
     pairs = set()
-    near = np.linalg.norm(means[:, None] - means[None], axis=2)
-    for row in range(len(people)):
-        for column in np.argsort(near[row])[1 : MERGE_NEIGHBOURS + 1]:
-            pairs.add(tuple(sorted((row, int(column)))))
+    for row, columns in enumerate(_nearest_means(means, MERGE_NEIGHBOURS + 1)):
+        pairs.update(tuple(sorted((row, int(column)))) for column in columns if 0 <= column != row)
     found = []
     for a, b in sorted(pairs):
         distance = clustering.mean_distance(*members[people[a]], *members[people[b]])
@@ -128,6 +126,15 @@ def merge_suggestions(index: PeopleIndex) -> list[MergeSuggestion]:
         keep, other = sorted((people[a], people[b]), key=lambda p: (-rows[p].faces, p))
         found.append(MergeSuggestion(keep, other, round(_scale(index, distance), 4), closest_faces(index, keep, other)))
     return sorted(found, key=lambda m: m.distance)
+
+
+def _nearest_means(means: np.ndarray, k: int) -> np.ndarray:
+    """Each mean's k nearest means (itself among them), by FAISS exact search: no n×n matrix for many people."""
+    import faiss
+
+    search = faiss.IndexFlatL2(means.shape[1])
+    search.add(np.ascontiguousarray(means, np.float32))
+    return search.search(np.ascontiguousarray(means, np.float32), min(k, len(means)))[1]
 
 
 def decline_merge(index: PeopleIndex, keep: int, other: int) -> None:
