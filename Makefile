@@ -39,9 +39,9 @@ browser:
 # The web UI's catalogue: extract every message (templates, scripts, errors, OpenAPI), merge into the
 # translations, compile. The compiled .mo files are committed; a test checks they are current and complete.
 translations: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 -k _ -o web/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
-	$(VENV)/bin/pybabel compile -d web/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 -k _ -o src/visearch/web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i src/visearch/web/translations/messages.pot -d src/visearch/web/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d src/visearch/web/translations
 
 demo: install
 	$(VENV)/bin/visearch --library $(LIBRARY) demo --out fixtures/out --port $(PORT)

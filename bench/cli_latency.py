@@ -38,7 +38,7 @@ def user_environment() -> dict:
 
 def timed(argv: list[str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "web.cli", *argv], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "visearch", *argv], capture_output=True, text=True,
                           env=user_environment(), cwd=ROOT)
     wall = time.perf_counter() - started
     if done.returncode:
@@ -52,20 +52,19 @@ def main() -> int:
     parser.add_argument("--clip", default="tiny", help="encoder spec (ViT-B-32:random: the real tower's size)")
     parser.add_argument("--torch", action="store_true", help="also time photo searches without the ONNX export")
     args = parser.parse_args()
-    from fixtures.generate import generate
-    from search.library import CLIP_EXPORT
+    from visearch.demo.generate import generate
+    from visearch.storage.library import CLIP_EXPORT
 
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in ("indexer", "search", "usecases",
-                                                                                         "web"))], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "visearch")], check=True)
 
     with tempfile.TemporaryDirectory() as folder:
         fixture = generate(Path(folder) / "fixtures")
         library = str(Path(folder) / "lib")
-        subprocess.run([sys.executable, "-m", "web.cli", "--library", library, "index", str(fixture.catalog_dir),
+        subprocess.run([sys.executable, "-m", "visearch", "--library", library, "index", str(fixture.catalog_dir),
                         "--catalog", str(fixture.catalog_csv), "--clip", args.clip, "--no-progress"],
                        check=True, capture_output=True, cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"))
         queries = {"text": ["--text", "AX-2040"], "image": ["--image", str(fixture.photos[1])]}
-        from search.library import read_manifest
+        from visearch.storage.library import read_manifest
 
         precision = read_manifest(Path(library)).precision
         print(f"visearch search in a fresh process, median of {args.runs} (library: fixture catalogue, {args.clip}, "
@@ -76,7 +75,7 @@ def main() -> int:
             export.rename(export.with_suffix(".off"))
             report(library, {"image": queries["image"]}, args.runs, ["--local"], "in the process, without the export")
             export.with_suffix(".off").rename(export)
-        server = subprocess.Popen([sys.executable, "-m", "web.cli", "--library", library, "serve", "--port", "8799"],
+        server = subprocess.Popen([sys.executable, "-m", "visearch", "--library", library, "serve", "--port", "8799"],
                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             if not wait_until_ready(Path(library)):
@@ -98,7 +97,7 @@ def report(library: str, queries: dict, runs: int, extra: list[str], how: str) -
 
 
 def wait_until_ready(library: Path, seconds: float = 60) -> bool:
-    from web.cli.handoff import running_server
+    from visearch.cli.handoff import running_server
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -10,7 +10,8 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def phone_photos(count: int, folder: Path | None = None, size=(1024, 768)) -> list[Path]:
     """`count` 1024×768 JPEGs: a catalogue product on a cluttered table, made once and reused."""
-    from fixtures.generate import PRODUCTS, cluttered_background, jpeg, place_product, product_image
+    from visearch.demo.drawing import cluttered_background, jpeg, place_product
+    from visearch.demo.generate import PRODUCTS, product_image
 
     folder = folder or OUT / f"photos-{size[0]}x{size[1]}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -35,8 +36,8 @@ TOLERANCE = 1.0  # seconds: a predicted segment matches a true one when both end
 def segment_scores(library: Path, truth: dict[str, list[tuple[float, float]]]) -> tuple[float, float]:
     """Segment recall and precision of a library's people against `truth` (person → on-screen spans):
     each true person is matched to the library's person whose clips overlap theirs most."""
-    from search.details import person_clips
-    from search.library import Library
+    from visearch.search.details import person_clips
+    from visearch.storage.library import Library
 
     with Library.open(library, read_only=True) as lib:
         clips = {row.id: [(c["start"], c["end"]) for c in person_clips(lib, row.id)["clips"]]

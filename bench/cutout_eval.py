@@ -7,7 +7,7 @@ real in-store photos of the same dataset, at several scales and rotations, a thi
 by an occluder. Each is cut twice, the way the product would be known: from the outline the lens verifies
 (the catalogue image's four corners, as its homography maps them) and from a box alone (the object's box,
 loosened by 5 %). People: face photos cut to a head-and-shoulders shape pasted the same way, cut from a box.
-Reports mask IoU, boundary F-score (2 px) and milliseconds per cut-out, through usecases/cutout.py.
+Reports mask IoU, boundary F-score (2 px) and milliseconds per cut-out, through app/cutout.py.
 """
 from __future__ import annotations
 
@@ -126,8 +126,8 @@ def boundary_f(a: np.ndarray, b: np.ndarray, tolerance: int = 2) -> float:
 
 
 def measure(kind: str, objects, seeds: list[str], rng) -> None:
-    from usecases.cutout import cutout
-    from usecases.searching import QueryPhoto
+    from visearch.app.cutout import cutout
+    from visearch.app.searching import QueryPhoto
 
     scenes = backgrounds()
     scores = {seed: ([], [], []) for seed in seeds}

@@ -35,7 +35,7 @@ REAL_VIDEO = "videos/intel_head-pose-face-detection-female-and-male_fromgif.mp4"
 
 
 def cli(library: Path, *argv: str) -> None:
-    from web.cli import main
+    from visearch.cli import main
 
     code = main(["--library", str(library), *argv])
     if code:
@@ -59,7 +59,7 @@ def stage_library(work: Path, duration: float, fps: int):
 
 def jerk_while_framing(crops, raw) -> tuple[float, float]:
     """p95 jerk of the camera's centre and of a crop on the detections, over frames with a sighting."""
-    from search.fancam.camera import body_box, jerk_p95
+    from visearch.fancam.camera import body_box, jerk_p95
 
     runs, camera, direct = [], [], []
     for crop, face in zip(crops, raw):
@@ -77,7 +77,7 @@ def jerk_while_framing(crops, raw) -> tuple[float, float]:
 
 def member_report(library, stage, name: str, work: Path, duration: float, fps: int) -> dict:
     from fixtures.stage import av_offset, score_framing
-    from search.fancam.make import FancamRequest, make_fancam
+    from visearch.fancam.make import FancamRequest, make_fancam
 
     out = work / f"{name}.mp4"
     result = make_fancam(library, FancamRequest(str(stage.video), out, [name], height=1280))
@@ -124,8 +124,8 @@ def _faces_in_output(index: int, stage, reports: list[dict]) -> list[tuple[float
 
 def real_video(work: Path) -> None:
     from fixtures.stage import contact_sheet
-    from search.fancam.make import FancamRequest, make_fancam
-    from search.library import Library
+    from visearch.fancam.make import FancamRequest, make_fancam
+    from visearch.storage.library import Library
 
     video = SHARED / REAL_VIDEO
     library = work / "real-lib"
@@ -161,8 +161,8 @@ def main() -> int:
     if not SHARED.is_dir():
         print(f"no sample data at {SHARED}: nothing to measure")
         return 0
-    from search.fancam.make import FancamRequest, make_fancam
-    from search.library import Library
+    from visearch.fancam.make import FancamRequest, make_fancam
+    from visearch.storage.library import Library
 
     work = ROOT / "bench" / "out" / "fancam"
     shutil.rmtree(work, ignore_errors=True)

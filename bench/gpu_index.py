@@ -6,7 +6,7 @@
 Writes N generated 1024×768 photo-like JPEGs (~120 KB, the issue's size), then, in one run:
   * ceilings: Pillow decode + CLIP preprocess in a process per usable core; batched device decode +
     crop (indexer/batch_decode.py: nvjpeg on CUDA); the bare image tower on device batches of 512;
-  * `visearch index` through usecases/indexing.py with OCR, faces and local features off, per arch,
+  * `visearch index` through app/indexing.py with OCR, faces and local features off, per arch,
     and once with OCR on (the CPU models overlap the GPU);
   * each figure's ratio to its ceilings, and to the issue's reference table (an H200, 16 cores: the
     DataLoader pipeline 702 img/s, nvjpeg decode 5,653 img/s).
@@ -56,7 +56,7 @@ def _pillow_one(args) -> int:
     path, side = args
     from PIL import Image
 
-    from indexer.models.clip import centre_crop, shortest_side_resize
+    from visearch.indexer.models.clip import centre_crop, shortest_side_resize
 
     with Image.open(path) as image:
         image.draft("RGB", (side, side))
@@ -72,7 +72,7 @@ def pillow_ceiling(paths: list[Path], side: int, cores: int) -> float:
 
 
 def device_decode_ceiling(paths: list[Path], device: str, side: int, batch: int = 256) -> float:
-    from indexer.batch_decode import decode_batch
+    from visearch.indexer.batch_decode import decode_batch
 
     datas = [p.read_bytes() for p in paths]
     decode_batch(datas[:8], device, side)  # warm-up
@@ -87,7 +87,7 @@ def device_decode_ceiling(paths: list[Path], device: str, side: int, batch: int 
 def model_ceiling(arch: str, device: str, batch: int = 512, rounds: int = 6) -> float:
     import torch
 
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
 
     encoder = ClipEncoder(parse_clip_spec(_spec(arch)), precision="auto", device=device)
     encoder.load()
@@ -105,8 +105,8 @@ def model_ceiling(arch: str, device: str, batch: int = 512, rounds: int = 6) -> 
 
 def pipeline(folder: Path, library: Path, arch: str, device: str, ocr: bool) -> tuple[float, float]:
     """(img/s of the indexing run, img/s of the whole process including model load)."""
-    from usecases.indexing import IndexRequest, index
-    from usecases.settings import Settings
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.settings import Settings
 
     settings = Settings.from_env().with_options(library=library, device=device)
     started = time.perf_counter()
@@ -137,8 +137,8 @@ def main() -> int:
 
     import torch
 
-    from indexer.models.devices import resolve_device
-    from usecases.settings import usable_cores
+    from visearch.indexer.models.devices import resolve_device
+    from visearch.app.settings import usable_cores
 
     device = resolve_device(args.device)
     cores = usable_cores()

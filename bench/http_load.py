@@ -37,9 +37,9 @@ def free_port() -> int:
 
 
 def build_library(work: Path) -> tuple[Path, Path]:
-    from fixtures.generate import generate
-    from usecases.indexing import IndexRequest, index
-    from usecases.settings import Settings
+    from visearch.demo.generate import generate
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.settings import Settings
 
     fixtures = generate(work / "fixtures")
     library = work / "lib"
@@ -115,7 +115,7 @@ def main() -> None:
     library, photo = (args.library, None) if args.library else build_library(work)
     photo_bytes = photo.read_bytes() if photo else (ROOT / "fixtures").glob("*.jpg").__next__().read_bytes()
     port = free_port()
-    command = [sys.executable, "-m", "web.cli", "--library", str(library), "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "visearch", "--library", str(library), "serve", "--port", str(port)]
     if args.threads:
         command += ["--threads", str(args.threads)]
     # The server's log goes to a file, never to a pipe nobody reads while it runs: a full pipe (64 KB) blocks

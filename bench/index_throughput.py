@@ -43,11 +43,11 @@ def main() -> None:
 
     import torch
 
-    from indexer.images import open_image
-    from indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from indexer.pipeline import ImagePipeline, PipelineConfig
-    from indexer.records import SourceFile
+    from visearch.indexer.images import open_image
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.indexer.pipeline import ImagePipeline, PipelineConfig
+    from visearch.indexer.records import SourceFile
 
     torch.set_num_threads(os.cpu_count() or 1)
     paths = phone_photos(args.images)
@@ -94,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "web.cli", "--library", folder, "index", str(paths[0].parent), "--clip", args.clip,
+            [sys.executable, "-m", "visearch", "--library", folder, "index", str(paths[0].parent), "--clip", args.clip,
              "--ocr", "off", "--faces", "off", "--local-features", "off", "--no-progress", "--json",
              "--batch-size", str(args.batch_size)],
             capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"),
@@ -127,7 +127,7 @@ def decode_cpu_per_image(paths, encoder) -> float:
 
     import torch
 
-    from indexer.images import make_thumbnail, open_image
+    from visearch.indexer.images import make_thumbnail, open_image
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

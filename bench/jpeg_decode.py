@@ -30,7 +30,7 @@ def main() -> int:
     from PIL import Image
 
     from bench.common import phone_photos
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
 
     torch.set_num_threads(1)
     datas = [path.read_bytes() for path in phone_photos(args.images)]

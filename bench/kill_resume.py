@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 def index(library: Path, folder: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "--library", str(library), "index", str(folder), "--clip", "tiny",
+        [sys.executable, "-m", "visearch", "--library", str(library), "index", str(folder), "--clip", "tiny",
          "--ocr", "off", "--faces", "off", "--no-progress", *extra],
         cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def state(library: Path) -> tuple[int, int, int]:
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(library, read_only=True) as opened:
         return opened.completeness()
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kill-resume-"))
     folder = work / "photos"
-    from fixtures.generate import random_photos
+    from visearch.demo.generate import random_photos
 
     random_photos(folder, args.images, size=(320, 240))
 

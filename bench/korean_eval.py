@@ -3,7 +3,7 @@
     python bench/korean_eval.py [--count 60] [--engines faster-paddle:tiny faster-paddle:tiny+hangul ...]
                                 [--routing]
 
-A generated set (fixtures/korean.py: product labels, signs and captions in nine Nanum and Noto CJK faces,
+A generated set (demo/korean.py: product labels, signs and captions in nine Nanum and Noto CJK faces,
 28-80 px, tilted, in perspective, JPEG 60-90, on busy backgrounds; the generator writes the truth) plus the
 three real Korean images of ../shared/data/ocr (when present). For each engine, in one run:
   * strings found by text search: the pictures are indexed (tiny CLIP, OCR as given) and each true string
@@ -37,7 +37,7 @@ GOALS = {"found": 0.9, "cer": 0.1}
 
 
 def pictures(count: int) -> list[tuple[Path, list[str], str]]:
-    from fixtures.korean import generate_korean
+    from visearch.demo.korean import generate_korean
 
     made = generate_korean(OUT / "korean" / "set", count)
     found = [(m.path, m.strings, "generated") for m in made]
@@ -46,8 +46,8 @@ def pictures(count: int) -> list[tuple[Path, list[str], str]]:
 
 
 def read_times(engine: str, images: list) -> list[float]:
-    from indexer.images import open_image
-    from indexer.models.ocr import create_ocr
+    from visearch.indexer.images import open_image
+    from visearch.indexer.models.ocr import create_ocr
 
     model = create_ocr(engine, threads=2)
     decoded = [open_image(path) for path, _, _ in images]
@@ -62,10 +62,10 @@ def read_times(engine: str, images: list) -> list[float]:
 
 def found_by_search(engine: str, images: list) -> dict[str, tuple[int, int]]:
     """Per source (generated, real): strings whose picture a text search ranks in the top 5, and all strings."""
-    from usecases.indexing import IndexRequest, index
-    from usecases.searching import search_text
-    from usecases.settings import Settings
-    from web.cli.querying import local_engine
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.searching import search_text
+    from visearch.app.settings import Settings
+    from visearch.cli.querying import local_engine
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.from_env().with_options(library=Path(folder) / "lib")
@@ -85,9 +85,9 @@ def found_by_search(engine: str, images: list) -> dict[str, tuple[int, int]]:
 
 
 def crop_cer(engine: str) -> float:
-    from fixtures.korean import line_crops
-    from indexer.images import open_image
-    from indexer.models.ocr import create_ocr
+    from visearch.demo.korean import line_crops
+    from visearch.indexer.images import open_image
+    from visearch.indexer.models.ocr import create_ocr
 
     model = create_ocr(engine, threads=2)
     errors = []
@@ -117,8 +117,8 @@ def main() -> int:
     parser.add_argument("--routing", action="store_true", help="compare which lines Tesseract reads again")
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.ERROR)
-    from fixtures.korean import korean_fonts
-    from indexer.models.tesseract import missing_reason
+    from visearch.demo.korean import korean_fonts
+    from visearch.indexer.models.tesseract import missing_reason
 
     if not korean_fonts():
         print("no Korean fonts here (fonts-nanum, fonts-noto-cjk): nothing to measure")
@@ -141,7 +141,7 @@ def main() -> int:
 
 def routing(images: list) -> None:
     """Which lines Tesseract reads again: only non-Latin readings, also unsure Latin ones, or every line."""
-    import indexer.models.tesseract as ocr
+    import visearch.indexer.models.tesseract as ocr
 
     print("\nrouting (faster-paddle:tiny+hangul): a line is read again unless PP-OCR read plain Latin at least this surely")
     for sure in (0.0, 0.7, 0.9, 1.01):

@@ -53,7 +53,8 @@ def catalogue(folder: Path, distractors: int) -> tuple[Path, list[tuple[Path, st
 
 
 def generated_distractors(folder: Path, count: int) -> list[dict]:
-    from fixtures.generate import ProductSpec, jpeg, product_image
+    from visearch.demo.drawing import jpeg
+    from visearch.demo.generate import ProductSpec, product_image
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(7)
@@ -76,9 +77,9 @@ def generated_distractors(folder: Path, count: int) -> list[dict]:
 
 def build(work: Path, distractors: int, clip: str, ocr_name: str | None) -> None:
     """Index the catalogue (and the generated distractors) into `work/library`, as `visearch index` does."""
-    from indexer.models.ocr import DEFAULT_OCR
-    from usecases.indexing import IndexRequest, index
-    from usecases.settings import Settings
+    from visearch.indexer.models.ocr import DEFAULT_OCR
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.settings import Settings
 
     logging.getLogger().setLevel(logging.ERROR)
     csv_path, _, catalogue_files = catalogue(work, distractors)
@@ -101,11 +102,11 @@ def main() -> None:
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} not found: this evaluation needs the shared sample products")
 
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from search.engine import SearchEngine
-    from search.library import Library
-    from usecases.searching import open_photo, search_photo
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.search.engine import SearchEngine
+    from visearch.storage.library import Library
+    from visearch.app.searching import open_photo, search_photo
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="lens-eval-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -171,12 +172,12 @@ def main() -> None:
 def no_match_report(work: Path, encoder, ocr, distractors: int) -> None:
     """Photos of things not in the catalogue: each grocery SKU held out in turn, plus non-product photos.
     Goal: the top result is never called an exact or similar match."""
-    from search.engine import SearchEngine
-    from search.library import Library
-    from usecases.indexing import IndexModels, IndexRequest, index
-    from usecases.searching import open_photo, search_photo
-    from usecases.settings import Settings
-    from indexer.local_features import RootSift
+    from visearch.search.engine import SearchEngine
+    from visearch.storage.library import Library
+    from visearch.app.indexing import IndexModels, IndexRequest, index
+    from visearch.app.searching import open_photo, search_photo
+    from visearch.app.settings import Settings
+    from visearch.indexer.local_features import RootSift
 
     csv_path, queries, catalogue_files = catalogue(work, distractors)
     others = sorted((SHARED.parent / "faces").rglob("*.jpg"))[:10] + sorted((SHARED.parent / "ocr").rglob("*.jpg"))[:10]

@@ -38,7 +38,7 @@ TOLERANCE = 1.0
 
 
 def cli(library: Path, *argv: str) -> None:
-    from web.cli import main
+    from visearch.cli import main
 
     if main(["--library", str(library), *argv]):
         raise SystemExit(f"visearch {' '.join(argv)} failed")
@@ -72,9 +72,9 @@ def text_queries(video) -> list[tuple[str, str, list]]:
 
 def text_accuracy(library_path: Path, videos) -> dict[str, list[int]]:
     """Per kind: [true segments, found of them, moments, right of them, caption starts within 0.5 s]."""
-    from usecases.library import open_library
-    from usecases.moments import MomentRequest, find
-    from usecases.settings import Settings
+    from visearch.app.library import open_library
+    from visearch.app.moments import MomentRequest, find
+    from visearch.app.settings import Settings
 
     counts: dict[str, list[int]] = {}
     library = open_library(Settings.from_env().with_options(library=library_path))
@@ -125,8 +125,8 @@ def text_in_shots(work: Path) -> None:
 
 
 def queries(fixture, library) -> dict:
-    from search.moments.query import Clause, MomentQuery
-    from usecases.moments import MomentRequest, build_query
+    from visearch.moments.query import Clause, MomentQuery
+    from visearch.app.moments import MomentRequest, build_query
 
     tags = {f'text "{text}"': (MomentQuery([Clause("text", text)]), spans)
             for text, spans in fixture.truth["captions"].items()}
@@ -137,7 +137,7 @@ def queries(fixture, library) -> dict:
 
 
 def accuracy(fixture, library) -> dict:
-    from search.moments.find import find_moments
+    from visearch.moments.find import find_moments
 
     results = {}
     for name, (query, truth) in queries(fixture, library).items():
@@ -171,8 +171,8 @@ def fill_hour(library, copies: int) -> float:
 
 
 def hour(fixture, work: Path, copies: int) -> None:
-    from search.library import Library
-    from search.moments.tags import apply_tag
+    from visearch.storage.library import Library
+    from visearch.moments.tags import apply_tag
 
     with Library.open(work / "lib") as library:
         seconds = fill_hour(library, copies)
@@ -201,7 +201,7 @@ def main() -> int:
         print(f"no sample data at {SHARED}: the rest needs it")
         return 0
     from fixtures.broadcast import generate_broadcast
-    from search.library import Library
+    from visearch.storage.library import Library
 
     work = ROOT / "bench" / "out" / "moments" / "broadcast"
     shutil.rmtree(work, ignore_errors=True)
@@ -221,8 +221,8 @@ def main() -> int:
     shutil.copy(fixture.video, second)  # a new file of the same content: indexed like a new video
     with_tags = index(work / "lib", second)
     with Library.open(work / "lib") as library:
-        from search.moments.query import MomentQuery
-        from search.moments.tags import apply_tag
+        from visearch.moments.query import MomentQuery
+        from visearch.moments.tags import apply_tag
 
         newest = max(s.id for s in library.docs.file_states() if s.kind == "video")
         started = time.perf_counter()

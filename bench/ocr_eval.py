@@ -92,7 +92,7 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def evaluate(name: str, all_cases: list[Case], images: dict) -> Score:
-    from indexer.models.ocr import create_ocr
+    from visearch.indexer.models.ocr import create_ocr
 
     # "faster-paddle:tiny@max960": the detector sees the long side at 960 px; "@min736": the short side at ≥ 736
     engine, _, size = name.partition("@")
@@ -126,7 +126,7 @@ def main() -> int:
     if not (SHARED / "ocr" / "ground_truth.tsv").exists():
         print(f"no sample data at {SHARED}: nothing to measure")
         return 0
-    from indexer.images import open_image
+    from visearch.indexer.images import open_image
 
     all_cases = cases()
     images = {case.path: open_image(case.path) for case in all_cases}

@@ -7,7 +7,7 @@ Reports, on the labelled photos of ../shared/data/faces:
   * the look-alike stress: for every pair of distinct identities, the share of their
     face pairs that ended up in one person; the worst pairs are listed;
   * cannot-link violations: two faces of one group photo given the same person;
-and on the generated people video (fixtures/video.py), segment recall and precision
+and on the generated people video (demo/video.py), segment recall and precision
 at 1 s tolerance, with people found by clustering alone and with people enrolled
 from photos not used in the video.
 """
@@ -28,7 +28,7 @@ SHARED = ROOT.parent / "shared" / "data"
 
 
 def index(library: Path, inputs: list[Path]) -> None:
-    from web.cli import main
+    from visearch.cli import main
 
     code = main(["--library", str(library), "index", *map(str, inputs), "--clip", "tiny", "--ocr", "off",
                  "--local-features", "off", "--no-progress"])
@@ -45,7 +45,7 @@ def photo_people(work: Path) -> tuple[list[str], list[int], list[list[int]], lis
     for number, row in enumerate(rows):
         (folder / f"{number:03d}{Path(row['file']).suffix}").symlink_to(SHARED / row["file"])
     index(work / "lib", [folder])
-    from search.library import Library
+    from visearch.storage.library import Library
 
     labels, predicted, groups, vectors = [], [], [], []
     with Library.open(work / "lib", read_only=True) as library:
@@ -109,8 +109,8 @@ def segments(work: Path, enrolled: bool) -> tuple[float, float, float, float]:
     """Segment recall and precision on the people video, each truth person matched to its best person: as
     indexed, and after saying yes to every question the review asks (what a user does in a minute)."""
     from bench.common import segment_scores
-    from fixtures.video import generate_video
-    from web.cli import main
+    from visearch.demo.video import generate_video
+    from visearch.cli import main
 
     fixture = generate_video(SHARED, work / "video")
     library = work / ("video-enrolled" if enrolled else "video-clustered")
@@ -119,8 +119,8 @@ def segments(work: Path, enrolled: bool) -> tuple[float, float, float, float]:
         for person, photos in fixture.enroll.items():
             main(["--library", str(library), "people", "enroll", person, *map(str, photos)])
     before = segment_scores(library, fixture.truth)
-    from search.library import Library
-    from usecases.people import answer, review
+    from visearch.storage.library import Library
+    from visearch.app.people import answer, review
 
     with Library.open(library) as lib:
         for group in review(lib)["suggestions"]:
@@ -144,7 +144,7 @@ def main() -> int:
         print("look-alike stress (share of two identities' face pairs put in one person), worst pairs:")
         for a, b, share in worst or [("-", "-", 0.0)]:
             print(f"  {a} + {b}: {share:.2f}")
-        from indexer.models.faces import DlibFaces
+        from visearch.indexer.models.faces import DlibFaces
 
         print(f"nearest identities on average (dlib; a new person needs faces within "
               f"{getattr(DlibFaces, 'cluster_distance', DlibFaces.same_person)} on average):")

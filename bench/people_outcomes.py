@@ -63,8 +63,8 @@ def relatives_set(work: Path) -> dict[Path, str]:
 
 def embedded(library: Path, labels: dict[Path, str]):
     """(label, unit key, face) of each labelled photo's largest face, from the index."""
-    from search.library import Library
-    from search.people.review import unit_of
+    from visearch.storage.library import Library
+    from visearch.people.review import unit_of
 
     with Library.open(library, read_only=True) as lib:
         states = {Path(s.path).name: s.id for s in lib.docs.file_states()}
@@ -109,10 +109,10 @@ def distributions(rows) -> None:
 
 def outcomes(library: Path, rows, rule) -> tuple[float, float, float, float]:
     """(joined precision, joined+suggested recall, suggestion share, joined share) under one rule."""
-    from indexer.models.faces import DlibFaces
-    from search.library import Library
-    from search.people.index import PeopleIndex
-    from search.people.review import suggestions
+    from visearch.indexer.models.faces import DlibFaces
+    from visearch.storage.library import Library
+    from visearch.people.index import PeopleIndex
+    from visearch.people.review import suggestions
 
     _, cluster, join, suggest = rule
     with Library.open(library) as lib:

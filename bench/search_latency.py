@@ -2,7 +2,7 @@
 
     python bench/search_latency.py [--sizes 100000 1000000] [--dim 512] [--queries 1000] [--kinds flat hnsw ivfpq]
 
-Goes through `search.vectors.faiss_store.FaissVectorStore`, the code path a library uses,
+Goes through `visearch.storage.vectors.faiss_store.FaissVectorStore`, the code path a library uses,
 forcing each index type with its thresholds: build (add) time, tuning time
 (`save()` picks efSearch / nprobe for the target recall on leave-one-out
 queries from the stored vectors), then a fresh process loads the saved index
@@ -65,7 +65,7 @@ def search_in_fresh_process(folder: Path, dim: int) -> None:
     """Child: load read-only, answer the queries, print one JSON line."""
     import faiss
 
-    from search.vectors.faiss_store import FaissVectorStore
+    from visearch.storage.vectors.faiss_store import FaissVectorStore
 
     faiss.omp_set_num_threads(1)  # one query at a time, as a web worker answers them
     before = memory_gib()
@@ -94,7 +94,7 @@ def main() -> None:
 
     import faiss
 
-    from search.vectors.faiss_store import FaissVectorStore
+    from visearch.storage.vectors.faiss_store import FaissVectorStore
 
     print(f"faiss {faiss.__version__}, dim {args.dim}, {args.queries} held-out single-vector queries, "
           f"target recall {args.target_recall}")

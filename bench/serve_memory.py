@@ -37,15 +37,15 @@ CLIP = "ViT-B-32:random"
 
 
 def cli(*argv: str, env: dict | None = None) -> None:
-    subprocess.run([sys.executable, "-m", "web.cli", *argv], check=True, capture_output=True, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "visearch", *argv], check=True, capture_output=True, cwd=ROOT,
                    env=dict(os.environ, HF_HUB_OFFLINE="1", **(env or {})))
 
 
 def grow(library_path: Path, items: int, batch: int = 20_000) -> None:
     """Add synthetic items (documents and vectors near the real ones) until the library holds `items`."""
     from bench.search_latency import clustered
-    from search.documents import ItemDoc
-    from search.library import Library
+    from visearch.storage.documents import ItemDoc
+    from visearch.storage.library import Library
 
     with Library.open(library_path) as library, library.writing():
         have = library.docs.counts()["items"]
@@ -74,7 +74,7 @@ def free_port() -> int:
 def serve_memory(library: Path, photo: Path) -> dict[str, float]:
     """Start `serve`, wait for its models, ask it what a user would, and read its memory."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "web.cli", "--library", str(library), "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "visearch", "--library", str(library), "serve", "--port", str(port)],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env=dict(os.environ, HF_HUB_OFFLINE="1"))
     base = f"http://127.0.0.1:{port}"
@@ -127,7 +127,7 @@ def main() -> int:
                         help="the large library's vector index: IVF-PQ (past 2M vectors) or HNSW (50k to 2M)")
     parser.add_argument("--keep", type=Path, help="build the libraries here and keep them (a second run reuses them)")
     args = parser.parse_args()
-    from fixtures.generate import generate
+    from visearch.demo.generate import generate
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="serve-memory-"))
     folder.mkdir(parents=True, exist_ok=True)

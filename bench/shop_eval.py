@@ -4,7 +4,7 @@
 
 The fixture catalogue and a generated 32 s video in which its products appear held (small, tilted, a hand
 over part), on a table, and filling the screen, two at once in one shot (fixtures/shop.py). For each
-appearance, `search --frame VIDEO@T` at its middle, through usecases/searching.py: with the product's box
+appearance, `search --frame VIDEO@T` at its middle, through app/searching.py: with the product's box
 (a user who boxed it), and without a box (the whole frame: is the product among the exact answers?).
 Also the milliseconds per frame search, decoding included.
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 def product_moments(library, shop) -> None:
     """`moments --product SKU` for each product shown: its spans against the truth, at 1 s."""
     from bench.common import TOLERANCE
-    from usecases.moments import MomentRequest, find
+    from visearch.app.moments import MomentRequest, find
 
     found = correct = wanted = predicted = 0
     for sku in sorted({seen["sku"] for seen in shop.truth}):
@@ -41,12 +41,12 @@ def product_moments(library, shop) -> None:
 
 
 def main() -> int:
-    from fixtures.generate import generate
+    from visearch.demo.generate import generate
     from fixtures.shop import generate_shop_video
-    from usecases.indexing import IndexRequest, index
-    from usecases.searching import search_frame
-    from usecases.settings import Settings
-    from web.cli.querying import local_engine
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.searching import search_frame
+    from visearch.app.settings import Settings
+    from visearch.cli.querying import local_engine
 
     work = Path(tempfile.mkdtemp(prefix="visearch-shop-"))
     try:

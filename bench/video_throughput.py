@@ -42,11 +42,11 @@ def main() -> None:
         text_speed(people_video(), args)
         return
 
-    from indexer.local_features import RootSift
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.faces import create_faces
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from usecases.indexing import IndexModels
+    from visearch.indexer.local_features import RootSift
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.faces import create_faces
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.app.indexing import IndexModels
 
     video = people_video()
     faces = create_faces("dlib")
@@ -79,7 +79,7 @@ def main() -> None:
 
 
 def people_video() -> Path:
-    from fixtures.video import generate_video
+    from visearch.demo.video import generate_video
 
     video = OUT / "video" / "people-720p.mp4"
     if not video.exists():
@@ -90,11 +90,11 @@ def people_video() -> Path:
 def text_speed(video: Path, args) -> None:
     """`--ocr-frames changes` (the default) against `keyframes` and `all`, in this run."""
     from bench.common import caption_videos
-    from indexer.local_features import RootSift
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.faces import create_faces
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from usecases.indexing import IndexModels
+    from visearch.indexer.local_features import RootSift
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.faces import create_faces
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.app.indexing import IndexModels
 
     ocr = create_ocr(args.ocr or DEFAULT_OCR, threads=1)
     models = IndexModels(ClipEncoder(parse_clip_spec("tiny")), ocr, create_faces("dlib"), RootSift())
@@ -135,9 +135,9 @@ def index_once(video: Path | list[Path], models, clip: str, **request) -> tuple:
     """`visearch index VIDEO…` into a new library with the given models: its report and the videos' length."""
     import tempfile
 
-    from search.library import Library
-    from usecases.indexing import IndexRequest, index
-    from usecases.settings import Settings
+    from visearch.storage.library import Library
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.from_env().with_options(library=Path(folder) / "lib")
@@ -156,10 +156,10 @@ def compare_reuse(video: Path) -> None:
     import tempfile
 
     from bench.common import segment_scores
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.faces import create_faces
-    from usecases.indexing import IndexModels, IndexRequest, index
-    from usecases.settings import Settings
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.faces import create_faces
+    from visearch.app.indexing import IndexModels, IndexRequest, index
+    from visearch.app.settings import Settings
 
     truth = {person: [tuple(span) for span in spans]
              for person, spans in json.loads((video.parent / "truth.json").read_text())["segments"].items()}

@@ -16,14 +16,14 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def fixture_set(tmp_path_factory):
-    from fixtures.generate import generate
+    from visearch.demo.generate import generate
 
     return generate(tmp_path_factory.mktemp("fixtures"))
 
 
 @pytest.fixture(scope="session")
 def tiny_encoder():
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
 
     encoder = ClipEncoder(parse_clip_spec("tiny"))
     encoder.load()
@@ -32,7 +32,7 @@ def tiny_encoder():
 
 @pytest.fixture(scope="session")
 def ocr_model():
-    from indexer.models.ocr import create_ocr
+    from visearch.indexer.models.ocr import create_ocr
 
     model = create_ocr("rapidocr", threads=1)
     model.load()
@@ -42,7 +42,7 @@ def ocr_model():
 @pytest.fixture(scope="session")
 def indexed_library(tmp_path_factory, fixture_set):
     """The catalogue, odd formats and bad files, indexed once with the tiny encoder and real OCR."""
-    from web.cli import main
+    from visearch.cli import main
 
     root = tmp_path_factory.mktemp("library") / "lib"
     code = main([
@@ -71,7 +71,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def people_video(shared_data, tmp_path_factory):
     """The generated people video (needs the shared face photos)."""
-    from fixtures.video import generate_video
+    from visearch.demo.video import generate_video
 
     return generate_video(shared_data, tmp_path_factory.mktemp("video"))
 
@@ -79,7 +79,7 @@ def people_video(shared_data, tmp_path_factory):
 @pytest.fixture(scope="session")
 def web_library(tmp_path_factory, fixture_set, request):
     """Catalogue + odd formats, plus the people video with one enrolled person when shared data exists."""
-    from web.cli import main
+    from visearch.cli import main
 
     root = tmp_path_factory.mktemp("web") / "lib"
     paths = [str(fixture_set.catalog_dir), str(fixture_set.formats_dir)]
@@ -100,7 +100,7 @@ def web_library(tmp_path_factory, fixture_set, request):
 @pytest.fixture
 def app(web_library, tmp_path):
     """The Flask app over a private copy of the web library, models loaded."""
-    from web import create_app
+    from visearch.web import create_app
 
     library = tmp_path / "lib"
     shutil.copytree(web_library, library)
@@ -124,7 +124,7 @@ def es_settings_for_test():
     """Settings with a prefix of the test's own (credentials from VISEARCH_ES_*), or skip without a server."""
     import uuid
 
-    from usecases.settings import Settings
+    from visearch.app.settings import Settings
 
     settings = Settings.from_env()
     if not settings.es_url:
@@ -133,8 +133,8 @@ def es_settings_for_test():
 
 
 def drop_prefix(settings) -> None:
-    from search.elastic.indices import drop_indices
-    from search.elastic.session import connect
+    from visearch.storage.elastic.indices import drop_indices
+    from visearch.storage.elastic.session import connect
 
     client = connect(settings)
     drop_indices(client, settings.prefix)
@@ -145,13 +145,13 @@ def drop_prefix(settings) -> None:
 def backend(request, tmp_path):
     """A backend's document and face stores (ES: in a prefix dropped afterwards, with kNN vectors)."""
     if request.param == "sqlite":
-        from search.backends import open_sqlite
+        from visearch.storage.backends import open_sqlite
 
         stores = open_sqlite(tmp_path / "items.sqlite")
         yield stores
         stores.close()
         return
-    from search.backends import open_elasticsearch
+    from visearch.storage.backends import open_elasticsearch
 
     settings = es_settings_for_test()
     stores = open_elasticsearch(settings, knn=True)
@@ -208,7 +208,7 @@ def chromium_on(library_copy: Path, config: dict | None = None, *, models: bool 
     from playwright.sync_api import sync_playwright
     from waitress import create_server
 
-    from web import create_app
+    from visearch.web import create_app
 
     app = create_app({"LIBRARY": str(library_copy), **(config or {})})
     if models:

@@ -8,7 +8,7 @@ import threading
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import BadRequestError, NotFoundError
 
-from search.elastic import schema
+from visearch.storage.elastic import schema
 
 
 def api_error(error_type: str, status: int = 400):

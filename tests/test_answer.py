@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from search.lens.answer import EXACT, NONE, SIMILAR, Signals, judge
-from search.lens.calibration import best_unrelated, floor_from_scores, needs_recalibration
+from visearch.lens.answer import EXACT, NONE, SIMILAR, Signals, judge
+from visearch.lens.calibration import best_unrelated, floor_from_scores, needs_recalibration
 
 
 def test_verified_match_makes_an_exact_answer_and_filler_goes():
@@ -20,7 +20,7 @@ def test_a_match_on_a_small_part_of_the_product_is_partial_not_exact():
 
 
 def test_coverage_is_the_inliers_hull_over_the_product_outline():
-    from search.lens.geometry import coverage
+    from visearch.lens.geometry import coverage
 
     square = np.array([[0, 0], [50, 0], [50, 50], [0, 50], [25, 25]], np.float32)
     assert coverage(square, (100, 100), (0, 0, 1, 1)) == pytest.approx(0.25)
@@ -64,7 +64,7 @@ def test_recalibration_when_new_or_grown():
 def lens(capsys, library, photo, *extra):
     import json
 
-    from web.cli import main
+    from visearch.cli import main
 
     assert main(["--library", str(library), "search", "--image", str(photo), "--json", "-k", "24", *extra]) == 0
     return json.loads(capsys.readouterr().out)
@@ -93,7 +93,7 @@ def test_photos_of_other_things_are_not_called_matches(indexed_library, shared_d
 
 
 def test_the_library_records_its_floor(indexed_library):
-    from search.library import read_manifest
+    from visearch.storage.library import read_manifest
 
     manifest = read_manifest(indexed_library)
     assert 0 < manifest.no_match_floor <= 1 and manifest.floor_items > 0

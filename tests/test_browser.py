@@ -18,7 +18,7 @@ def server(web_library, tmp_path_factory):
         pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
     from waitress import create_server
 
-    from web import create_app
+    from visearch.web import create_app
 
     library = tmp_path_factory.mktemp("browser") / "lib"
     shutil.copytree(web_library, library)
@@ -244,7 +244,7 @@ def test_relative_library_served_from_another_directory_shows_every_image(web_li
     shutil.copytree(web_library, workdir / "lib")
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(Path(__file__).parents[1]))
-    server = subprocess.Popen([sys.executable, "-m", "web.cli", "--library", "lib", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "visearch", "--library", "lib", "serve", "--port", str(port)],
                               cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(100):
@@ -362,8 +362,8 @@ def test_pages_run_no_inline_script_and_break_no_policy(server, browser):
 def test_a_javascript_catalogue_link_never_runs(server, page):
     from pathlib import Path as P
 
-    from indexer.records import Product
-    from search.library import Library
+    from visearch.indexer.records import Product
+    from visearch.storage.library import Library
 
     library_path = _server_library(server)
     library = Library.open(library_path)

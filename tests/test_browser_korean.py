@@ -15,17 +15,17 @@ def korean_server(tmp_path_factory):
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
-    from fixtures.generate import generate
-    from fixtures.korean import korean_fonts
-    from indexer.models.tesseract import missing_reason
+    from visearch.demo.generate import generate
+    from visearch.demo.korean import korean_fonts
+    from visearch.indexer.models.tesseract import missing_reason
 
     if not korean_fonts() or missing_reason():
         pytest.skip("Korean fonts or Tesseract's Korean data are missing (make install adds them)")
     from waitress import create_server
 
-    from usecases.indexing import IndexRequest, index
-    from usecases.settings import Settings
-    from web import create_app
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.settings import Settings
+    from visearch.web import create_app
 
     root = tmp_path_factory.mktemp("korean-shop")
     shop = generate(root / "shop", korean=True)

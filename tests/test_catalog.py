@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.catalog import CatalogError, read_catalog
+from visearch.indexer.catalog import CatalogError, read_catalog
 
 
 def test_csv_joins_rows_of_one_sku_and_resolves_paths(tmp_path):

@@ -1,5 +1,5 @@
 """When an index run writes a checkpoint: a pure rule, tested on its own."""
-from search.batch_writer import CheckpointPolicy
+from visearch.ingest.writer import CheckpointPolicy
 
 
 def test_cheap_checkpoints_come_every_ten_seconds():
@@ -24,8 +24,8 @@ def test_a_minute_or_many_items_force_one_whatever_it_costs():
 def test_keypoint_checkpoints_write_only_changes_and_reopen_with_them(tmp_path):
     import numpy as np
 
-    from indexer.local_features import LocalFeatures
-    from search.lens.features import FeatureStore
+    from visearch.indexer.local_features import LocalFeatures
+    from visearch.storage.feature_store import FeatureStore
 
     def features(n, seed):
         rng = np.random.default_rng(seed)

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from web.cli import main
-from web.cli.handoff import HANDOFF, announce, running_server
+from visearch.cli import main
+from visearch.cli.handoff import HANDOFF, announce, running_server
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def served(web_library, tmp_path):
     """A copy of the web library served on a free port, announced as `visearch serve` does."""
     from waitress import create_server
 
-    from web import create_app
+    from visearch.web import create_app
 
     library = tmp_path / "lib"
     shutil.copytree(web_library, library)

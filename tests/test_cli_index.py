@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from web.cli import main
+from visearch.cli import main
 
 
 def run_json(capsys, *argv) -> dict:
@@ -121,7 +121,7 @@ def test_missing_weights_is_one_clear_error(tmp_path, fixture_set, capsys, monke
 
 def test_interrupted_run_keeps_finished_items_and_resumes(fixture_set, tmp_path, capsys, monkeypatch):
     """A crash between committing documents and saving vectors is repaired on the next run."""
-    from search.vectors.faiss_store import FaissVectorStore
+    from visearch.storage.vectors.faiss_store import FaissVectorStore
 
     library = tmp_path / "lib"
     monkeypatch.setattr(FaissVectorStore, "save", lambda self: (_ for _ in ()).throw(OSError("power cut")))
@@ -146,7 +146,7 @@ def test_malformed_box_is_a_usage_error(indexed_library, fixture_set, capsys, bo
 
 
 def test_demo_runs_offline_and_says_so(tmp_path, capsys):
-    from fixtures.korean import korean_fonts
+    from visearch.demo.korean import korean_fonts
     from tests.conftest import SHARED_DATA
 
     code = main(["--library", str(tmp_path / "lib"), "demo", "--out", str(tmp_path / "out"), "--no-serve"])

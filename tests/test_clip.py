@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.errors import ModelUnavailableError, UnknownModelError
-from indexer.models.clip import ClipEncoder, parse_clip_spec
+from visearch.indexer.errors import ModelUnavailableError, UnknownModelError
+from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
 
 
 def test_tiny_is_deterministic_and_unit_norm(tiny_encoder):

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.errors import ModelUnavailableError
-from search.library import CLIP_EXPORT
-from web.cli import main
+from visearch.indexer.errors import ModelUnavailableError
+from visearch.storage.library import CLIP_EXPORT
+from visearch.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_export_embeds_like_torch(tiny_encoder, fixture_set, tmp_path):
-    from indexer.models.clip_export import export_image_tower
-    from indexer.models.clip_onnx import OnnxClipEncoder
+    from visearch.indexer.models.clip_export import export_image_tower
+    from visearch.indexer.models.clip_onnx import OnnxClipEncoder
 
     path = tmp_path / "tower.onnx"
     export_image_tower(tiny_encoder, path)
@@ -40,9 +40,9 @@ def test_the_export_embeds_like_torch(tiny_encoder, fixture_set, tmp_path):
 
 
 def test_another_models_export_or_a_damaged_file_is_refused(tiny_encoder, tmp_path):
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.clip_export import export_image_tower
-    from indexer.models.clip_onnx import OnnxClipEncoder
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.clip_export import export_image_tower
+    from visearch.indexer.models.clip_onnx import OnnxClipEncoder
 
     path = tmp_path / "tower.onnx"
     export_image_tower(tiny_encoder, path)
@@ -56,7 +56,7 @@ def test_another_models_export_or_a_damaged_file_is_refused(tiny_encoder, tmp_pa
 
 def search_in_fresh_process(library: Path, photo: Path, cwd: Path, k: int = 3) -> tuple[dict, bool, str]:
     """`visearch search --image` in a new interpreter: its JSON, whether torch got imported, its log."""
-    script = ("import json, sys\nfrom web.cli import main\n"
+    script = ("import json, sys\nfrom visearch.cli import main\n"
               f"code = main(['-v', '--library', {str(library)!r}, 'search', '--image', {str(photo)!r}, '--local',"
               f" '--json', '-k', '{k}'])\n"
               "print(json.dumps({'code': code, 'torch': 'torch' in sys.modules}))\n")
@@ -101,8 +101,8 @@ def test_a_cli_photo_search_needs_no_torch_and_answers_as_torch_does(fp32_librar
 
 
 def test_index_replaces_a_damaged_export(fp32_library, fixture_set, tmp_path):
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.clip_onnx import OnnxClipEncoder
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.clip_onnx import OnnxClipEncoder
 
     library = tmp_path / "lib"
     shutil.copytree(fp32_library, library)

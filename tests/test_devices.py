@@ -9,12 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from indexer.batch_decode import decode_batch, device_decodable
-from indexer.models.clip import ClipEncoder, parse_clip_spec
-from indexer.models.devices import DeviceUnavailableError, device_precision, parse_device, resolve_device
-from indexer.pipeline import ImagePipeline, PipelineConfig
-from indexer.records import Failure, SourceFile
-from web.cli import main
+from visearch.indexer.batch_decode import decode_batch, device_decodable
+from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+from visearch.indexer.models.devices import DeviceUnavailableError, device_precision, parse_device, resolve_device
+from visearch.indexer.pipeline import ImagePipeline, PipelineConfig
+from visearch.indexer.records import Failure, SourceFile
+from visearch.cli import main
 
 
 @pytest.mark.parametrize("text, parsed", [("auto", ("auto", None)), ("CPU", ("cpu", None)), ("cuda", ("cuda", None)),

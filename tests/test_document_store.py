@@ -7,9 +7,9 @@ gets its own index prefix and deletes it afterwards.
 from pathlib import Path
 
 
-from indexer.records import Failure, OcrLine, Product
-from search.browse import BrowseQuery
-from search.documents import ItemDoc, VideoDoc
+from visearch.indexer.records import Failure, OcrLine, Product
+from visearch.storage.browse import BrowseQuery
+from visearch.storage.documents import ItemDoc, VideoDoc
 
 BOX = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
 
@@ -136,7 +136,7 @@ def test_videos_with_shots_and_frames_by_time(store):
 
 
 def test_a_videos_text_spans_are_kept_in_order_and_replaced_with_it(store):
-    from indexer.text_spans import TextSpan
+    from visearch.indexer.text_spans import TextSpan
 
     spans = [TextSpan("HOME RUN", (10.0, 600.0, 400.0, 650.0), 0.97, 3.25, 6.5, 0),
              TextSpan("오늘의 무대", (12.0, 600.0, 380.0, 655.0), 0.91, 11.5, 14.0, 1)]

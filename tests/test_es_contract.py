@@ -4,11 +4,11 @@ checked without a server in test_es_requests.py."""
 import numpy as np
 import pytest
 
-from indexer.records import Face, Track
-from search.documents import VideoDoc
-from search.elastic import indices, schema
-from search.elastic.session import connect
-from search.library import Library
+from visearch.indexer.records import Face, Track
+from visearch.storage.documents import VideoDoc
+from visearch.storage.elastic import indices, schema
+from visearch.storage.elastic.session import connect
+from visearch.storage.library import Library
 from tests.conftest import at_once, drop_prefix, es_settings_for_test
 from tests.test_document_store import item
 from tests.test_face_store import unit
@@ -61,7 +61,7 @@ def check(library: Library, ids: dict) -> None:
 
 
 def test_migrate_to_elasticsearch_and_back_keeps_ids_people_and_vectors(tmp_path, settings):
-    from search.scale.migrate import migrate
+    from visearch.storage.scale.migrate import migrate
 
     with Library.open(tmp_path / "lib", create=True) as library:
         ids = fill(library)
@@ -103,7 +103,7 @@ def test_a_schema_bump_carries_vectors_and_drops_the_old_index(tmp_path, setting
 
 
 def test_n_workers_start_at_once_on_a_fresh_prefix(settings):
-    from search.backends import open_elasticsearch
+    from visearch.storage.backends import open_elasticsearch
 
     opened = []
     errors = at_once(lambda: opened.append(open_elasticsearch(settings, vector_dims=DIM, knn=True)), 6)

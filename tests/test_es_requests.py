@@ -3,14 +3,14 @@ id counters, creation races, schema upgrades, vectors kept apart from items, pag
 import numpy as np
 import pytest
 
-from indexer.records import OcrLine
-from search.documents import ItemDoc
-from search.elastic import indices, schema, session as es_session
-from search.elastic.documents import EsDocumentStore
-from search.elastic.faces import EsFaceStore, people_page_aggs
-from search.elastic.session import EsError, EsSession, check_server
-from search.elastic.vectors import EsVectorStore
-from search.people.store import FaceRow, PeopleExport, PersonRecord, TrackRecord
+from visearch.indexer.records import OcrLine
+from visearch.storage.documents import ItemDoc
+from visearch.storage.elastic import indices, schema, session as es_session
+from visearch.storage.elastic.documents import EsDocumentStore
+from visearch.storage.elastic.faces import EsFaceStore, people_page_aggs
+from visearch.storage.elastic.session import EsError, EsSession, check_server
+from visearch.storage.elastic.vectors import EsVectorStore
+from visearch.storage.faces import FaceRow, PeopleExport, PersonRecord, TrackRecord
 from tests.conftest import at_once
 from tests.es_fake import FakeCluster, api_error
 
@@ -208,8 +208,8 @@ def test_rejections_are_appended_to_the_person_document_by_script(scans):
 
 
 def test_tag_segments_are_rewritten_by_generation_and_read_only_at_the_current_one(written, scans):
-    from search.elastic.tags import EsTagStore
-    from search.moments.store import TagSegment
+    from visearch.storage.elastic.tags import EsTagStore
+    from visearch.storage.tags import TagSegment
 
     cluster = FakeCluster()
     tags = EsTagStore(EsSession(cluster, "shop"))
@@ -234,8 +234,8 @@ def test_tag_segments_are_rewritten_by_generation_and_read_only_at_the_current_o
 
 
 def test_tags_are_created_once_by_name_and_deleted_with_their_segments(written, scans):
-    from search.elastic.tags import EsTagStore
-    from search.moments.store import TagExistsError
+    from visearch.storage.elastic.tags import EsTagStore
+    from visearch.storage.tags import TagExistsError
 
     cluster = FakeCluster()
     tags = EsTagStore(EsSession(cluster, "shop"))

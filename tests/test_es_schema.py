@@ -2,14 +2,14 @@
 import numpy as np
 import pytest
 
-from indexer.records import OcrLine
-from indexer.text_spans import TextSpan
-from search.elastic import schema
-from search.browse import BrowseQuery
-from search.documents import ItemDoc, VideoDoc
-from search.elastic.session import BulkWriteError, EsError, bulk_write
-from search.elastic.sources import item_from_source, item_source, video_from_source, video_source
-from search.elastic.session import without_credentials
+from visearch.indexer.records import OcrLine
+from visearch.indexer.text_spans import TextSpan
+from visearch.storage.elastic import schema
+from visearch.storage.browse import BrowseQuery
+from visearch.storage.documents import ItemDoc, VideoDoc
+from visearch.storage.elastic.session import BulkWriteError, EsError, bulk_write
+from visearch.storage.elastic.sources import item_from_source, item_source, video_from_source, video_source
+from visearch.storage.elastic.session import without_credentials
 
 
 def test_items_mapping_types_the_fields_for_their_queries():
@@ -81,7 +81,7 @@ def test_korean_query_bodies():
 
 
 def test_item_sources_carry_the_same_korean_forms_as_the_sqlite_store():
-    from search.elastic.sources import item_source
+    from visearch.storage.elastic.sources import item_source
 
     box = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
     source = item_source(ItemDoc(path="/a.jpg", sha256="s", id=1, ocr=[OcrLine("서울우유 1L", box, 0.9)]),
@@ -130,8 +130,8 @@ def test_item_and_video_documents_round_trip():
 
 
 def test_settings_prefer_options_over_environment():
-    from search.library import Manifest
-    from usecases.settings import Settings
+    from visearch.storage.library import Manifest
+    from visearch.app.settings import Settings
 
     settings = Settings.from_env({"VISEARCH_ES_URL": "https://env:9200", "VISEARCH_ES_API_KEY": "from-env"})
     es = settings.with_options(es_api_key="from-option", es_user=None).es()
@@ -161,7 +161,7 @@ def test_bulk_write_retries_busy_documents_and_names_the_rest(monkeypatch):
         return iter(next(replies))
 
     monkeypatch.setattr(helpers, "streaming_bulk", scripted)
-    monkeypatch.setattr("search.elastic.session.INITIAL_BACKOFF", 0)
+    monkeypatch.setattr("visearch.storage.elastic.session.INITIAL_BACKOFF", 0)
     actions = [{"_index": "i", "_id": str(n)} for n in range(3)] + [{"_op_type": "delete", "_index": "i", "_id": "3"}]
     with pytest.raises(BulkWriteError, match="i/2: mapper_parsing_exception: bad") as raised:
         bulk_write(None, actions)

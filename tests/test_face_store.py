@@ -1,14 +1,14 @@
-"""The face-store contract (search/people/store.py): every backend must pass these.
+"""The face-store contract (storage/faces.py): every backend must pass these.
 
 The Elasticsearch half runs against a real server named by VISEARCH_ES_URL and
 is skipped without one; the requests it sends are checked in test_es_requests.py.
 """
 import numpy as np
 
-from indexer.records import Face, Track
-from search.browse import BrowseQuery
-from search.documents import ItemDoc, VideoDoc
-from search.people.store import COVER_SCORE_PAINLESS, SHARPNESS_CAP, PeopleExport, cover_score
+from visearch.indexer.records import Face, Track
+from visearch.storage.browse import BrowseQuery
+from visearch.storage.documents import ItemDoc, VideoDoc
+from visearch.storage.faces import COVER_SCORE_PAINLESS, SHARPNESS_CAP, PeopleExport, cover_score
 from tests.test_document_store import item
 
 
@@ -91,7 +91,7 @@ def test_names_hiding_and_lookup(faces):
 
 
 def test_export_and_import_keep_ids_people_tracks_and_the_block_list(tmp_path, backend):
-    from search.backends import open_sqlite
+    from visearch.storage.backends import open_sqlite
 
     store, faces = backend.docs, backend.faces
     video_id = store.upsert_video(VideoDoc(path="/v/b.mp4", sha256="b", duration=3.0, shots=[(0.0, 3.0)]))

@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def faces():
-    from indexer.models.faces import create_faces
+    from visearch.indexer.models.faces import create_faces
 
     model = create_faces("dlib")
     model.load()
@@ -27,7 +27,7 @@ def face_photo(shared_data):
 def test_child_process_vectors_equal_dlibs_own(faces, shared_data):
     import dlib
 
-    from indexer.models.faces import RECOGNITION_MODEL, _dlib_model_folder
+    from visearch.indexer.models.faces import RECOGNITION_MODEL, _dlib_model_folder
 
     image = face_photo(shared_data)
     found = faces.detect(image)
@@ -61,7 +61,7 @@ def test_threads_share_the_child_and_each_gets_its_own_answer(faces, shared_data
 
 
 def test_a_child_that_dies_is_replaced_by_computing_here(shared_data, tmp_path, caplog):
-    from indexer.models.face_vectors import CHIP_SIDE, DescriptorProcess
+    from visearch.indexer.models.face_vectors import CHIP_SIDE, DescriptorProcess
 
     calls = []
 

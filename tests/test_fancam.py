@@ -11,10 +11,10 @@ import av
 import numpy as np
 import pytest
 
-from search.fancam.camera import (CameraConfig, Crop, body_box, bridged, extend_edges, fill_gaps, frame_path,
+from visearch.fancam.camera import (CameraConfig, Crop, body_box, bridged, extend_edges, fill_gaps, frame_path,
                                   jerk_p95, parse_aspect, whole_stage)
-from search.fancam.render import _cut, grid_layout
-from web.cli import main
+from visearch.fancam.render import _cut, grid_layout
+from visearch.cli import main
 
 FRAME = (1920, 1080)
 
@@ -145,8 +145,8 @@ def test_cli_fancam_from_another_directory_with_relative_paths(stage, tmp_path, 
 @pytest.mark.parametrize("member", ["Angelina", "Jennifer"])  # hidden behind others; leaves and comes back
 def test_framing_holds_the_member_and_never_centres_another(stage, tmp_path, member):
     from fixtures.stage import score_framing
-    from search.fancam.make import FancamRequest, make_fancam
-    from search.library import Library
+    from visearch.fancam.make import FancamRequest, make_fancam
+    from visearch.storage.library import Library
 
     fixture, library = stage
     with Library.open(library, read_only=True) as opened:
@@ -192,7 +192,7 @@ def test_bad_requests_are_named_and_leave_nothing_behind(stage, tmp_path, capsys
 
 
 def test_someone_who_is_not_in_the_video_is_a_clear_error(stage, shared_data, tmp_path, capsys):
-    from fixtures.video import labelled_photos
+    from visearch.demo.video import labelled_photos
 
     fixture, library = stage
     photos = labelled_photos(shared_data, ("deepface:Jack",))["deepface:Jack"][:3]
@@ -239,7 +239,7 @@ def test_audio_only_and_faceless_videos_are_refused_with_the_reason(tmp_path, ca
 
 
 def test_api_makes_a_fancam_in_the_background(web_library, tmp_path):
-    from web import create_app
+    from visearch.web import create_app
 
     app = create_app({"LIBRARY": str(web_library), "TESTING": True, "WARM_UP": False})
     client = app.test_client()

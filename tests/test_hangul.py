@@ -3,9 +3,9 @@ import unicodedata
 
 import pytest
 
-from indexer.hangul import (fold_jamo, initials, is_initials_query, jamo, name_key, near_miss, one_jamo_apart,
+from visearch.text.hangul import (fold_jamo, initials, is_initials_query, jamo, name_key, near_miss, one_jamo_apart,
                             romanize)
-from indexer.text import compact, query_terms
+from visearch.text.normalise import compact, query_terms
 
 # Place names from the RR rules' own examples, and words that exercise each sound change.
 RR_WORDS = [("서울", "seoul"), ("부산", "busan"), ("한국어", "hangugeo"), ("신라", "silla"), ("종로", "jongno"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.hostile import make_corpus
-from web.cli import main
+from visearch.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_missing_photo_is_reported_as_missing(corpus):
 
 
 def test_uploads_of_every_file_are_200_or_a_clear_4xx(corpus):
-    from web import create_app
+    from visearch.web import create_app
 
     root, expected, _ = corpus
     app = create_app({"LIBRARY": str(root / "lib"), "TESTING": True, "OCR": "off"})

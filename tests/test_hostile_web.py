@@ -109,8 +109,8 @@ def test_bad_clip_ranges(client, shared_data, query, status):
 def _with_product_url(app, url: str) -> int:
     from pathlib import Path
 
-    from indexer.records import Product
-    from search.library import Library
+    from visearch.indexer.records import Product
+    from visearch.storage.library import Library
 
     library = Library.open(app.config["LIBRARY"])
     item = next(i for i in library.docs.item_ids() if library.docs.products_for([i]))
@@ -148,7 +148,7 @@ def test_security_headers_on_every_response(client):
 def test_templates_hold_no_inline_script():
     from pathlib import Path
 
-    for template in (Path(__file__).parents[1] / "web" / "templates").glob("*.html"):
+    for template in (Path(__file__).parents[1] / "src" / "visearch" / "web" / "templates").glob("*.html"):
         text = template.read_text()
         assert "<script>" not in text and " onclick=" not in text and " onload=" not in text, template
 
@@ -194,7 +194,7 @@ def test_loopback_host_names_are_served(client, host):
 
 
 def test_swapped_file_is_not_served(app, client, tmp_path):
-    from search.library import Library
+    from visearch.storage.library import Library
 
     library = Library.open(app.config["LIBRARY"])
     doc = library.docs.get([1])[1]

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
-PO = ROOT / "web" / "translations" / "ko" / "LC_MESSAGES" / "messages.po"
+PO = ROOT / "src" / "visearch" / "web" / "translations" / "ko" / "LC_MESSAGES" / "messages.po"
 
 
 def catalogue():
@@ -46,7 +46,7 @@ def test_the_compiled_catalogue_is_current(tmp_path):
 
 
 def test_every_script_message_is_in_the_catalogue():
-    from web.i18n import script_calls
+    from visearch.web.i18n import script_calls
 
     singles, plurals = script_calls()
     known = {m.id for m in catalogue() if m.id}
@@ -100,7 +100,7 @@ def test_answers_from_the_library_are_translated(client):
 
 
 def test_the_command_line_stays_english(indexed_library, capsys, monkeypatch):
-    from web.cli import main
+    from visearch.cli import main
 
     monkeypatch.setenv("LANG", "ko_KR.UTF-8")
     assert main(["--library", str(indexed_library), "search", "--text", "zzqx nothing", "--local"]) == 0

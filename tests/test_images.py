@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from indexer.errors import ImageTooLargeError, MediaError
-from indexer.images import crop_box, make_thumbnail, open_image
+from visearch.indexer.errors import ImageTooLargeError, MediaError
+from visearch.indexer.images import crop_box, make_thumbnail, open_image
 
 
 def test_every_odd_format_decodes_to_rgb(fixture_set):
@@ -91,7 +91,7 @@ def test_scaled_jpeg_decode_matches_pillow_in_size_orientation_and_pixels(orient
 
     import numpy as np
 
-    from indexer import images
+    from visearch.indexer import images
 
     picture = Image.new("RGB", (1200, 800), (20, 160, 60))
     picture.paste((220, 30, 30), (0, 0, 300, 200))  # a red corner shows where "up" went

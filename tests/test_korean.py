@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from web.cli import main
+from visearch.cli import main
 
 
 @pytest.fixture(scope="module")
 def cartons(tmp_path_factory) -> Path:
     from PIL import Image, ImageDraw
 
-    from fixtures.korean import font, korean_fonts
+    from visearch.demo.korean import font, korean_fonts
 
     fonts = korean_fonts()
     if not fonts:
@@ -45,7 +45,7 @@ def found(capsys, library, text: str) -> list[str]:
 
 
 def test_hangul_is_found_the_way_koreans_type_it(cartons, tmp_path, capsys, monkeypatch):
-    import indexer.models.tesseract as tesseract
+    import visearch.indexer.models.tesseract as tesseract
 
     if tesseract.missing_reason():
         pytest.skip(tesseract.missing_reason())
@@ -74,7 +74,7 @@ def test_hangul_is_found_the_way_koreans_type_it(cartons, tmp_path, capsys, monk
 
 
 def test_without_tesseract_a_query_photo_is_still_read_and_nothing_fails(cartons, tmp_path, capsys, monkeypatch):
-    import indexer.models.tesseract as tesseract
+    import visearch.indexer.models.tesseract as tesseract
 
     monkeypatch.setattr(tesseract, "find_tessdata", lambda language="kor": None)
     library = tmp_path / "lib"
@@ -86,7 +86,7 @@ def test_without_tesseract_a_query_photo_is_still_read_and_nothing_fails(cartons
 
 def test_a_person_is_found_by_name_alias_or_the_other_script():
     """Both spellings of a Korean name, aliases, and the rule in one place for every backend."""
-    from search.people.names import best_match, clean_aliases, names_match
+    from visearch.text.names import best_match, clean_aliases, names_match
 
     people = [(1, "카리나", ["Winter's friend"]), (2, "김민지", []), (3, "윈터", ["Winter"]), (4, "Karina", [])]
     assert best_match("카리나", people) == 1 and best_match("KARINA", people) == 4  # exact name first
@@ -98,7 +98,7 @@ def test_a_person_is_found_by_name_alias_or_the_other_script():
 
 
 def test_people_answer_to_either_script_in_every_store(tmp_path):
-    from search.backends import open_sqlite
+    from visearch.storage.backends import open_sqlite
 
     stores = open_sqlite(tmp_path / "items.sqlite")
     karina = stores.faces.create_person("카리나")

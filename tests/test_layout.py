@@ -9,22 +9,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("indexer", "search", "usecases", "web")
-LAYER = {"indexer": 0, "search": 1, "usecases": 2, "web": 3}  # data flows indexer → search → use cases → web
+SOURCE = ROOT / "src"
+PACKAGE = SOURCE / "visearch"
+# The rooms of the one package, in the order data flows: a room imports from its own layer or earlier ones.
+# text → indexer (media → records) → storage (the stores) → the features → ingest → app (use cases) → web → cli
+LAYER = {"": 0, "text": 0, "indexer": 1, "demo": 2, "storage": 2,
+         "search": 3, "lens": 3, "people": 3, "moments": 3, "fancam": 3, "cutout": 3,
+         "ingest": 4, "app": 5, "web": 6, "cli": 7, "__main__": 8}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 DECLARATIVE = {("web/openapi.py", "document")}  # a table written as code: the OpenAPI document
 
 
 def modules():
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            yield path, ast.parse(path.read_text(), str(path))
+    for path in sorted(PACKAGE.rglob("*.py")):
+        yield path, ast.parse(path.read_text(), str(path))
 
 
 def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    parts = list(path.relative_to(SOURCE).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def room(module: str) -> str:
+    """`visearch.lens.answer` → `lens`; the package's own top-level modules are rooms of their own."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] != "__init__" else ""
 
 
 def private_owners() -> dict[str, set[str]]:
@@ -54,7 +64,7 @@ def test_no_module_uses_another_modules_private_names():
     for path, tree in modules():
         me, where = module_name(path), path.relative_to(ROOT)
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PACKAGES:
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "visearch":
                 problems += [f"{where}:{node.lineno} imports {a.name} from {node.module}"
                              for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
             if not (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")):
@@ -78,15 +88,15 @@ def imports(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            # `from web import queries` imports the module web.queries; `from web.api import api`, web.api
+            # `from web import queries` imports the module web.queries; `from visearch.web.api import api`, web.api
             submodules = {f"{node.module}.{a.name}" for a in node.names} & KNOWN
             found.update(submodules or {node.module})
             if len(submodules) < len(node.names):
                 found.add(node.module)
-    return {name for name in found if name.split(".")[0] in PACKAGES}
+    return {name for name in found if name.split(".")[0] == "visearch"}
 
 
-KNOWN = {module_name(path) for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+KNOWN = {module_name(path) for path in PACKAGE.rglob("*.py")}
 
 
 def test_layers_flow_one_way_and_imports_have_no_cycles():
@@ -96,9 +106,9 @@ def test_layers_flow_one_way_and_imports_have_no_cycles():
         names.add(module_name(path))
         graph[module_name(path)] = imports(tree)
     graph = {module: {i for i in found if i in names and i != module} for module, found in graph.items()}
-    backwards = [f"{m} imports {i}" for m, found in graph.items() for i in found
-                 if LAYER[i.split(".")[0]] > LAYER[m.split(".")[0]]]
-    assert not backwards, "imports against the flow indexer → search → web:\n" + "\n".join(backwards)
+    backwards = [f"{m} imports {i}" for m, found in graph.items() for i in found if LAYER[room(i)] > LAYER[room(m)]]
+    assert not backwards, "imports against the flow text → indexer → storage → features → app → web → cli:\n" + \
+        "\n".join(backwards)
 
     state: dict[str, int] = {}  # 1: on the current path, 2: done
 
@@ -119,7 +129,7 @@ def test_layers_flow_one_way_and_imports_have_no_cycles():
 def test_modules_and_functions_stay_small():
     problems = []
     for path, tree in modules():
-        where = str(path.relative_to(ROOT))
+        where = str(path.relative_to(PACKAGE))
         lines = path.read_text().count("\n")
         if lines > MAX_MODULE_LINES:
             problems.append(f"{where}: {lines} lines")
@@ -131,10 +141,10 @@ def test_modules_and_functions_stay_small():
     assert not problems, "split these:\n" + "\n".join(problems)
 
 
-def test_search_folders_say_where_a_change_goes():
-    """The README's layout table names each folder; each holds what it says."""
-    folders = {p.name for p in (ROOT / "search").iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert folders == {"sqlite", "elastic", "vectors", "lens", "people", "fancam", "moments", "scale"}
+def test_every_room_is_known_and_named_in_the_readme():
+    """Each folder of the package is a room with a place in the flow, and the README's layout table names it."""
+    rooms = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms == set(LAYER) - {"", "__main__"}
     readme = (ROOT / "README.md").read_text()
-    for folder in folders:
-        assert f"`search/{folder}/`" in readme, f"README's layout table lacks search/{folder}/"
+    for name in rooms:
+        assert f"`{name}/`" in readme, f"README's layout table lacks {name}/"

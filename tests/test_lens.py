@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from search.lens.geometry import box_iou
-from web.cli import main
+from visearch.lens.geometry import box_iou
+from visearch.cli import main
 
 
 def lens(capsys, library, photo, *extra, k: int = 10) -> dict:
@@ -59,7 +59,7 @@ def test_the_users_box_still_narrows_the_search(indexed_library, fixture_set, ca
 
 
 def test_features_are_stored_compactly_and_follow_removals(indexed_library, tmp_path):
-    from search.lens.features import FeatureStore
+    from visearch.storage.feature_store import FeatureStore
 
     store = FeatureStore(indexed_library / "features", read_only=True)
     assert len(store) >= 20
@@ -80,7 +80,7 @@ def test_features_are_stored_compactly_and_follow_removals(indexed_library, tmp_
 def test_voters_are_spread_over_the_photo_strongest_first_in_each_part():
     import numpy as np
 
-    from search.lens.geometry import spread_keypoints
+    from visearch.lens.geometry import spread_keypoints
 
     # 60 strong points crowd the top-left quarter, 10 weaker ones sit in the bottom-right
     points = np.array([[10 + i % 8, 10 + i // 8] for i in range(60)] + [[90 + i, 90] for i in range(10)], float)
@@ -92,8 +92,8 @@ def test_voters_are_spread_over_the_photo_strongest_first_in_each_part():
 
 
 def test_ocr_terms_take_words_then_the_line_without_spaces_once_each():
-    from indexer.records import OcrLine
-    from search.engine import ocr_terms
+    from visearch.indexer.records import OcrLine
+    from visearch.search.engine import ocr_terms
 
     box = ((0, 0), (1, 0), (1, 1), (0, 1))
     lines = [OcrLine("AX-2040 PRO", box, 0.9), OcrLine("ax-2040", box, 0.8), OcrLine("ok", box, 0.9)]

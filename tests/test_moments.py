@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from search.moments.intervals import Frame, Moment, frame_runs, intersect, union
-from search.moments.query import Clause, MomentQuery, MomentQueryError
-from web.cli import main
+from visearch.moments.intervals import Frame, Moment, frame_runs, intersect, union
+from visearch.moments.query import Clause, MomentQuery, MomentQueryError
+from visearch.cli import main
 
 # -- pure: frames to spans, AND and OR
 
@@ -110,7 +110,7 @@ def test_a_person_and_a_person_and_text(broadcast, capsys):
 
 
 def _caption_video(path: Path, text: str, seconds: int = 4) -> Path:
-    from fixtures.generate import font
+    from visearch.demo.generate import font
 
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=10)
@@ -177,7 +177,7 @@ def test_bad_queries_are_named(broadcast, tmp_path, capsys):
 
 @pytest.fixture
 def moments_client(broadcast):
-    from web import create_app
+    from visearch.web import create_app
 
     _, library = broadcast
     app = create_app({"LIBRARY": str(library), "TESTING": True, "WARM_UP": False})
@@ -232,8 +232,8 @@ def test_api_tags_are_saved_shown_and_removed(broadcast, moments_client):
 def test_a_clip_vector_query_finds_the_frames_it_looks_like(broadcast):
     """The CLIP-text path with a vector taken from one frame: no semantic model exists here, so this
     checks the scoring and spans, not CLIP's understanding of words."""
-    from search.library import Library
-    from search.moments.find import find_moments
+    from visearch.storage.library import Library
+    from visearch.moments.find import find_moments
 
     _, library = broadcast
     with Library.open(library, read_only=True) as opened:

@@ -2,10 +2,10 @@
 import pytest
 from PIL import Image, ImageDraw
 
-from fixtures.generate import font
-from indexer.errors import UnknownModelError
-from indexer.models.ocr import create_ocr
-from indexer.text import compact
+from visearch.demo.generate import font
+from visearch.indexer.errors import UnknownModelError
+from visearch.indexer.models.ocr import create_ocr
+from visearch.text.normalise import compact
 
 
 def _text_image(text: str, size: tuple[int, int], font_size: int, at=(10, 10)) -> Image.Image:

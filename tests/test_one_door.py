@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.errors import BadBox
-from indexer.images import fit_box, parse_box
-from web.cli import main
+from visearch.indexer.errors import BadBox
+from visearch.indexer.images import fit_box, parse_box
+from visearch.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_settings_read_every_variable_typed_and_name_a_bad_one():
-    from usecases.settings import Settings
+    from visearch.app.settings import Settings
 
     settings = Settings.from_env({"VISEARCH_LIBRARY": "~/photos", "VISEARCH_WRITE_WAIT": "12.5",
                                   "VISEARCH_FACE_REUSE": "0", "VISEARCH_ANN_THRESHOLD": "1000", "HF_HUB_OFFLINE": "1",
@@ -36,7 +36,7 @@ def test_settings_read_every_variable_typed_and_name_a_bad_one():
 
 
 def test_the_readme_table_is_the_settings_table():
-    from usecases.settings import VARIABLES, Settings, markdown_table
+    from visearch.app.settings import VARIABLES, Settings, markdown_table
 
     assert markdown_table() in (ROOT / "README.md").read_text()
     assert {v.field for v in VARIABLES} <= set(Settings.__dataclass_fields__)
@@ -50,19 +50,19 @@ FOREIGN_READS = {("indexer/models/clip_weights.py", "os.environ.get(variable"), 
 
 def test_nothing_but_the_settings_reads_the_environment():
     found = []
-    for package in ("indexer", "search", "usecases", "web"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            where = str(path.relative_to(ROOT))
-            if where == "usecases/settings.py":
-                continue
-            source = path.read_text()
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
-                    line = source.splitlines()[node.lineno - 1]
-                    if not any(where == file and name in line for file, name in FOREIGN_READS) and \
-                            not ("for variable in" in line or "dict(os.environ" in line):
-                        found.append(f"{where}:{node.lineno}: {line.strip()}")
-    assert not found, "read the environment through usecases.settings.Settings:\n" + "\n".join(found)
+    package = ROOT / "src" / "visearch"
+    for path in sorted(package.rglob("*.py")):
+        where = str(path.relative_to(package))
+        if where == "app/settings.py":
+            continue
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
+                line = source.splitlines()[node.lineno - 1]
+                if not any(where == file and name in line for file, name in FOREIGN_READS) and \
+                        not ("for variable in" in line or "dict(os.environ" in line):
+                    found.append(f"{where}:{node.lineno}: {line.strip()}")
+    assert not found, "read the environment through visearch.app.settings.Settings:\n" + "\n".join(found)
 
 
 # -- one box rule
@@ -96,20 +96,20 @@ def test_the_api_and_the_cli_refuse_a_bad_box_alike(client, fixture_set, web_lib
 
 def test_an_unreadable_video_is_recorded_and_the_run_goes_on(tmp_path, fixture_set, monkeypatch, capsys):
     """Before: hashing a video was outside the error handling that images have, and `index` exited 2."""
-    import search.ingest
+    import visearch.ingest.run as ingest
 
     folder = tmp_path / "media"
     shutil.copytree(fixture_set.catalog_dir, folder)
     video = folder / "clip.mp4"
     make_video(video)
-    real = search.ingest.file_sha256
+    real = ingest.file_sha256
 
     def unreadable(path):
         if Path(path) == video:
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(search.ingest, "file_sha256", unreadable)
+    monkeypatch.setattr(ingest, "file_sha256", unreadable)
     library = tmp_path / "lib"
     code = main(["--library", str(library), "index", str(folder), "--clip", "tiny", "--ocr", "off", "--faces", "off",
                  "--no-progress", "--json"])
@@ -141,7 +141,7 @@ def make_video(path: Path, seconds: float = 2.0) -> None:
 DISK_FULL = """
 import os, sys
 sys.path.insert(0, {root!r})
-from web.cli import main
+from visearch.cli import main
 sys.exit(main(["--library", {library!r}, "index", {photos!r}, "--clip", "tiny", "--ocr", "off", "--faces", "off",
                "--no-progress"]))
 """
@@ -152,7 +152,7 @@ def test_a_full_disk_is_a_clear_error_and_keeps_what_was_committed(tmp_path):
     2, the disk and the space needed named, no traceback; a re-run with room finishes the rest."""
     if shutil.which("unshare") is None:
         pytest.skip("no unshare here to mount a small filesystem")
-    from fixtures.generate import random_photos
+    from visearch.demo.generate import random_photos
 
     photos = random_photos(tmp_path / "photos", 150)
     small, library = tmp_path / "small", tmp_path / "small" / "lib"
@@ -169,7 +169,7 @@ def test_a_full_disk_is_a_clear_error_and_keeps_what_was_committed(tmp_path):
     assert "Traceback" not in done.stderr
     assert f"the disk holding {library} is full" in done.stderr and "more is needed for the" in done.stderr
     kept = tmp_path / "kept"
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(kept, read_only=True) as opened:
         documents, with_vectors, with_keypoints = opened.completeness()
@@ -206,8 +206,8 @@ def test_a_tag_names_a_person_by_name_from_the_cli_as_from_the_web(client, web_l
 
 
 def test_a_fancam_is_never_taller_than_its_video_by_default():
-    from search.documents import VideoDoc
-    from search.fancam.make import default_height
+    from visearch.storage.documents import VideoDoc
+    from visearch.fancam.make import default_height
 
     assert default_height(VideoDoc(path="v", sha256="s", width=640, height=360), grid=False) == 360
     assert default_height(VideoDoc(path="v", sha256="s", width=3840, height=2160), grid=False) == 1280
@@ -217,12 +217,12 @@ def test_a_fancam_is_never_taller_than_its_video_by_default():
 
 def test_the_cli_fancam_takes_the_same_default_height(web_library, monkeypatch, tmp_path):
     """Before: the CLI asked for 1280 px whatever the video; only the API capped it at the video's height."""
-    import usecases.fancams
+    import visearch.app.fancams as fancams
 
     asked = {}
-    monkeypatch.setattr(usecases.fancams, "make_fancam",
+    monkeypatch.setattr(fancams, "make_fancam",
                         lambda library, request, progress=None: asked.setdefault("request", request) and 1 / 0)
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(web_library, read_only=True) as library:
         videos = [s for s in library.docs.file_states() if s.kind == "video"]
@@ -239,7 +239,7 @@ def test_the_cli_fancam_takes_the_same_default_height(web_library, monkeypatch, 
 
 
 def test_queue_warnings_are_reported_every_few_seconds_with_a_count():
-    from web.server_log import QueueWarnings
+    from visearch.web.server_log import QueueWarnings
 
     now = [100.0]
     throttle = QueueWarnings(5.0, clock=lambda: now[0])
@@ -258,7 +258,7 @@ def test_queue_warnings_are_reported_every_few_seconds_with_a_count():
 
 
 def test_the_access_log_is_one_line_per_request_and_never_holds_the_token(app, caplog):
-    from web.server_log import AccessLog
+    from visearch.web.server_log import AccessLog
 
     logger = logging.getLogger("visearch.access.test")
     wrapped = AccessLog(app, logger)

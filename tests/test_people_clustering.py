@@ -1,17 +1,17 @@
 """People you can trust: clustering that keeps look-alikes apart, cannot-link, and corrections that stick.
 
-The pure functions (search/people/clustering.py) are tested on synthetic identity vectors; PeopleIndex on
+The pure functions (people/clustering.py) are tested on synthetic identity vectors; PeopleIndex on
 a real SQLite face store with faces placed directly (no detector needed)."""
 import numpy as np
 import pytest
 from sklearn.cluster import DBSCAN
 
-from indexer.errors import VisearchError
-from indexer.records import Face, Track
-from search.backends import open_sqlite
-from search.documents import ItemDoc, VideoDoc
-from search.people import clustering
-from search.people.index import CannotMergeError, PeopleIndex
+from visearch.indexer.errors import VisearchError
+from visearch.indexer.records import Face, Track
+from visearch.storage.backends import open_sqlite
+from visearch.storage.documents import ItemDoc, VideoDoc
+from visearch.people import clustering
+from visearch.people.index import CannotMergeError, PeopleIndex
 
 DIM = 128
 LINK, JOIN, SUGGEST = 0.55, 0.45, 0.6  # dlib's
@@ -208,7 +208,7 @@ def test_not_this_person_survives_a_real_reindex_of_the_changed_photo(shared_dat
 
     from PIL import Image
 
-    from web.cli import main
+    from visearch.cli import main
 
     rows = [r for r in csv.DictReader(open(shared_data / "faces" / "identities.csv", encoding="utf-8"))
             if r["identity"] == "deepface:Angelina" and r["multi_face_image"] == "no"][:5]

@@ -6,12 +6,12 @@ any face within dlib's 0.6."""
 import numpy as np
 import pytest
 
-from indexer.models.faces import DlibFaces
-from indexer.records import Face
-from search.documents import ItemDoc
-from search.people import clustering, review
-from search.people.index import PeopleIndex, PersonNotFoundError
-from search.people.presence import pictured_with
+from visearch.indexer.models.faces import DlibFaces
+from visearch.indexer.records import Face
+from visearch.storage.documents import ItemDoc
+from visearch.people import clustering, review
+from visearch.people.index import PeopleIndex, PersonNotFoundError
+from visearch.people.presence import pictured_with
 
 DIM = 128
 

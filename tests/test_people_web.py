@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from tests.conftest import at_once, chromium_on
-from web import create_app
-from web.cli import main
+from visearch.web import create_app
+from visearch.cli import main
 
 PARENTS = ("deepface:Angelina", "deepface:Jack")
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-import indexer.models.clip as clip
-from indexer.images import open_image
-from indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
+import visearch.indexer.models.clip as clip
+from visearch.indexer.images import open_image
+from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
 
 
 @pytest.mark.parametrize("spec", ["tiny", "ViT-B-32:random"])
@@ -37,9 +37,9 @@ def test_auto_picks_bf16_only_with_native_support(monkeypatch):
 def test_library_records_precision_and_a_cpu_without_bf16_queries_in_fp32(fixture_set, tmp_path, capsys, monkeypatch):
     import json
 
-    import search.query_models as query_models
-    from search.library import CLIP_EXPORT, Library
-    from web.cli import main
+    import visearch.search.query_models as query_models
+    from visearch.storage.library import CLIP_EXPORT, Library
+    from visearch.cli import main
 
     library = tmp_path / "lib"
     assert main(["--library", str(library), "index", str(fixture_set.catalog_dir), "--clip", "tiny", "--ocr", "off",

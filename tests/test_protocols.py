@@ -6,8 +6,8 @@ import inspect
 
 import pytest
 
-from search.documents import CatalogueStore, DocumentStore, FailureStore, ItemStore, TextSearch, VideoStore
-from search.people.store import Corrections, FaceRecords, FaceStore, PeopleStore
+from visearch.storage.documents import CatalogueStore, DocumentStore, FailureStore, ItemStore, TextSearch, VideoStore
+from visearch.storage.faces import Corrections, FaceRecords, FaceStore, PeopleStore
 
 DOCUMENT_ROLES = (ItemStore, TextSearch, VideoStore, CatalogueStore, FailureStore)
 FACE_ROLES = (FaceRecords, PeopleStore, Corrections)
@@ -27,10 +27,10 @@ def role_methods(role) -> set[str]:
 
 
 def backends():
-    from search.elastic.documents import EsDocumentStore
-    from search.elastic.faces import EsFaceStore
-    from search.sqlite.documents import SqliteDocumentStore
-    from search.sqlite.faces import SqliteFaceStore
+    from visearch.storage.elastic.documents import EsDocumentStore
+    from visearch.storage.elastic.faces import EsFaceStore
+    from visearch.storage.sqlite.documents import SqliteDocumentStore
+    from visearch.storage.sqlite.faces import SqliteFaceStore
 
     return [(DocumentStore, SqliteDocumentStore), (DocumentStore, EsDocumentStore),
             (FaceStore, SqliteFaceStore), (FaceStore, EsFaceStore)]

@@ -1,5 +1,6 @@
-from indexer.records import OcrLine
-from search.ranking import group_best, rank_text_matches, reciprocal_rank_fusion, term_matches
+from visearch.indexer.records import OcrLine
+from visearch.search.ranking import group_best, reciprocal_rank_fusion, term_matches
+from visearch.text.matching import rank_text_matches
 
 
 def test_rrf_rewards_agreement_between_lists():
@@ -48,7 +49,7 @@ def test_term_matches_give_the_box_of_each_matching_line():
 
 
 def test_verified_items_lead_by_inliers_and_scores_stay_ordered():
-    from search.ranking import verified_first
+    from visearch.search.ranking import verified_first
 
     ranked = [(1, 0.9), (2, 0.8), (3, 0.5), (4, 0.4)]
     out = verified_first(ranked, {3: 40, 4: 80, 9: 20})  # 9 was found by descriptor votes only
@@ -59,7 +60,7 @@ def test_verified_items_lead_by_inliers_and_scores_stay_ordered():
 
 
 def test_overlapping_matches_of_different_products_keep_the_strongest():
-    from search.lens.geometry import Verification, suppress_overlaps
+    from visearch.lens.geometry import Verification, suppress_overlaps
 
     def match(inliers, box):
         return Verification(inliers, [], box)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.generate import random_photos
+from visearch.demo.generate import random_photos
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def visearch(*args, cwd=None, env=None) -> subprocess.Popen:
     """A fresh `visearch` process, as a user starts it."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", VISEARCH_TORCH_THREADS="1", **(env or {}))
-    return subprocess.Popen([sys.executable, "-m", "web.cli", *args], cwd=cwd or ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "visearch", *args], cwd=cwd or ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -31,7 +31,7 @@ def index_args(library: Path, folder: Path, *extra: str) -> list[str]:
 
 
 def library_state(library: Path) -> tuple[int, int, int]:
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(library, read_only=True) as opened:
         return opened.completeness()
@@ -112,7 +112,7 @@ def test_deleted_keypoints_are_rebuilt(tmp_path, indexed_library):
     library = tmp_path / "lib"
     shutil.copytree(indexed_library, library)
     shutil.rmtree(library / "features")
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(library, read_only=True) as opened:
         paths = sorted({opened.docs.get([i])[i].source for i in opened.docs.item_ids()})
@@ -127,7 +127,7 @@ def test_reopen_while_requests_run_never_closes_a_handle_in_use(web_library, tmp
     """An indexer changing the manifest makes the server reopen; in-flight requests finish on their handle."""
     import shutil
 
-    from web import create_app
+    from visearch.web import create_app
 
     library = tmp_path / "lib"
     shutil.copytree(web_library, library)

@@ -5,11 +5,11 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from indexer.walk import in_shard, parse_shard, walk_media
-from search.vectors.ivfpq import ivfpq_factory
-from search.library import Manifest
-from search.scale.shards import merge_shards
-from search.vectors.faiss_store import FaissVectorStore, index_kind_for
+from visearch.indexer.walk import in_shard, parse_shard, walk_media
+from visearch.storage.vectors.ivfpq import ivfpq_factory
+from visearch.storage.library import Manifest
+from visearch.storage.scale.shards import merge_shards
+from visearch.storage.vectors.faiss_store import FaissVectorStore, index_kind_for
 
 
 def clustered(count: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -91,7 +91,7 @@ def test_merge_re_adds_small_shards(tmp_path):
 def test_merge_joins_ivf_shards_from_one_template_on_disk(tmp_path):
     import faiss
 
-    from search.vectors.ivfpq import train_empty
+    from visearch.storage.vectors.ivfpq import train_empty
 
     base = clustered(8_000, 32)
     template = tmp_path / "trained.faiss"

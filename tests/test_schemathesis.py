@@ -9,7 +9,7 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-from web import create_app  # noqa: E402
+from visearch.web import create_app  # noqa: E402
 
 @pytest.fixture(scope="module", autouse=True)
 def served(web_library, tmp_path_factory):

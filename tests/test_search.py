@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from web.cli import main
+from visearch.cli import main
 
 
 def search(capsys, library, *argv) -> dict:

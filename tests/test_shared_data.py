@@ -8,8 +8,8 @@ import csv
 import difflib
 import re
 
-from indexer.images import open_image
-from indexer.text import compact
+from visearch.indexer.images import open_image
+from visearch.text.normalise import compact
 
 SUPPORTED = re.compile(r"^[\s\x20-\x7e\u00c0-\u024f\u3000-\u303f\u4e00-\u9fff\uff00-\uffef·°“”‘’]*$")
 
@@ -64,7 +64,7 @@ def test_every_product_photo_indexes_without_failure(shared_data, tmp_path, caps
     """Real photos of every size and source go through the whole pipeline (OCR off to keep it quick)."""
     import json
 
-    from web.cli import main
+    from visearch.cli import main
 
     rows = list(csv.DictReader(open(shared_data / "products" / "products.csv", encoding="utf-8")))
     code = main(["--library", str(tmp_path / "lib"), "index", str(shared_data / "products"), "--clip", "tiny",

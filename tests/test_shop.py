@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from indexer.errors import InvalidInput
-from search.cutout import cut_out
-from search.frames import parse_moment, parse_seconds
+from visearch.indexer.errors import InvalidInput
+from visearch.cutout.grabcut import cut_out
+from visearch.search.frames import parse_moment, parse_seconds
 from tests.conftest import chromium_on
-from web.cli import main
+from visearch.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -140,8 +140,8 @@ def test_cutout_refuses_bad_input_clearly(fixture_set, tmp_path, capsys, argv, m
 
 
 def test_a_huge_photo_is_cut_at_a_bounded_size(tmp_path):
-    from usecases.cutout import cutout
-    from usecases.searching import open_photo
+    from visearch.app.cutout import cutout
+    from visearch.app.searching import open_photo
 
     big = Image.new("RGB", (6000, 4000), (40, 90, 40))
     ImageDraw.Draw(big).rectangle((2000, 1000, 4000, 3000), fill=(230, 230, 20))
@@ -157,7 +157,7 @@ def test_a_huge_photo_is_cut_at_a_bounded_size(tmp_path):
 
 @pytest.fixture
 def client(shop, tmp_path):
-    from web import create_app
+    from visearch.web import create_app
 
     library = tmp_path / "lib"
     shutil.copytree(shop[0] / "lib", library)

@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.sniff import MediaKind, sniff_bytes
+from visearch.indexer.sniff import MediaKind, sniff_bytes
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
-"""The tag-store contract (search/moments/store.py): every backend must pass these.
+"""The tag-store contract (storage/tags.py): every backend must pass these.
 
 The Elasticsearch half runs against a real server named by VISEARCH_ES_URL and is skipped
 without one; the requests it sends are checked in test_es_requests.py."""
 import pytest
 
-from search.moments.store import TagExistsError, TagSegment
+from visearch.storage.tags import TagExistsError, TagSegment
 
 
 def segment(video: int, start: float, score: float = 1.0, **evidence) -> TagSegment:

@@ -1,4 +1,4 @@
-from indexer.text import compact, normalise, query_terms
+from visearch.text.normalise import compact, normalise, query_terms
 
 
 def test_normalise_collapses_whitespace_and_full_width_forms():

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from indexer.records import OcrLine
-from indexer.text_spans import (FrameText, TextSpan, build_spans, cell_boxes, changed_cells, contains_value,
+from visearch.indexer.records import OcrLine
+from visearch.indexer.text_spans import (FrameText, TextSpan, build_spans, cell_boxes, changed_cells, contains_value,
                                 read_numbers, same_string, sampling_interval, text_form,
                                 thumbnails)
-from indexer.video_text import MIN_CROP, TextPlanner, grow, take_in, widen
-from search.moments.intervals import span_moments
+from visearch.indexer.video_text import MIN_CROP, TextPlanner, grow, take_in, widen
+from visearch.moments.intervals import span_moments
 
 SHOT = (0.0, 20.0)
 CAPTION = (400.0, 600.0, 880.0, 660.0)

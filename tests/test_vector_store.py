@@ -1,4 +1,4 @@
-"""The vector-store contract (search/vectors/store.py): FAISS always, Elasticsearch kNN with a server.
+"""The vector-store contract (storage/vectors/store.py): FAISS always, Elasticsearch kNN with a server.
 
 tests/test_vectors.py keeps the FAISS-only checks (index kinds by size, atomic saves, mmap).
 """
@@ -13,11 +13,11 @@ DIM = 16
 @pytest.fixture(params=["faiss", "elasticsearch"])
 def vectors(request, tmp_path):
     if request.param == "faiss":
-        from search.backends import open_faiss
+        from visearch.storage.backends import open_faiss
 
         yield open_faiss(tmp_path / "vectors.faiss", DIM)
         return
-    from search.backends import open_elasticsearch
+    from visearch.storage.backends import open_elasticsearch
 
     settings = es_settings_for_test()
     stores = open_elasticsearch(settings, vector_dims=DIM, knn=True)

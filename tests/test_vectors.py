@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from search.vectors.faiss_store import FaissVectorStore
+from visearch.storage.vectors.faiss_store import FaissVectorStore
 
 
 def unit_rows(count: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -9,7 +9,7 @@ import av
 import numpy as np
 import pytest
 
-from web.cli import main
+from visearch.cli import main
 
 
 def run_json(capsys, *argv):
@@ -96,7 +96,7 @@ def test_search_by_face_photo_without_naming(video_library, people_video, capsys
 def test_frames_are_searchable_items_with_video_and_time(video_library, people_video, capsys):
     stats = run_json(capsys, "--library", str(video_library), "stats", "--json")
     assert stats["videos"] == 1 and 20 <= stats["frames"] <= 36 and stats["frames"] == stats["vectors"]
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(video_library, read_only=True) as library:
         frames = library.docs.frames_of(1)
@@ -115,7 +115,7 @@ def test_frames_are_searchable_items_with_video_and_time(video_library, people_v
     assert response["match"] in ("similar", "none")
     for result in response["results"][:1]:
         assert result["kind"] == "frame" and result["time"] is not None and result["video"].endswith("people.mp4")
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(video_library, read_only=True) as library:
         assert library.docs.get([frames[3].id])[frames[3].id].time == frames[3].time
@@ -160,7 +160,7 @@ def test_name_merge_hide_and_forget(video_library, people_video, tmp_path, capsy
     assert main(["--library", str(library), "people", "forget", "deepface:Scarlett"]) == 0
     stats = run_json(capsys, "--library", str(library), "stats", "--json")
     assert stats["faces"] == faces_before - forgotten["faces"]
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(library) as lib:  # nothing of hers is left but the block-list signature
         assert lib.faces.references().get(forgotten["id"]) is None
@@ -189,7 +189,7 @@ def test_every_shared_video_indexes(shared_data, tmp_path, capsys):
     report = run_json(capsys, "--library", str(tmp_path / "lib"), "index", str(shared_data / "videos"), "--clip",
                       "tiny", "--ocr", "off", "--faces", "off", "--no-progress", "--json")
     assert report["videos"] == len(rows) and report["failed"] == []
-    from search.library import Library
+    from visearch.storage.library import Library
 
     with Library.open(tmp_path / "lib", read_only=True) as library:
         videos = {Path(v.path).name: v for v in library.docs.get_videos(range(1, 100)).values()}
@@ -233,7 +233,7 @@ def test_audio_only_file_is_reported(tmp_path, capsys):
 def test_variable_frame_rate_times_come_from_the_stream(tmp_path):
     from fractions import Fraction
 
-    from indexer.video import scan_video
+    from visearch.indexer.video import scan_video
 
     path = tmp_path / "vfr.mkv"
     stamps = [0, 40, 80, 120, 2100, 2600, 3050, 4200]  # milliseconds, deliberately irregular
@@ -262,10 +262,10 @@ def test_clustering_f1_on_labelled_photos(shared_data, tmp_path, capsys):
     library = tmp_path / "lib"
     assert main(["--library", str(library), "index", str(folder), "--clip", "tiny", "--ocr", "off",
                  "--no-progress"]) == 0
-    from search.library import Library
+    from visearch.storage.library import Library
 
-    from search.people.index import people_index
-    from search.people.review import suggestions
+    from visearch.people.index import people_index
+    from visearch.people.review import suggestions
 
     with Library.open(library, read_only=True) as lib:
         states = {Path(s.path).name: s.id for s in lib.docs.file_states()}
@@ -292,10 +292,10 @@ def test_clustering_f1_on_labelled_photos(shared_data, tmp_path, capsys):
 
 
 def test_reusing_still_faces_vectors_saves_work_and_changes_no_track(people_video):
-    from indexer.models.clip import ClipEncoder, parse_clip_spec
-    from indexer.models.faces import create_faces
-    from indexer.records import SourceFile
-    from indexer.video_pipeline import VideoConfig, VideoPipeline
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.models.faces import create_faces
+    from visearch.indexer.records import SourceFile
+    from visearch.indexer.video_pipeline import VideoConfig, VideoPipeline
 
     encoder, faces = ClipEncoder(parse_clip_spec("tiny")), create_faces("dlib")
     runs = {}

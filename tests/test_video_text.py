@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.onscreen import Overlay, generate_onscreen, korean_font
-from web.cli import main
+from visearch.cli import main
 
 SHOTS = [(0.0, 8.0, False), (8.0, 16.0, True)]  # a plain set, then a moving backdrop
 OVERLAYS = [Overlay("logo", "VSN", 0.0, 16.0), Overlay("caption", "HOME RUN", 3.3, 6.4),
@@ -60,7 +60,7 @@ def test_a_caption_that_appears_mid_shot_is_found_with_the_defaults(captioned, c
 
 
 def test_a_korean_caption_over_a_moving_picture_typed_in_nfd(captioned, capsys):
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
 
     if create_ocr(DEFAULT_OCR).hangul_missing:
         pytest.skip("Tesseract's Korean data is not installed (make korean)")
@@ -90,7 +90,7 @@ def test_a_logo_on_screen_throughout_is_one_moment_and_tags_read_spans(captioned
 
 
 def test_the_video_page_timeline_shows_text_spans(captioned):
-    from web import create_app
+    from visearch.web import create_app
 
     _, library = captioned
     client = create_app({"LIBRARY": str(library), "TESTING": True, "WARM_UP": False}).test_client()
@@ -105,7 +105,7 @@ def test_the_video_page_timeline_shows_text_spans(captioned):
 
 
 def test_indexing_the_video_again_replaces_its_spans(captioned, tmp_path, capsys):
-    from search.library import Library
+    from visearch.storage.library import Library
 
     import shutil
 
@@ -128,7 +128,7 @@ def test_indexing_the_video_again_replaces_its_spans(captioned, tmp_path, capsys
 
 def test_reading_the_text_again_rebuilds_the_spans(captioned, tmp_path, capsys):
     """Indexed before Korean could be read, then `index --reocr`: the Korean caption is found where it shows."""
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
 
     if create_ocr(DEFAULT_OCR).hangul_missing:
         pytest.skip("Tesseract's Korean data is not installed (make korean)")
@@ -151,7 +151,7 @@ def test_subtitles_on_every_frame_are_read_at_a_capped_rate_and_said_with_v(tmp_
              for t in range(40) for kind in ("caption", "lower third")]
     video = generate_onscreen(tmp_path / "video", size=(640, 360), fps=10, duration=20.0,
                               script=([(0.0, 20.0, False)], lines))
-    with caplog.at_level(logging.INFO, logger="indexer.video_pipeline"):
+    with caplog.at_level(logging.INFO, logger="visearch.indexer.video_pipeline"):
         assert main(["-v", "--library", str(tmp_path / "lib"), "index", str(video.path), "--clip", "tiny",
                      "--faces", "off", "--local-features", "off", "--sample-rate", "4", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -183,8 +183,8 @@ def test_a_wide_caption_band_is_read_not_probed_away():
     from PIL import Image
 
     from fixtures.broadcast import _caption
-    from indexer.models.ocr import DEFAULT_OCR, create_ocr
-    from indexer.video_text import RegionReader
+    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.indexer.video_text import RegionReader
 
     frame = Image.new("RGB", (1280, 720), (110, 50, 40))
     _caption(frame, "STRIKE OUT")

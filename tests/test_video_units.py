@@ -1,10 +1,10 @@
 """Pure functions of the video path: sampling plans, shots, tracks and segments."""
 import numpy as np
 
-from indexer.records import Face, FrameRecord
-from indexer.tracking import link_tracks
-from indexer.video import plan_samples, shots_from_cuts
-from search.people.clips import Span, build_segments
+from visearch.indexer.records import Face, FrameRecord
+from visearch.indexer.tracking import link_tracks
+from visearch.indexer.video import plan_samples, shots_from_cuts
+from visearch.people.clips import Span, build_segments
 
 
 def test_plan_takes_each_shot_start_and_one_frame_per_second():
@@ -89,8 +89,8 @@ def test_segments_stay_per_video_and_sorted():
 
 
 def test_a_still_face_reuses_its_identity_vector_until_it_changes_or_ages():
-    from indexer.records import Face
-    from indexer.tracking import REUSE_MAX_AGE, reusable
+    from visearch.indexer.records import Face
+    from visearch.indexer.tracking import REUSE_MAX_AGE, reusable
 
     signature = np.ones(4, np.float32) / 2
     before = Face((100, 100, 200, 200), 1.0, 100, 80, np.ones(3, np.float32), signature=signature)

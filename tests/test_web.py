@@ -5,7 +5,7 @@ import re
 import pytest
 from PIL import Image
 
-from web import create_app
+from visearch.web import create_app
 
 
 def jpeg_bytes(path) -> bytes:
@@ -134,7 +134,7 @@ def test_empty_library_states(tmp_path):
 
 
 def test_search_while_models_load_is_503_with_retry(web_library, tmp_path, monkeypatch):
-    from web.services import Services
+    from visearch.web.services import Services
 
     monkeypatch.setattr(Services, "_load", lambda self, library: None)  # never finishes loading
     app = create_app({"LIBRARY": str(web_library), "TESTING": True, "WARM_UP": False})

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from search.writer_lock import LibraryBusyError, WriterLock
+from visearch.storage.writer_lock import LibraryBusyError, WriterLock
 
 
 def test_one_thread_may_nest_another_waits_or_is_refused(tmp_path):

@@ -1,0 +1,31 @@
+"""A fancam request, whoever makes it: the CLI at once, the web as a background job."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from visearch.indexer.errors import InvalidInput
+from visearch.search import details
+from visearch.fancam.camera import parse_aspect
+from visearch.fancam.make import FancamRequest, FancamResult, make_fancam
+
+
+def fancam_request(library, video: str | int, out: Path, *, person: str | int | None = None,
+                   people: Sequence[str | int] | None = None, grid: bool = False, top: int = 4,
+                   aspect: str = "9:16", height: int | None = None, captions: bool = True) -> FancamRequest:
+    """A checked request: the video and every person named exist (NotFoundError otherwise), one person or
+    a grid; the height defaults to the video's own, at most 1280 (a grid 720) (fancam/make.py)."""
+    if grid == (person is not None):
+        raise InvalidInput("person: give one person to follow, or a grid (with people or top)")
+    if people and not grid:
+        raise InvalidInput("people: goes with a grid; for one person give person")
+    found = details.find_video(library, video)
+    chosen = [person] if person is not None else list(people or [])
+    from visearch.app.people import resolve
+
+    keys = [str(resolve(library, key)) for key in chosen]
+    return FancamRequest(found.id, Path(out), keys or None, grid, top, parse_aspect(aspect), height, captions)
+
+
+def make(library, request: FancamRequest, progress: Callable[[float], None] | None = None) -> FancamResult:
+    return make_fancam(library, request, progress=progress)

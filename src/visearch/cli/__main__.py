@@ -1,0 +1,4 @@
+"""`python -m visearch.cli`: the same as the `visearch` command."""
+from visearch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,72 @@
+"""`visearch demo`: generate the sample catalogue, index it, run sample searches, then serve the web UI."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from visearch.indexer.errors import ModelUnavailableError
+from visearch.cli.common import EXIT_USAGE
+
+
+def register(commands) -> None:
+    demo = commands.add_parser("demo", help="generate the fixture catalogue, index it and run sample searches")
+    demo.add_argument("--out", type=Path, default=Path("fixtures/out"), help="where to write the fixtures")
+    demo.add_argument("--no-serve", action="store_true", help="stop after the sample searches")
+    demo.add_argument("--port", type=int, default=5000)
+    demo.set_defaults(handler=cmd_demo)
+
+
+def demo_clip(settings) -> str:
+    """The default CLIP model where its weights can be had, else `tiny` (saying what that costs)."""
+    from visearch.indexer.models.clip import DEFAULT_CLIP, parse_clip_spec
+    from visearch.indexer.models.clip_weights import resolve_checkpoint
+
+    try:
+        resolve_checkpoint(parse_clip_spec(DEFAULT_CLIP), offline=settings.offline)
+        return DEFAULT_CLIP
+    except ModelUnavailableError as exc:
+        print(f"demo: the default CLIP model is not available here:\n{exc}\n")
+        print("demo: continuing with the 'tiny' encoder: semantic text-to-image search is OFF; "
+              "OCR, catalogue and near-duplicate search work.\n")
+        return "tiny"
+
+
+def cmd_demo(args) -> int:
+    """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
+    from visearch.demo.generate import generate
+    from visearch.app.indexing import IndexRequest, index
+    from visearch.app.searching import open_photo
+    from visearch.cli.indexing import print_report
+    from visearch.cli.querying import print_answer, search_here
+    from visearch.cli.serving import port_problem, serve_library
+
+    problem = None if args.no_serve else port_problem("127.0.0.1", args.port)
+    if problem:  # before minutes of indexing, not after
+        print(f"visearch: {problem} (make demo PORT=…)", file=sys.stderr)
+        return EXIT_USAGE
+    settings = args.settings  # the environment was read once, by `main`
+    out = generate(args.out, korean=True)
+    inputs = [out.catalog_dir]
+    shared = Path(__file__).resolve().parents[4] / "shared" / "data"
+    if shared.is_dir():  # the sample faces make a people video for the People pages (with a Korean caption)
+        from visearch.demo.video import generate_video
+
+        inputs.append(generate_video(shared, args.out / "video", caption=True).video)
+    print_report(index(settings, IndexRequest(paths=inputs, catalog=out.catalog_csv, clip=demo_clip(settings),
+                                              progress=sys.stderr.isatty())))
+    print("\n$ visearch search --text 'AX-2040'")
+    print_answer(search_here(settings, text="AX-2040", k=3))
+    photo = out.photos[1]
+    print(f"\n$ visearch search --image {photo}")
+    print_answer(search_here(settings, photo=open_photo(photo), k=3))
+    korean = next((p for p in out.photos if p.name.startswith("seoul-milk")), None)
+    if korean is not None:  # Korean as it is typed: two syllables, 초성, and a phone photo of the carton
+        for words in ("우유", "ㅅㅇㅇㅇ"):
+            print(f"\n$ visearch search --text '{words}'")
+            print_answer(search_here(settings, text=words, k=3))
+        print(f"\n$ visearch search --image {korean}")
+        print_answer(search_here(settings, photo=open_photo(korean), k=3))
+    if args.no_serve:
+        return 0
+    print("\nStarting the web UI (Ctrl+C to stop)…")
+    return serve_library(settings, port=args.port)

@@ -1,0 +1,1 @@
+"""누끼: lifting a product or a person off its background."""

@@ -1,0 +1,148 @@
+"""`make_fancam`: from an indexed video and its people to a framed MP4 (one member, or a grid)."""
+from __future__ import annotations
+
+import time as clock
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from visearch.fancam.camera import CameraConfig, fill_gaps, extend_edges, frame_path
+from visearch.search.details import find_video
+from visearch.indexer.models.faces import face_backend
+from visearch.fancam.cast import FancamError, cast
+from visearch.fancam.follow import FollowConfig, follow
+from visearch.fancam.render import add_audio, grid_layout, has_audio, render, staged
+from visearch.storage.media import MediaUnavailable, video_file
+
+MAX_HEIGHT = 2160
+MAX_MEMBERS = 9
+
+
+@dataclass(frozen=True)
+class FancamRequest:
+    video: str | int  # a path or a video id
+    out: Path
+    people: list[str] | None = None  # names or ids; None: the most seen
+    grid: bool = False
+    top: int = 4
+    aspect: float = 9 / 16
+    height: int | None = None  # None: default_height
+    captions: bool = True
+
+
+@dataclass
+class FancamResult:
+    path: Path
+    video: str
+    members: list[dict] = field(default_factory=list)  # person, name, share of frames seen
+    start: float = 0.0
+    end: float = 0.0
+    frames: int = 0
+    size: tuple[int, int] = (0, 0)
+    audio: bool = False
+    seconds: float = 0.0  # wall time to make it
+    first_frame: int = 0
+    paths: list[list] = field(default_factory=list, repr=False)  # each member's crop per output frame
+    raw: list[list] = field(default_factory=list, repr=False)  # each member's face box per frame, gaps filled
+
+    def json(self) -> dict:
+        return {"path": str(self.path), "video": self.video, "members": self.members, "start": round(self.start, 3),
+                "end": round(self.end, 3), "frames": self.frames, "size": list(self.size), "audio": self.audio,
+                "seconds": round(self.seconds, 2)}
+
+
+def default_height(video, grid: bool) -> int:
+    """1280 px (a grid 720), but never taller than the video itself: scaling up adds bytes, not detail."""
+    upright = video.width if video.rotation % 180 else video.height
+    return max(240, min(720 if grid else 1280, upright or 1280))
+
+
+def check_request(request: FancamRequest) -> None:
+    if request.height is not None and not 64 <= request.height <= MAX_HEIGHT:
+        raise FancamError(f"height {request.height}: must be between 64 and {MAX_HEIGHT} px")
+    if not 1 <= request.top <= MAX_MEMBERS or (request.people and len(request.people) > MAX_MEMBERS):
+        raise FancamError(f"a grid holds 1 to {MAX_MEMBERS} people")
+    if request.out.suffix.lower() != ".mp4":
+        raise FancamError(f"{request.out}: a fancam is an MP4 file; name it .mp4")
+
+
+def make_fancam(library, request: FancamRequest, *, model=None,
+                progress: Callable[[float], None] | None = None) -> FancamResult:
+    """Follow the people through the video and render their fancam (or the grid of them)."""
+    started = clock.monotonic()
+    check_request(request)
+    video = find_video(library, request.video)
+    if request.height is None:
+        request = replace(request, height=default_height(video, request.grid))
+    try:
+        source, _ = video_file(library, video.id)
+    except MediaUnavailable as exc:
+        raise FancamError(str(exc)) from None
+    members = cast(library, video, request.people, request.top if request.grid else 1)
+    if not request.grid:
+        members = members[:1]
+    backend = face_backend(library.manifest.faces)
+    model = model or backend()
+    report = progress or (lambda share: None)
+    out = request.out.expanduser().absolute()
+    with staged(out) as staging:
+        followed = follow(source, members, model, backend.suggest_distance, [s for s, _ in video.shots] or [0.0],
+                          rotation=video.rotation, progress=lambda share: report(0.4 * share))
+        never = [m.name for m, seen in zip(members, followed.seen) if not seen]
+        if never:
+            raise FancamError(f"{', '.join(never)}: not found in {Path(video.path).name} (looked "
+                              f"{FollowConfig().detect_fps:g} times a second through {followed.times[-1]:.0f} s)")
+        first, last = _span(followed, [i for seen in followed.seen for i in seen])
+        layout = grid_layout(len(members), request.aspect, request.height) if request.grid else \
+            grid_layout(1, request.aspect, request.height)
+        faces = [_faces(seen, followed, first, last) for seen in followed.seen]
+        paths = [_camera(track, followed, first, last, request.aspect) for track in faces]
+        audio = has_audio(source)
+        names = [m.name for m in members]
+        picture = staging.with_name(staging.name.replace(".part.mp4", ".picture.mp4")) if audio else staging
+        try:
+            start = render(source, video.rotation, first, last, paths, names, layout, picture,
+                           captions=request.captions and request.grid,
+                           progress=lambda share: report(0.4 + 0.55 * share))
+            if audio:
+                add_audio(picture, source, start, staging)
+        finally:
+            if audio:
+                picture.unlink(missing_ok=True)
+    report(1.0)
+    frames = last - first + 1
+    return FancamResult(
+        out, video.path,
+        [{"person": m.person, "name": m.name, "seen": round(sum(b is not None for b in track) / frames, 3)}
+         for m, track in zip(members, faces)],
+        followed.times[first], followed.times[last] + 1 / followed.fps, frames, layout.size, audio,
+        clock.monotonic() - started, first, paths, faces)
+
+
+def _span(followed, seen: list[int]) -> tuple[int, int]:
+    """From a second before anyone is first seen to a second after anyone is last seen."""
+    pad = round(followed.fps)
+    return max(0, min(seen) - pad), min(len(followed.times) - 1, max(seen) + pad)
+
+
+def _faces(seen: dict, followed, first: int, last: int) -> list:
+    """The face box in frames `first`..`last`: sightings, bridged across short gaps, held until the
+    next look, and held from the start to the first sighting and from the last one to the end."""
+    look = max(1, round(followed.fps / FollowConfig().detect_fps))
+    cuts = followed.cuts
+    faces = fill_gaps(seen, len(followed.times), cuts, followed.fps, CameraConfig().hold, followed.size[0])
+    faces = extend_edges(faces, cuts, look)[first:last + 1]
+    known = [i for i, box in enumerate(faces) if box is not None]
+    if known:
+        head, tail = known[0], known[-1]
+        faces[:head] = [faces[head]] * head
+        faces[tail + 1:] = [faces[tail]] * (len(faces) - tail - 1)
+    return faces
+
+
+def _camera(faces: list, followed, first: int, last: int, aspect: float) -> list:
+    inside = {c - first for c in followed.cuts if first < c <= last}
+    return frame_path(faces, followed.size, followed.fps, inside, CameraConfig(aspect=aspect))
+
+
+__all__ = ["FancamError", "FancamRequest", "FancamResult", "make_fancam"]

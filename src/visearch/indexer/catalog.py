@@ -1,0 +1,118 @@
+"""Read a product catalogue (CSV or JSON Lines) that joins products to images by path."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from visearch.indexer.errors import VisearchError
+from visearch.indexer.records import Product
+from visearch.text.normalise import normalise
+from visearch.indexer.walk import canonical_path
+
+_IMAGE_FIELDS = ("image", "images", "image_path", "image_paths", "path", "paths")
+_LIST_SPLIT = re.compile(r"\s*[|;]\s*")
+
+
+class CatalogError(VisearchError):
+    def __init__(self, path: Path, line: int | None, reason: str) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+def read_catalog(path: Path | str) -> list[Product]:
+    """Products keyed by SKU; rows repeating a SKU add images to it.
+
+    Image paths are resolved against the catalogue's own folder, so a catalogue
+    and its images can move together.
+    """
+    path = canonical_path(path)
+    if not path.is_file():
+        raise CatalogError(path, None, "catalogue file not found")
+    rows = _read_jsonl(path) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_csv(path)
+    products: dict[str, Product] = {}
+    for line, row in rows:
+        product = _product_from_row(path, line, row)
+        known = products.get(product.sku)
+        if known is not None:
+            images = known.images + tuple(p for p in product.images if p not in known.images)
+            product = replace(known, images=images)
+        products[product.sku] = product
+    return list(products.values())
+
+
+def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "sku" not in [f.strip().lower() for f in reader.fieldnames]:
+            raise CatalogError(path, 1, "the header must have a 'sku' column")
+        for row in reader:
+            yield reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, encoding="utf-8") as handle:
+        for number, text in enumerate(handle, 1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CatalogError(path, number, f"not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict):
+                raise CatalogError(path, number, "each line must be a JSON object")
+            yield number, {str(k).lower(): v for k, v in row.items()}
+
+
+def _product_from_row(path: Path, line: int, row: dict) -> Product:
+    sku = str(row.get("sku") or "").strip()
+    if not sku:
+        raise CatalogError(path, line, "missing sku")
+    images: list[Path] = []
+    for name in _IMAGE_FIELDS:
+        value = row.get(name)
+        values = value if isinstance(value, list) else _LIST_SPLIT.split(str(value or ""))
+        images += [canonical_path(path.parent / str(v).strip()) for v in values if str(v).strip()]
+    try:
+        price = parse_price(row.get("price"))
+    except ValueError:
+        raise CatalogError(path, line, f"price {row.get('price')!r} is not a number") from None
+    aliases = row.get("aliases") or row.get("alias") or ""
+    aliases = aliases if isinstance(aliases, list) else _LIST_SPLIT.split(str(aliases))
+    return Product(
+        sku=sku,
+        title=normalise(str(row.get("title") or row.get("name") or "")),
+        brand=normalise(str(row.get("brand") or "")),
+        price=price,
+        currency=str(row.get("currency") or "").strip(),
+        url=str(row.get("url") or "").strip(),
+        category=normalise(str(row.get("category") or "")),
+        images=tuple(dict.fromkeys(images)),
+        aliases=tuple(dict.fromkeys(normalise(str(a)) for a in aliases if str(a).strip())),
+    )
+
+
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_price(value) -> float | None:
+    """A catalogue price: 189, 189.00, 3,900 (thousands, as Korean and US prices are written), 3,50 (a decimal
+    comma), with a currency sign or unit around it (₩, 원, €, $); None when empty. Pure."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = re.sub(r"[^\d.,+-]", "", normalise(str(value)))
+    if not text:
+        if str(value).strip():
+            raise ValueError(value)
+        return None
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    return float(text.replace(",", "."))

@@ -1,0 +1,1 @@
+"""Files into a library: planning what changed, indexing it, writing in batches, reading text again."""

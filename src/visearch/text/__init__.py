@@ -1,0 +1,1 @@
+"""Text as people type it and OCR reads it: normalisation, Hangul, names, text-match ranking. Pure."""
