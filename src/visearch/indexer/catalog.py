@@ -14,6 +14,10 @@ from visearch.text.normalise import normalise
 from visearch.indexer.walk import canonical_path
 
 _IMAGE_FIELDS = ("image", "images", "image_path", "image_paths", "path", "paths")
+_VIEW_FIELDS = ("view", "side")  # which side of the pack a row's images show (front, back, side, top…)
+_KNOWN_FIELDS = {"sku", "title", "name", "brand", "price", "currency", "url", "category", "aliases", "alias",
+                 *_IMAGE_FIELDS, *_VIEW_FIELDS}
+MAX_DETAIL = 2000  # characters kept of one extra column's value
 _LIST_SPLIT = re.compile(r"\s*[|;]\s*")
 
 
@@ -40,7 +44,8 @@ def read_catalog(path: Path | str) -> list[Product]:
         known = products.get(product.sku)
         if known is not None:
             images = known.images + tuple(p for p in product.images if p not in known.images)
-            product = replace(known, images=images)
+            views = known.views + tuple(v for v in product.views if v[0] not in dict(known.views))
+            product = replace(known, images=images, views=views)
         products[product.sku] = product
     return list(products.values())
 
@@ -93,7 +98,17 @@ def _product_from_row(path: Path, line: int, row: dict) -> Product:
         category=normalise(str(row.get("category") or "")),
         images=tuple(dict.fromkeys(images)),
         aliases=tuple(dict.fromkeys(normalise(str(a)) for a in aliases if str(a).strip())),
+        details=details(row),
+        views=tuple((str(image), view) for image in dict.fromkeys(images)
+                    for view in [normalise(str(next((row[f] for f in _VIEW_FIELDS if row.get(f)), "")))] if view),
     )
+
+
+def details(row: dict) -> tuple[tuple[str, str], ...]:
+    """A row's other columns, name and value, where the value is not empty (too long a value is cut). Pure."""
+    return tuple((str(name), normalise(str(value))[:MAX_DETAIL]) for name, value in row.items()
+                 if name and name not in _KNOWN_FIELDS and value not in (None, "", [], {})
+                 and not isinstance(value, (dict, list)) and normalise(str(value)))
 
 
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")

@@ -86,6 +86,19 @@ class Product:
     category: str = ""
     images: tuple[Path, ...] = ()
     aliases: tuple[str, ...] = ()  # other names it is searched by (서울우유 = Seoul Milk)
+    # the catalogue's other columns (a description, the ingredients, the text printed on the pack), in the
+    # catalogue's order: searchable, and the words the lens reads on a photo are matched against them
+    details: tuple[tuple[str, str], ...] = ()
+    views: tuple[tuple[str, str], ...] = ()  # (image path, which side of the pack it shows: "front", "back"…)
+
+    def view_of(self, path: str) -> str:
+        """The side of the pack one of its images shows, as the catalogue names it ("" when it does not)."""
+        return dict(self.views).get(str(path), "")
+
+    def text(self) -> list[str]:
+        """Everything written about the product that a search may match, one value per entry."""
+        return [value for value in (self.sku, self.title, self.brand, self.category, *self.aliases,
+                                    *(value for _, value in self.details)) if value]
 
 
 @dataclass(slots=True)

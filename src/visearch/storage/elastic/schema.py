@@ -32,7 +32,9 @@ from visearch.storage.browse import BrowseQuery
 # these forms when they are written again (`visearch index --reocr` rewrites every item).
 # v4: videos carry their text spans (each string on screen, when); videos copied by the upgrade have none
 # until indexed again, and moments read their frames meanwhile.
-SCHEMA_VERSION = 4
+# v5: products carry the catalogue's other columns (`details`: name and text), searchable with the product,
+# and the side of the pack each of their images shows (`views`).
+SCHEMA_VERSION = 5
 KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta",
          "tags", "tag_segments", "tag_videos")
 
@@ -102,6 +104,8 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "sku": KEYWORD, "title": _cjk_text(), "brand": {"type": "keyword", "fields": {"text": _cjk_text()}},
         "price": DOUBLE, "currency": KEYWORD, "url": {"type": "keyword", "index": False}, "category": KEYWORD,
         "images": KEYWORD, "aliases": _cjk_text(),
+        "details": {"properties": {"name": KEYWORD, "value": _cjk_text()}},  # the catalogue's other columns
+        "views": {"properties": {"path": KEYWORD, "view": KEYWORD}},  # the side of the pack each image shows
     },
     "faces": {
         "id": LONG, "item_id": LONG, "kind": KEYWORD, "box": {"type": "float", "index": False}, "score": FLOAT,

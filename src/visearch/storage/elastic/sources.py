@@ -24,7 +24,8 @@ from visearch.storage.faces import FaceRow, PersonRecord, TrackRecord
 def item_source(item: ItemDoc, products: Sequence[dict] = ()) -> dict:
     lines = [line.text for line in item.ocr]
     catalog = [value for p in products for value in (p.get("sku"), p.get("title"), p.get("brand"),
-                                                     p.get("category"), *(p.get("aliases") or [])) if value]
+                                                     p.get("category"), *(p.get("aliases") or []),
+                                                     *(d.get("value") for d in p.get("details") or [])) if value]
     whole = "\n".join(map(compact, lines + catalog))
     return {
         "id": item.id, "kind": item.kind, "path": item.path, "sha256": item.sha256, "size": item.size,
@@ -83,13 +84,17 @@ def video_from_source(video_id: int, s: dict) -> VideoDoc:
 def product_source(product: Product) -> dict:
     return {"sku": product.sku, "title": product.title, "brand": product.brand, "price": product.price,
             "currency": product.currency, "url": product.url, "category": product.category,
-            "aliases": list(product.aliases), "images": sorted({str(path) for path in product.images})}
+            "aliases": list(product.aliases), "images": sorted({str(path) for path in product.images}),
+            "details": [{"name": name, "value": value} for name, value in product.details],
+            "views": [{"path": path, "view": view} for path, view in product.views]}
 
 
 def product_from_source(s: dict) -> Product:
     return Product(sku=s["sku"], title=s.get("title", ""), brand=s.get("brand", ""), price=s.get("price"),
                    currency=s.get("currency", ""), url=s.get("url", ""), category=s.get("category", ""),
-                   aliases=tuple(s.get("aliases") or ()))
+                   aliases=tuple(s.get("aliases") or ()),
+                   details=tuple((d.get("name", ""), d.get("value", "")) for d in s.get("details") or ()),
+                   views=tuple((v.get("path", ""), v.get("view", "")) for v in s.get("views") or ()))
 
 
 def path_id(path: str) -> str:

@@ -264,12 +264,14 @@ class SqliteDocumentStore:
         with self._lock:
             for product in products:
                 self._db.execute(
-                    "INSERT INTO products (sku, title, brand, price, currency, url, category, aliases) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET title=excluded.title, "
+                    "INSERT INTO products (sku, title, brand, price, currency, url, category, aliases, details, views) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET title=excluded.title, "
                     "brand=excluded.brand, price=excluded.price, currency=excluded.currency, url=excluded.url, "
-                    "category=excluded.category, aliases=excluded.aliases",
+                    "category=excluded.category, aliases=excluded.aliases, details=excluded.details, "
+                    "views=excluded.views",
                     (product.sku, product.title, product.brand, product.price, product.currency, product.url,
-                     product.category, "\n".join(product.aliases)),
+                     product.category, "\n".join(product.aliases), json.dumps(product.details, ensure_ascii=False),
+                     json.dumps(product.views, ensure_ascii=False)),
                 )
                 self._db.execute("DELETE FROM product_images WHERE sku = ?", (product.sku,))
                 self._db.executemany(
@@ -371,4 +373,6 @@ def _product_from_row(row: sqlite3.Row) -> Product:
         sku=row["sku"], title=row["title"], brand=row["brand"], price=row["price"],
         currency=row["currency"], url=row["url"], category=row["category"],
         aliases=tuple(a for a in (row["aliases"] or "").split("\n") if a),
+        details=tuple((str(name), str(value)) for name, value in json.loads(row["details"] or "[]")),
+        views=tuple((str(path), str(view)) for path, view in json.loads(row["views"] or "[]")),
     )

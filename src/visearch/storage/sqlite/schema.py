@@ -189,6 +189,12 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (video_id, idx)
     );
     """,
+    # 7: a product's other catalogue columns (description, ingredients, the pack's text): [[name, value], …],
+    # and the side of the pack each of its images shows: [[path, view], …]
+    """
+    ALTER TABLE products ADD COLUMN details TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE products ADD COLUMN views TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TEXT_FORMS_SINCE = 5  # a file migrated from before this version has its text forms filled on open

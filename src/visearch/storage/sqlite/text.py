@@ -10,6 +10,7 @@ Results are ranked by `visearch.text.matching` on the compact text, ties in the 
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Sequence
 
@@ -35,12 +36,13 @@ def refresh_text(db: sqlite3.Connection, ids: Sequence[int]) -> None:
             ocr[row[0]].append(row[1])
         catalog = {i: [] for i in chunk}
         for row in db.execute(
-            f"SELECT items.id, p.sku, p.title, p.brand, p.category, p.aliases FROM items "
+            f"SELECT items.id, p.sku, p.title, p.brand, p.category, p.aliases, p.details FROM items "
             f"JOIN product_images pi ON pi.path = items.path JOIN products p ON p.sku = pi.sku "
             f"WHERE items.id IN ({marks})",
             chunk,
         ):
-            catalog[row[0]] += [value for value in row[1:] if value]
+            details = [str(value) for _, value in json.loads(row[6] or "[]")]
+            catalog[row[0]] += [value for value in row[1:6] if value] + details
         texts = [i for i in chunk if ocr[i] or catalog[i]]
         db.executemany(
             "INSERT INTO item_text (rowid, ocr, ocr_compact, catalog, catalog_compact) VALUES (?, ?, ?, ?, ?)",
