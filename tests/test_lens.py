@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from visearch.lens.geometry import box_iou
+from visearch.indexer.tracking import box_iou
 from visearch.cli import main
 
 
@@ -93,7 +93,7 @@ def test_voters_are_spread_over_the_photo_strongest_first_in_each_part():
 
 def test_ocr_terms_take_words_then_the_line_without_spaces_once_each():
     from visearch.indexer.records import OcrLine
-    from visearch.search.engine import ocr_terms
+    from visearch.search.answers import ocr_terms
 
     box = ((0, 0), (1, 0), (1, 1), (0, 1))
     lines = [OcrLine("AX-2040 PRO", box, 0.9), OcrLine("ax-2040", box, 0.8), OcrLine("ok", box, 0.9)]

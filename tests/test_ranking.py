@@ -57,15 +57,3 @@ def test_verified_items_lead_by_inliers_and_scores_stay_ordered():
     scores = [score for _, score in out]
     assert scores == sorted(scores, reverse=True)
     assert verified_first(ranked, {}) == ranked
-
-
-def test_overlapping_matches_of_different_products_keep_the_strongest():
-    from visearch.lens.geometry import Verification, suppress_overlaps
-
-    def match(inliers, box):
-        return Verification(inliers, [], box)
-
-    verified = {1: match(80, [0, 0, 100, 100]), 2: match(20, [5, 5, 105, 105]), 3: match(50, [200, 0, 300, 100]),
-                4: match(90, [0, 0, 100, 100]), 5: match(30, [2, 2, 98, 98])}
-    kept = suppress_overlaps(verified, {1: "A", 2: "B", 3: "C", 5: "A"})  # 4 is outside the catalogue
-    assert sorted(kept) == [1, 3, 4, 5]  # 2 lost to 1 on the same spot; 5 is A again, not a rival

@@ -140,6 +140,10 @@ def _result_line(rank: int, result: dict) -> str:
     local = evidence.get("local") or {}
     if "exact" in result["reasons"]:
         why.append(f"exact product, {local.get('inliers')} points")
+    if "variant" in result["reasons"]:
+        why.append(f"one of the variants this photo may show, {local.get('inliers')} points")
+    if "also" in result["reasons"]:
+        why.append("also in this photo")
     if "partial" in result["reasons"]:
         why.append(f"part of the package only ({local.get('coverage', 0):.0%} of it), e.g. a shared logo")
     if "visual" in result["reasons"] and evidence.get("vector_score") is not None:

@@ -127,6 +127,8 @@ class LibraryIndexer:
         library.save(ocr=self.ocr.identity if self.ocr else "off", ocr_scripts=self.ocr.scripts if self.ocr else [])
         report.tags = apply_new(library) if self.options.shard is None else {}  # after people and keypoints
         library.docs.commit()
+        if self.local_features is not None:
+            self._find_siblings()  # after the save: new keypoints vote from the saved generation
 
     def _bind_models(self) -> None:
         """Record the encoder (refusing another), its precision and the face backend in the manifest."""
@@ -311,6 +313,25 @@ class LibraryIndexer:
         if needs_recalibration(count, self.library.manifest.floor_items):
             floor, _ = calibrate(self.library)
             self.library.set_no_match_floor(floor, count)
+
+    def _find_siblings(self) -> None:
+        """Pair each new catalogue image with the other products' images that share its design (lens)."""
+        from visearch.lens.siblings import find_siblings
+
+        library = self.library
+        features, table = library.features, library.siblings
+        products = library.docs.products_for([item for item in library.docs.item_ids() if item in features])
+        table.keep_only(set(products))
+        new = sorted(set(products) - table.checked)
+        if new:
+            docs = library.docs.get(sorted(set(products)))
+            sizes = {item: (doc.width, doc.height) for item, doc in docs.items()}
+            group_of = {item: product.sku for item, product in products.items() if item in sizes}
+            for item, other, inliers, coverage, homography in find_siblings(new, features.get, features.vote,
+                                                                             sizes, group_of):
+                table.add(item, other, inliers, coverage, homography)
+            table.mark_checked(new)
+        table.save()
 
     def _prune(self) -> int:
         """Mark and sweep: items and recorded failures whose files are gone."""

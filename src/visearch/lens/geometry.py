@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from visearch.indexer.local_features import LocalFeatures
-from visearch.indexer.tracking import box_iou
 
 RATIO = 0.8  # Lowe's ratio test
 MIN_INLIERS = 20  # true matches here had 32-100; look-alike packages up to ~26 before overlap suppression
@@ -23,6 +22,15 @@ class Verification:
     polygon: list[list[float]]  # the catalogue image's corners in query-photo pixels
     box: list[float]  # x0, y0, x1, y1 of the polygon, clamped to the photo
     coverage: float = 1.0  # share of the product's outline that the inliers span in the catalogue image
+    homography: tuple[float, ...] = ()  # 3 × 3, row by row: catalogue image pixels → query photo pixels
+
+    def moved(self, dx: float, dy: float) -> "Verification":
+        """The same match in a photo where the searched region starts at (dx, dy)."""
+        shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+        homography = tuple((shift @ np.reshape(self.homography, (3, 3))).ravel()) if self.homography else ()
+        return Verification(self.inliers, [[x + dx, y + dy] for x, y in self.polygon],
+                            [self.box[0] + dx, self.box[1] + dy, self.box[2] + dx, self.box[3] + dy], self.coverage,
+                            homography)
 
 
 def match(query: LocalFeatures, candidate: LocalFeatures, ratio: float = RATIO) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +108,8 @@ def verify_matches(
     x1, y1 = polygon.max(axis=0)
     box = [float(max(0, x0)), float(max(0, y0)), float(min(qw, x1)), float(min(qh, y1))]
     spread = coverage(candidate_points[mask.ravel() > 0], candidate_size, outline)
-    return Verification(inliers, [[float(x), float(y)] for x, y in polygon], box, spread)
+    return Verification(inliers, [[float(x), float(y)] for x, y in polygon], box, spread,
+                        tuple(float(v) for v in homography.ravel()))
 
 
 def coverage(points: np.ndarray, size: tuple[int, int], outline) -> float:
@@ -139,27 +148,6 @@ def plausible(polygon: np.ndarray, query_size: tuple[int, int]) -> bool:
         if abs(cosine) > 0.85:  # a corner sharper than ~30° or flatter than ~150°
             return False
     return True
-
-
-def suppress_overlaps(verified: dict, group_of: dict, max_iou: float = 0.5) -> dict:
-    """One product per region of the photo: among verified matches of *different* products whose
-    boxes overlap, keep the one with the most inliers.
-
-    Packages that share a design (the same label layout, the same font) can
-    verify weakly on each other's spot; the true product there verifies more
-    strongly. Matches outside the catalogue (`group_of` lacks them) are kept
-    as they are: they compete with no SKU.
-    """
-    kept: dict = {}
-    for item in sorted(verified, key=lambda i: -verified[i].inliers):
-        group = group_of.get(item)
-        if group is not None and any(
-            group_of.get(other) not in (None, group) and box_iou(verified[item].box, match.box) >= max_iou
-            for other, match in kept.items()
-        ):
-            continue
-        kept[item] = verified[item]
-    return kept
 
 
 def spread_keypoints(points: np.ndarray, size: tuple[int, int], limit: int, grid: int = 4) -> np.ndarray:

@@ -1,12 +1,7 @@
-"""Answer lens (photo) and text queries by fusing vector and text rankings.
-
-The JSON shape of `SearchResponse.to_json()` is a public contract: the CLI's
-`--json`, the web API and outside scripts all read it.
-"""
+"""Answer lens (photo) and text queries by fusing vector and text rankings (the answer's shape: answers.py)."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -15,20 +10,21 @@ from visearch.indexer.images import crop_box
 from visearch.indexer.local_features import LocalFeatures, RootSift
 from visearch.indexer.models.clip import ClipEncoder
 from visearch.indexer.models.ocr import OcrModel
-from visearch.indexer.records import Product
 from visearch.text.hangul import is_initials_query
 from visearch.text.normalise import compact, query_terms
 from visearch.indexer.messages import N_
 from visearch.storage.documents import TextHit
 from visearch.storage.library import Library
 from visearch.lens.proposals import propose
-from visearch.lens.geometry import Verification, foreground_box, spread_keypoints, suppress_overlaps, verify
-from visearch.lens.answer import EXACT, NONE, SIMILAR, Signals, describe, judge
-from visearch.search.ranking import RRF_K, TermMatch, group_best, reciprocal_rank_fusion, term_matches, verified_first
+from visearch.lens.geometry import Verification, foreground_box, spread_keypoints, verify
+from visearch.lens.spots import Standing
+from visearch.lens.answer import EXACT, NONE, SIMILAR, VARIANT, describe, judge
+from visearch.search.answers import Evidence, SearchResponse, SearchResult, answer_priority, ocr_terms
+from visearch.search.ranking import RRF_K, group_best, reciprocal_rank_fusion, term_matches, verified_first
+from visearch.search.verdicts import SpotJudge
 
 VECTOR_CANDIDATES = 100
 TEXT_CANDIDATES = 100
-MIN_OCR_TERM = 3  # shorter fragments read off a photo are mostly noise
 VOTE_SHORTLIST = 12  # images that collect the most descriptor votes get verified
 SHORTLIST_EACH = 5  # and the best few of the CLIP and text rankings
 NON_SEMANTIC_VECTOR_WEIGHT = 0.5
@@ -36,103 +32,6 @@ QUERY_KEYPOINTS = 1000
 VOTERS = 500  # keypoints that vote for the shortlist: half the voting time
 QUERY_MAX_SIDE = 1024
 MAX_OUTLINES = 200_000  # cached product outlines (four floats each)
-
-
-@dataclass
-class Evidence:
-    """Why a row matched: its place in each ranking and the words it shares with the query."""
-
-    vector_score: float | None = None
-    vector_rank: int | None = None
-    text_rank: int | None = None
-    text_terms: list[str] = field(default_factory=list)
-    text_matches: list[TermMatch] = field(default_factory=list)
-    local: Verification | None = None  # a homography-verified match: where the product is in the query photo
-    text_share: float = 0.0  # the share of the query's text (characters) this row shows
-
-
-@dataclass
-class SearchResult:
-    id: int
-    path: str
-    score: float
-    kind: str
-    product: Product | None
-    ocr_text: str
-    thumbnail: str
-    evidence: Evidence
-    size: tuple[int, int] = (0, 0)  # the item's width and height, for drawing evidence boxes
-    video: str | None = None  # frames: the video they come from
-    time: float | None = None  # frames: seconds into the video
-    video_id: int | None = None
-    reasons: list[str] = field(default_factory=list)  # why it is shown: "exact", "text", "visual"
-
-    def signals(self) -> Signals:
-        evidence = self.evidence
-        local = evidence.local
-        return Signals(local.inliers if local else 0, evidence.vector_score, evidence.text_share,
-                       sum(len(term) for term in evidence.text_terms), local.coverage if local else 0.0)
-
-    def to_json(self) -> dict:
-        product = None
-        if self.product is not None:
-            product = {k: v for k, v in asdict(self.product).items() if k != "images"}
-        evidence = self.evidence
-        return {
-            "id": self.id,
-            "path": self.path,
-            "score": round(self.score, 6),
-            "kind": self.kind,
-            "product": product,
-            "ocr_text": self.ocr_text,
-            "thumbnail": self.thumbnail,
-            "size": list(self.size),
-            "video": self.video,
-            "video_id": self.video_id,
-            "time": None if self.time is None else round(self.time, 3),
-            "reasons": self.reasons,
-            "evidence": {
-                "vector_score": None if evidence.vector_score is None else round(evidence.vector_score, 6),
-                "vector_rank": evidence.vector_rank,
-                "text_rank": evidence.text_rank,
-                "text_terms": evidence.text_terms,
-                "text_share": round(evidence.text_share, 3),
-                "text_matches": [
-                    {"term": m.term, "text": m.text, "box": [round(v, 1) for v in m.box]}
-                    for m in evidence.text_matches
-                ],
-                "local": None if evidence.local is None else {
-                    "inliers": evidence.local.inliers,
-                    "polygon": [[round(x, 1), round(y, 1)] for x, y in evidence.local.polygon],
-                    "box": [round(v, 1) for v in evidence.local.box],
-                    "coverage": round(evidence.local.coverage, 3),
-                },
-            },
-        }
-
-
-@dataclass
-class SearchResponse:
-    query: dict
-    results: list[SearchResult]
-    notices: list[str] = field(default_factory=list)
-    match: str = SIMILAR  # "exact" | "similar" | "none": what the results amount to (lens/answer.py)
-    message: str = ""
-
-    def to_json(self) -> dict:
-        return {"query": self.query, "match": self.match, "message": self.message,
-                "results": [r.to_json() for r in self.results], "notices": self.notices}
-
-
-def ocr_terms(lines) -> list[str]:
-    """Search terms from the lines read off a photo: each line's words, then the line without spaces
-    (recognisers drop them: `AX-2040 PRO` reads `AX-2040PRO`). Pure."""
-    terms: list[str] = []
-    for line in lines:
-        terms += [t for t in query_terms(line.text, MIN_OCR_TERM) if t not in terms]
-        if line.compact not in terms and len(line.compact) >= MIN_OCR_TERM:
-            terms.append(line.compact)
-    return terms
 
 
 class SearchEngine:
@@ -156,6 +55,7 @@ class SearchEngine:
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="visearch-query")
         self._floor: float | None = None
         self._outlines: dict[str, tuple[float, float, float, float]] = {}
+        self._judge = SpotJudge(library)
 
     @property
     def floor(self) -> float:
@@ -207,14 +107,17 @@ class SearchEngine:
             query["suggestions"] = propose(np.asarray(image), full_lines)
         hits = self._text_ranking(terms, rankings)
         by_text = [item for item in rankings.get("text", [])[:SHORTLIST_EACH] if item not in shortlist]
-        verified = self._one_per_spot({**verified, **self._verify(query_features, region, box, by_text)})
-        results = self._results(rankings, vector_scores, hits, k, verified, products_only=products_only)
+        verified = {**verified, **self._verify(query_features, region, box, by_text)}
+        standing, joined = self._judge.decide(image, verified, terms)
+        verified.update(joined)
+        results = self._results(rankings, vector_scores, hits, k, verified, standing, products_only=products_only)
         state, kept, why = judge([r.signals() for r in results], self.floor)
         results = [results[i] for i in kept]
         for result, reasons in zip(results, why):
             result.reasons = reasons
         query["floor"] = round(self.floor, 4)
-        return SearchResponse(query, results, notices, state, describe(state, self.encoder.semantic))
+        variants = sum(VARIANT in result.reasons for result in results)
+        return SearchResponse(query, results, notices, state, describe(state, self.encoder.semantic, variants))
 
     def search_text(self, text: str, *, k: int = 10) -> SearchResponse:
         """Full-text over OCR and catalogue fields, plus CLIP text→image when the encoder is semantic. A query of
@@ -299,19 +202,9 @@ class SearchEngine:
             doc = docs[item]
             return item, verify(query, store.get(item), (doc.width, doc.height), region.size, outline=self._outline(doc))
 
-        verified = {}
         # Matching (FAISS) and the homography (OpenCV) release the GIL: the candidates are checked on both threads.
-        for item, found in self._pool.map(check, [item for item in items if item in docs]):
-            if found is not None:
-                verified[item] = Verification(
-                    found.inliers, [[x + dx, y + dy] for x, y in found.polygon],
-                    [found.box[0] + dx, found.box[1] + dy, found.box[2] + dx, found.box[3] + dy], found.coverage,
-                )
-        return verified
-
-    def _one_per_spot(self, verified: dict[int, Verification]) -> dict[int, Verification]:
-        skus = {item: product.sku for item, product in self.library.docs.products_for(list(verified)).items()}
-        return suppress_overlaps(verified, skus)
+        return {item: found.moved(dx, dy) for item, found in self._pool.map(check, [i for i in items if i in docs])
+                if found is not None}
 
     def _vector_ranking(self, vector: np.ndarray, rankings: dict) -> dict[int, float]:
         if not self.use_vectors:
@@ -351,9 +244,10 @@ class SearchEngine:
 
     def _results(
         self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int,
-        verified: dict[int, Verification] | None = None, *, products_only: bool = False,
+        verified: dict[int, Verification] | None = None, standing: dict[int, Standing] | None = None, *,
+        products_only: bool = False,
     ) -> list[SearchResult]:
-        verified = verified or {}
+        verified, standing = verified or {}, standing or {}
         best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
         # Without semantics, CLIP similarity only means "near-duplicate": a text match outweighs it.
         weights = {"vector": 1.0 if self.encoder.semantic else NON_SEMANTIC_VECTOR_WEIGHT, "text": 1.0}
@@ -362,7 +256,7 @@ class SearchEngine:
         )
         best_possible = sum(weights[name] for name in rankings) / (RRF_K + 1) or 1.0
         fused = [(item, score / best_possible) for item, score in fused]
-        fused = verified_first(fused, {item: v.inliers for item, v in verified.items()})
+        fused = verified_first(fused, {item: answer_priority(standing.get(item), v.inliers) for item, v in verified.items()})
         docs = self.library.docs
         candidates = [item for item, _ in fused[: max(k * 5, 200 if products_only else 50)]]
         products = docs.products_for(candidates)
@@ -385,6 +279,7 @@ class SearchEngine:
                 text_terms=list(hit.terms) if hit else [],
                 text_matches=term_matches(list(hit.terms), doc.ocr) if hit else [],
                 local=verified.get(item_id),
+                standing=standing.get(item_id),
                 text_share=hit.score if hit else 0.0,
             )
             results.append(SearchResult(

@@ -67,8 +67,9 @@ def term_matches(terms: Sequence[str], lines: Sequence[OcrLine]) -> list[TermMat
     ]
 
 
-def verified_first(ranked: Sequence[tuple[Id, float]], inliers: Mapping[Id, int]) -> list[tuple[Id, float]]:
-    """Geometrically verified items lead, most inliers first; the rest keep their order below them.
+def verified_first(ranked: Sequence[tuple[Id, float]], priority: Mapping[Id, float]) -> list[tuple[Id, float]]:
+    """Geometrically verified items lead, highest `priority` first (e.g. their inliers); the rest keep their
+    order below them.
 
     Scores stay non-increasing: verified items are raised to the best score of
     the list, unverified ones are capped just under the weakest verified item.
@@ -78,9 +79,9 @@ def verified_first(ranked: Sequence[tuple[Id, float]], inliers: Mapping[Id, int]
     top = max(scores.values(), default=0.0)
     out: list[tuple[Id, float]] = []
     ceiling = float("inf")
-    for item in sorted(inliers, key=lambda i: -inliers[i]):
+    for item in sorted(priority, key=lambda i: -priority[i]):
         ceiling = min(ceiling, max(scores.get(item, 0.0), top))
         out.append((item, ceiling))
-    cap = ceiling * 0.999 if inliers else float("inf")
-    out += [(item, min(score, cap)) for item, score in ranked if item not in inliers]
+    cap = ceiling * 0.999 if priority else float("inf")
+    out += [(item, min(score, cap)) for item, score in ranked if item not in priority]
     return out

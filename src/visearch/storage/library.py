@@ -15,6 +15,7 @@ from visearch.indexer.errors import VisearchError
 from visearch.storage.backends import Backend, StoreOptions, open_backend, open_faiss
 from visearch.storage.documents import DocumentStore
 from visearch.storage.feature_store import FeatureStore, LocalFeatureStore
+from visearch.storage.siblings import SiblingTable
 from visearch.storage.tags import TagStore
 from visearch.storage.faces import FaceStore
 from visearch.storage.sqlite.schema import SCHEMA_VERSION
@@ -77,6 +78,7 @@ class Library:
         self._vectors: VectorStore | None = None
         self._features: LocalFeatureStore | None = None
         self._frame_features: LocalFeatureStore | None = None
+        self._siblings: SiblingTable | None = None
         self._writer = WriterLock(root / WRITER_LOCK)
         self.options = options
 
@@ -211,6 +213,13 @@ class Library:
         if self._features is None:
             self._features = FeatureStore(self.root / "features", read_only=self.read_only)
         return self._features
+
+    @property
+    def siblings(self) -> SiblingTable:
+        """Catalogue images that share one design (found at index time; the lens weighs them in a photo)."""
+        if self._siblings is None:
+            self._siblings = SiblingTable(self.root, read_only=self.read_only)
+        return self._siblings
 
     @property
     def frame_features(self) -> LocalFeatureStore:

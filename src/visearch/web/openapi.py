@@ -286,9 +286,22 @@ def document() -> dict:
                                      "product": {"type": "object", "nullable": True}, "ocr_text": {"type": "string"},
                                      "thumbnail": {"type": "string"}, "video": {"type": "string", "nullable": True},
                                      "time": {"type": "number", "nullable": True},
-                                     "evidence": {"type": "object"}}},
+                                     "reasons": {"type": "array", "items": {"type": "string", "enum": [
+                                         "exact", "variant", "partial", "also", "text", "visual"]},
+                                         "description": "why it is shown: exact product, one of the variants the "
+                                                        "photo may show, part of the package, elsewhere in the "
+                                                        "photo, its words, its looks"},
+                                     "evidence": {"type": "object", "description": "local (the verified outline), "
+                                                  "variant (its spot in the photo, its rank among variants, sure, "
+                                                  "margin, via: the product it was placed through), text matches"}}},
                 "SearchResponse": {"type": "object", "required": ["query", "results"], "properties": {
                     "query": {"type": "object"}, "notices": {"type": "array", "items": {"type": "string"}},
+                    "match": {"type": "string", "enum": ["exact", "similar", "none"]},
+                    "message": {"type": "string"},
+                    "variants": {"type": "array", "items": {"type": "integer"},
+                                 "description": "results the photo may show, when it does not tell them apart"},
+                    "also": {"type": "array", "items": {"type": "integer"},
+                             "description": "catalogue products verified elsewhere in the photo"},
                     "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}}}},
                 "Item": {"type": "object", "required": ["id", "kind", "path"], "additionalProperties": True},
                 "BrowsePage": {"type": "object", "required": ["total", "page", "pages", "items"],
