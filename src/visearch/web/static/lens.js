@@ -53,6 +53,7 @@
 
   function render(data) {
     lastData = data;
+    if (data.query && data.query.upload) upload = data.query.upload; // before the cards: "Cut out" needs it
     drawMatches(data.results);
     const notes = (data.notices || []).filter((n) => !n.startsWith("text-to-image search is off"));
     banner([encoderNote, ...notes]);
@@ -67,9 +68,23 @@
     }
     const shown = onlyId !== null ? " · " + t("one outlined product shown") : "";
     setStatus(`${data.message ? data.message + " " : ""}${tn("{n} result", "{n} results", data.results.length)}${shown}`);
-    results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">${escapeHtml(t("Show all results"))}</button></p>` : "") + list.map(card).join("");
+    results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">${escapeHtml(t("Show all results"))}</button></p>` : "") + answerCards(data, list);
     const showAll = $("show-all");
     if (showAll) showAll.addEventListener("click", () => { onlyId = null; render(lastData); });
+  }
+
+  // The answer's shape: "one of these variants" leads when the photo does not tell them apart; products
+  // verified elsewhere in the photo follow under "also in this photo".
+  function answerCards(data, list) {
+    const variants = new Set(data.variants || []), also = new Set(data.also || []);
+    const main = list.filter((r) => !also.has(r.id)), others = list.filter((r) => also.has(r.id));
+    let html = "";
+    if (variants.size > 1 && main.some((r) => variants.has(r.id))) {
+      html += `<h2 class="answer-head" id="variants-head">${escapeHtml(tn("One of these {n} variants", "One of these {n} variants", variants.size))}</h2>`;
+    }
+    html += main.map(card).join("");
+    if (others.length) html += `<h2 class="answer-head" id="also-head">${escapeHtml(t("Also in this photo"))}</h2>` + others.map(card).join("");
+    return html;
   }
 
   function emptyState(data) {
@@ -95,7 +110,8 @@
     list.filter((r) => r.evidence.local).forEach((r) => {
       const poly = document.createElementNS("http://www.w3.org/2000/svg", "polygon");
       poly.setAttribute("points", r.evidence.local.polygon.map((p) => p.join(",")).join(" "));
-      poly.setAttribute("class", "match" + (onlyId === r.id ? " chosen" : ""));
+      const kind = (r.reasons || []).includes("also") ? " also" : (r.reasons || []).includes("variant") ? " variant" : "";
+      poly.setAttribute("class", "match" + kind + (onlyId === r.id ? " chosen" : ""));
       poly.dataset.id = r.id;
       const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
       title.textContent = `${r.product ? `${r.product.brand} ${r.product.title}` : r.path.split("/").pop()} — ${tn("{n} matching point", "{n} matching points", r.evidence.local.inliers)}`;
@@ -115,6 +131,8 @@
     const why = [];
     const partialTitle = t("the matching points cover only a small part of this product, such as a logo it shares with others");
     if (reasons.includes("exact")) why.push(`<span class="badge exact">${escapeHtml(t("exact product"))} · ${escapeHtml(tn("{n} point", "{n} points", r.evidence.local.inliers))}</span>`);
+    if (reasons.includes("variant")) why.push(`<span class="badge variant" title="${escapeHtml(t("the photo does not show what tells these variants apart: check the pack"))}">${escapeHtml(t("one of the variants"))}</span>`);
+    if (reasons.includes("also")) why.push(`<span class="badge also">${escapeHtml(t("also in this photo"))}</span>`);
     if (reasons.includes("partial")) why.push(`<span class="badge partial" title="${escapeHtml(partialTitle)}">${escapeHtml(t("same logo or part of the package"))}</span>`);
     if (reasons.includes("visual")) why.push(`<span class="badge visual">${escapeHtml(r.evidence.vector_score !== null && lastData.query.type === "image" ? t("looks alike") : t("matches the description"))}</span>`);
     if (reasons.includes("text")) why.push(`<span class="badge text">${escapeHtml(t("text: {words}", { words: r.evidence.text_terms.join(", ") }))}</span>`);
