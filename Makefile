@@ -40,7 +40,7 @@ browser:
 # translations, compile. The compiled .mo files are committed; a test checks they are current and complete.
 translations: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k t -k tn:1,2 -k _ -o src/visearch/web/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i src/visearch/web/translations/messages.pot -d src/visearch/web/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i src/visearch/web/translations/messages.pot -d src/visearch/web/translations --no-fuzzy-matching --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d src/visearch/web/translations
 
 demo: install

@@ -121,7 +121,9 @@ def _spec(arch: str) -> str:
 
 
 def _sync(device: str) -> None:
-    if device.startswith("cuda"):
+    from visearch.indexer.models.devices import is_gpu
+
+    if is_gpu(device):
         import torch
 
         torch.cuda.synchronize(device)
@@ -137,10 +139,10 @@ def main() -> int:
 
     import torch
 
-    from visearch.indexer.models.devices import resolve_device
-    from visearch.app.settings import usable_cores
+    from visearch.app.engines import INDEX, device_for
+    from visearch.app.settings import Settings, usable_cores
 
-    device = resolve_device(args.device)
+    device = device_for(Settings.from_env().with_options(device=args.device), INDEX)  # as `visearch index` picks
     cores = usable_cores()
     name = torch.cuda.get_device_name(device) if device != "cpu" else "no GPU: the CPU"
     print(f"device {device} ({name}), {cores} usable cores, torch {torch.__version__}, {args.images} images 1024x768")

@@ -65,13 +65,13 @@ def found_by_search(engine: str, images: list) -> dict[str, tuple[int, int]]:
     from visearch.app.indexing import IndexRequest, index
     from visearch.app.searching import search_text
     from visearch.app.settings import Settings
-    from visearch.cli.querying import local_engine
+    from visearch.app.engines import open_engine
 
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.from_env().with_options(library=Path(folder) / "lib")
         index(settings, IndexRequest(paths=[path for path, _, _ in images], clip="tiny", ocr=engine, faces="off",
                                      local_features=False))
-        search = local_engine(settings)
+        search = open_engine(settings)
         tally: dict[str, list[int]] = {}
         for path, strings, source in images:
             for string in strings:

@@ -110,9 +110,12 @@ def load_api(legacy: bool):
 
     if not legacy:
         from visearch.app import searching
+        from visearch.app.engines import open_engine
         from visearch.app.indexing import IndexRequest, index
         from visearch.app.settings import Settings
-        from visearch.cli.querying import local_engine
+
+        def local_engine(settings, photo):
+            return open_engine(settings, photo=photo)
     else:
         from usecases import searching
         from usecases.indexing import IndexRequest, index

@@ -46,7 +46,7 @@ def main() -> int:
     from visearch.app.indexing import IndexRequest, index
     from visearch.app.searching import search_frame
     from visearch.app.settings import Settings
-    from visearch.cli.querying import local_engine
+    from visearch.app.engines import open_engine
 
     work = Path(tempfile.mkdtemp(prefix="visearch-shop-"))
     try:
@@ -54,7 +54,7 @@ def main() -> int:
         shop = generate_shop_video(work / "video")
         settings = Settings.from_env().with_options(library=work / "lib")
         index(settings, IndexRequest(paths=[fixtures.catalog_dir, shop.video], catalog=fixtures.catalog_csv, clip="tiny"))
-        engine = local_engine(settings, photo=True)
+        engine = open_engine(settings, photo=True)
         search_frame(engine, f"{shop.video}@1.0", k=3)  # models load on the first query
         boxed = whole = 0
         spent = []

@@ -13,7 +13,7 @@ SOURCE = ROOT / "src"
 PACKAGE = SOURCE / "visearch"
 # The rooms of the one package, in the order data flows: a room imports from its own layer or earlier ones.
 # text → indexer (media → records) → storage (the stores) → the features → ingest → app (use cases) → web → cli
-LAYER = {"": 0, "text": 0, "indexer": 1, "demo": 2, "storage": 2,
+LAYER = {"": 0, "errors": 0, "defaults": 0, "text": 0, "indexer": 1, "demo": 2, "storage": 2,
          "search": 3, "lens": 3, "people": 3, "moments": 3, "fancam": 3, "cutout": 3,
          "ingest": 4, "app": 5, "web": 6, "cli": 7, "__main__": 8}
 MAX_MODULE_LINES = 400
@@ -144,7 +144,35 @@ def test_modules_and_functions_stay_small():
 def test_every_room_is_known_and_named_in_the_readme():
     """Each folder of the package is a room with a place in the flow, and the README's layout table names it."""
     rooms = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert rooms == set(LAYER) - {"", "__main__"}
+    assert rooms == set(LAYER) - {"", "errors", "defaults", "__main__"}
     readme = (ROOT / "README.md").read_text()
     for name in rooms:
         assert f"`{name}/`" in readme, f"README's layout table lacks {name}/"
+
+
+# Stores and models are opened by the use cases (visearch.app): the edges parse, call one, and format.
+EDGE_MAY_NOT_IMPORT = ("visearch.storage", "visearch.indexer.models", "visearch.search.engine",
+                       "visearch.search.query_models", "visearch.ingest", "visearch.people.index")
+EDGE_VALUES = {"visearch.storage.browse"}  # a browse filter is a value the web builds from its parameters
+
+
+def test_the_cli_and_the_web_reach_stores_and_models_only_through_use_cases():
+    problems = []
+    for path, tree in modules():
+        if room(module_name(path)) not in ("cli", "web"):
+            continue
+        for name in imports(tree):
+            if name.startswith(EDGE_MAY_NOT_IMPORT) and name not in EDGE_VALUES:
+                problems.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not problems, "call a use case (visearch.app) instead:\n" + "\n".join(problems)
+
+
+def test_every_command_goes_through_a_use_case():
+    """Each CLI module that handles a command calls into visearch.app."""
+    lonely = []
+    for path, tree in modules():
+        if room(module_name(path)) != "cli" or path.name in ("__init__.py", "__main__.py", "common.py", "handoff.py"):
+            continue
+        if not any(name.startswith("visearch.app") for name in imports(tree)):
+            lonely.append(str(path.relative_to(ROOT)))
+    assert not lonely, lonely

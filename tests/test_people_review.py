@@ -64,7 +64,7 @@ def test_a_childs_lone_photo_is_asked_about_not_joined_to_the_parent(backend, fa
                         for f in backend.faces.person_faces(person)])
     assert DlibFaces.join_distance < distance < 0.6  # the old rule (join within dlib's 0.6) took the child
     assert face_of(backend, child).person_id is None
-    assert report.suggested == 1 and "1 to review" in report.summary()
+    assert report.suggested == 1 and "1 face to confirm" in report.summary()
     [suggestion] = review.suggestions(people(backend))
     assert (suggestion.face, suggestion.person) == (face_of(backend, child).id, person)
     assert 0.0 <= review.certainty(people(backend), suggestion.distance) < 1.0

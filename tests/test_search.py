@@ -61,7 +61,7 @@ def test_catalogue_title_is_searchable_without_ocr_words(indexed_library, capsys
 
 def test_json_keys_are_stable(indexed_library, fixture_set, capsys):
     response = search(capsys, indexed_library, "--image", str(fixture_set.photos[0]), "-k", "3")
-    assert set(response) == {"query", "match", "message", "results", "notices"}
+    assert set(response) == {"query", "match", "message", "results", "notices", "variants", "also"}
     assert response["match"] in ("exact", "similar", "none")
     for result in response["results"]:
         assert {"id", "path", "score", "kind", "product", "ocr_text", "evidence", "reasons"} <= set(result)

@@ -16,7 +16,7 @@ def test_text_search_returns_the_cli_json(client):
     response = client.post("/api/search", json={"text": "AX-2040"})
     assert response.status_code == 200
     data = response.get_json()
-    assert set(data) == {"query", "match", "message", "results", "notices"}
+    assert set(data) == {"query", "match", "message", "results", "notices", "variants", "also"}
     assert data["results"][0]["product"]["sku"] == "AUR-2040"
 
 

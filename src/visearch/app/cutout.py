@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 from visearch.indexer.images import Box, fit_box
 from visearch.cutout.grabcut import Cutout, cut_out
@@ -13,10 +14,10 @@ from visearch.app.searching import QueryPhoto, frame_photo, open_photo
 def source_photo(library, *, photo: Path | QueryPhoto | None = None, frame: str | None = None) -> QueryPhoto:
     """The picture to cut from: a photo (a file or an upload already read) or a video's frame at full resolution."""
     if (photo is None) == (frame is None):
-        raise InvalidInput("give one picture: a photo or a frame (VIDEO@SECONDS)")
+        raise InvalidInput(N_("give one picture: a photo or a frame (VIDEO@SECONDS)"), code="cutout_needs_picture")
     if frame is not None:
         if library is None:
-            raise InvalidInput("frame: needs a library that indexed the video")
+            raise InvalidInput(N_("frame: needs a library that indexed the video"), code="frame_needs_library")
         return frame_photo(library, frame)[0]
     return photo if isinstance(photo, QueryPhoto) else open_photo(Path(photo))
 
@@ -29,7 +30,7 @@ def reference_image(library, item_id: int):
 
     doc = library.docs.get([item_id]).get(item_id)
     if doc is None:
-        raise NotFoundError(f"no item {item_id}")
+        raise NotFoundError(N_("no item %(item_id)s"), code="item_missing", item_id=item_id)
     try:
         return open_image(Path(doc.path))
     except (MediaError, OSError):

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
-from visearch.indexer.models.ocr import DEFAULT_OCR
+from visearch.app.engines import INDEX, device_for, ocr_for
+from visearch.indexer.models.devices import is_gpu
 from visearch.ingest.writer import CheckpointPolicy
 from visearch.ingest.report import IndexReport
 from visearch.storage.library import MANIFEST, Library
@@ -32,9 +34,10 @@ class DiskFullError(VisearchError):
     def __init__(self, library: Path, free: int, needed: int, done: int, left: int) -> None:
         self.library, self.free, self.needed = library, free, needed
         super().__init__(
-            f"the disk holding {library} is full ({_size(free)} free): {done} items were indexed and are kept; "
-            f"about {_size(needed)} more is needed for the {left} files left. Free some space (or move the "
-            f"library with --library) and run `visearch index` again: it resumes where it stopped")
+            N_("the disk holding %(library)s is full (%(free)s free): %(done)s items were indexed and are kept; "
+               "about %(needed)s more is needed for the %(left)s files left. Free some space (or move the library "
+               "with --library) and run `visearch index` again: it resumes where it stopped"),
+            code="disk_full", library=library, free=_size(free), done=done, needed=_size(needed), left=left)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class IndexRequest:
     clip: str | None = None
     clip_weights: Path | None = None
     precision: str = "auto"
-    ocr: str = DEFAULT_OCR
+    ocr: str | None = None  # None: the OCR the library was built with (app/engines.py `ocr_for`)
     faces: str | None = None
     local_features: bool = True
     sample_rate: float = 1.0
@@ -83,13 +86,11 @@ def load_models(library: Library, request: IndexRequest, settings: Settings) -> 
 
     clip = request.clip or library.manifest.clip or DEFAULT_CLIP
     weights = request.clip_weights or (library.manifest.clip_weights if not request.clip else None) or None
-    from visearch.indexer.models.devices import resolve_device
-
     encoder = ClipEncoder(parse_clip_spec(clip, weights), precision=request.precision, offline=settings.offline,
-                          device=resolve_device(settings.device))
+                          device=device_for(settings, INDEX))
     library.check_encoder(encoder.identity)
     encoder.load()
-    ocr = create_ocr(request.ocr, threads=1)
+    ocr = create_ocr(ocr_for(request.ocr, library.manifest.ocr), threads=1)
     faces = create_faces(request.faces or library.manifest.faces or DEFAULT_FACES)
     if faces is not None:
         library.check_faces(faces.identity)
@@ -133,7 +134,7 @@ def _run(library: Library, request: IndexRequest, settings: Settings, models: In
 
     options = IndexOptions(
         catalog=request.catalog, prune=request.prune,
-        batch_size=request.batch_size or (16 if getattr(models.encoder, "device", "cpu") == "cpu" else 256),
+        batch_size=request.batch_size or (256 if is_gpu(models.encoder.device) else 16),
         workers=request.workers or usable_cores(),
         progress=request.progress, shard=shard,
         checkpoints=CheckpointPolicy(settings.checkpoint_seconds, settings.checkpoint_items),
@@ -165,14 +166,14 @@ def text_notices(library: Library, ocr) -> list[str]:
     return []
 
 
-def reocr(settings: Settings, *, ocr_name: str = DEFAULT_OCR, everything: bool = False, wait: float = 0.0,
+def reocr(settings: Settings, *, ocr_name: str | None = None, everything: bool = False, wait: float = 0.0,
           progress=None):
     """Read the text of indexed items again with `ocr_name` (the items another OCR read; `everything`: all),
     keeping their vectors, faces and keypoints; the manifest then records the new OCR and its scripts."""
     from visearch.indexer.models.ocr import create_ocr
     from visearch.ingest.reocr import read_again
 
-    ocr = create_ocr(ocr_name, threads=settings.threads)
+    ocr = create_ocr(ocr_for(ocr_name, None), threads=settings.threads)  # the newest reader, not the library's
     if ocr is None:
         raise ValueError("--reocr needs an OCR (not --ocr off)")
     library = open_library(settings)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from visearch.defaults import MOMENT_GAP
+from visearch.errors import N_
 from visearch.search import details
 from visearch.moments.query import Clause, MomentQuery
 from visearch.app.library import changing
@@ -52,7 +54,8 @@ def product_image(library, sku: str) -> Path:
     for product in library.docs.products():
         if product.sku.casefold() == wanted and product.images:
             return Path(product.images[0])
-    raise details.NotFoundError(f"no product {sku!r} in the catalogue (`visearch search --text` finds SKUs)")
+    raise details.NotFoundError(N_("no product %(sku)s in the catalogue (`visearch search --text` finds SKUs)"),
+                                code="product_missing", sku=f'{sku!r}')
 
 
 def person_key(library, key: str | int) -> str:
@@ -65,7 +68,7 @@ def person_key(library, key: str | int) -> str:
     return row.name if named else str(row.id)
 
 
-def find(library, request: MomentRequest, *, videos: Sequence[str | int] = (), gap: float = 2.0,
+def find(library, request: MomentRequest, *, videos: Sequence[str | int] = (), gap: float = MOMENT_GAP,
          encoder: Callable[[], object] | None = None) -> dict:
     """The moments of the request in `videos` (paths or ids; default all), with notes on what the index
     could not see: the `moments --json` and API answer."""
@@ -98,10 +101,10 @@ def find_tag(library, key: str | int):
             return by_name(library, str(key))
         except TagError as exc:
             if not str(key).strip().isdigit():
-                raise details.NotFoundError(str(exc)) from None
+                raise details.NotFoundError.like(exc) from None
     found = next((t for t in library.tags.tags() if t.id == int(key)), None)
     if found is None:
-        raise details.NotFoundError(f"no tag {key}")
+        raise details.NotFoundError(N_("no tag %(key)s"), code="tag_missing", key=key)
     return found
 
 

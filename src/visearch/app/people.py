@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from visearch.defaults import MOMENT_GAP
+from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 from visearch.search import details
 from visearch.people.index import ClusterReport, people_index
@@ -23,7 +25,7 @@ def resolve(library, key: str | int) -> int:
 def rename(library, person: str | int, name: str) -> dict:
     name = (name or "").strip()
     if not name:
-        raise InvalidInput("name: give the person's name")
+        raise InvalidInput(N_("name: give the person's name"), code="name_missing")
     person_id = resolve(library, person)
     with changing(library):
         library.faces.rename(person_id, name)
@@ -36,7 +38,7 @@ def set_aliases(library, person: str | int, aliases) -> dict:
 
     aliases = list(aliases)
     if len(aliases) > MAX_ALIASES:
-        raise InvalidInput(f"aliases: at most {MAX_ALIASES}")
+        raise InvalidInput(N_("aliases: at most %(max_aliases)s"), code="aliases_too_many", max_aliases=MAX_ALIASES)
     person_id = resolve(library, person)
     with changing(library):
         library.faces.set_aliases(person_id, clean_aliases(aliases))
@@ -54,7 +56,7 @@ def merge(library, keep: str | int, other: str | int) -> dict:
     """`other` into `keep`: refused (CannotMergeError) when the two share a photo or frame."""
     keep_id, other_id = resolve(library, keep), resolve(library, other)
     if keep_id == other_id:
-        raise InvalidInput("other: cannot merge a person into themselves")
+        raise InvalidInput(N_("other: cannot merge a person into themselves"), code="merge_into_self")
     with changing(library):
         people_index(library).merge(keep_id, other_id)
     return details.person_json(details.person(library, keep_id))
@@ -98,6 +100,20 @@ def cluster(library) -> ClusterReport:
         return people_index(library).cluster()
 
 
+def people(library, *, include_hidden: bool = False, query: str = "") -> list[dict]:
+    """The people of a library (the hidden too, when asked), found by any spelling when `query` is given."""
+    return details.people_list(library, include_hidden=include_hidden, query=query)
+
+
+def clips(library, *, person: str | int | None = None, photos: Sequence[Path] = (), gap: float = MOMENT_GAP) -> dict:
+    """Every span in which a person is on screen (by id or any spelling of a name), or the person whose face is
+    in `photos`, with their photos: `visearch clips`, the person page's timeline."""
+    if person is not None:
+        return details.person_clips(library, resolve(library, person), gap=gap)
+    result = people_index(library).clips_for_face(largest_faces(library, photos)[0], gap=gap)
+    return details.clips_json(library, result)
+
+
 def largest_faces(library, photos: Sequence[Path]) -> list:
     """The identity vector of the largest face in each photo, with the library's face backend."""
     from visearch.indexer.errors import MediaError
@@ -110,9 +126,9 @@ def largest_faces(library, photos: Sequence[Path]) -> list:
         try:
             found = model.detect(open_image(Path(photo).expanduser()))
         except MediaError as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput.like(exc) from None
         if not found:
-            raise InvalidInput(f"{photo}: no face found")
+            raise InvalidInput(N_("%(photo)s: no face found"), code="no_face_in_photo", photo=photo)
         embeddings.append(found[0].embedding)
     return embeddings
 
@@ -154,7 +170,8 @@ def answer(library, face_id: int, person: str | int, answer: str) -> dict:
     from visearch.people import review as asking
 
     if answer not in ("yes", "no", "skip"):
-        raise InvalidInput(f"answer: one of yes, no, skip, not {answer!r}")
+        raise InvalidInput(N_("answer: one of yes, no, skip, not %(answer)s"), code="answer_choice",
+                           answer=f'{answer!r}')
     person_id = resolve(library, person)
     if answer == "skip":
         return {"face": face_id, "person": person_id, "answer": "skip"}
@@ -180,12 +197,12 @@ def answer_merge(library, keep: str | int, other: str | int, answer: str) -> dic
     from visearch.people.review import decline_merge
 
     if answer not in ("yes", "no"):
-        raise InvalidInput(f"answer: yes or no, not {answer!r}")
+        raise InvalidInput(N_("answer: yes or no, not %(answer)s"), code="answer_choice", answer=f'{answer!r}')
     if answer == "yes":
         return merge(library, keep, other)
     keep_id, other_id = resolve(library, keep), resolve(library, other)
     if keep_id == other_id:
-        raise InvalidInput("other: the same person as keep")
+        raise InvalidInput(N_("other: the same person as keep"), code="merge_into_self")
     with changing(library):
         decline_merge(people_index(library), keep_id, other_id)
     return {"keep": keep_id, "other": other_id, "answer": "no"}
@@ -213,12 +230,13 @@ def settle_stack(library, faces: Sequence[int], action: str, *, name: str = "", 
     from visearch.people import review as asking
 
     if action not in ("name", "assign", "hide"):
-        raise InvalidInput(f"action: one of name, assign, hide, not {action!r}")
+        raise InvalidInput(N_("action: one of name, assign, hide, not %(action)s"), code="stack_action",
+                           action=f'{action!r}')
     if not faces:
-        raise InvalidInput("faces: choose at least one face")
+        raise InvalidInput(N_("faces: choose at least one face"), code="faces_missing")
     name = (name or "").strip()
     if action == "name" and not name:
-        raise InvalidInput("name: give the person's name")
+        raise InvalidInput(N_("name: give the person's name"), code="name_missing")
     target = resolve(library, person) if action == "assign" else None
     with changing(library):
         index = people_index(library)

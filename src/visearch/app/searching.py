@@ -11,22 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from visearch.defaults import MAX_TEXT, QUERY_SIDE
 from visearch.indexer.errors import ImageTooLargeError, InvalidInput, MediaError
 from visearch.indexer.images import Box, fit_box, open_image, scale_box
-from visearch.indexer.messages import N_
+from visearch.errors import N_
 from visearch.indexer.sniff import MediaKind, sniff_bytes
 
-QUERY_SIDE = 2048  # a query photo needs no more: larger ones are decoded at reduced scale and shrunk
 MAX_QUERY_PIXELS = 60_000_000
-MAX_TEXT = 500
 
 
 class BadPhoto(InvalidInput):
-    """A query photo that is not an image, is empty or damaged (413 when `too_large`)."""
+    """A query photo that is not an image, is empty or damaged (413 when `too_large`): "NAME: REASON"."""
 
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
-        super().__init__(message)
-        self.too_large = too_large
+    def __init__(self, name: str, reason: str, /, code: str = "photo_invalid", too_large: bool = False,
+                 **values) -> None:
+        self.name, self.too_large = str(name), too_large
+        super().__init__(reason, code=code, **values)
+
+    def format(self, translate=str) -> str:
+        return f"{self.name}: {super().format(translate)}"
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,16 @@ def read_photo(name: str, data: bytes, *, max_pixels: int = MAX_QUERY_PIXELS) ->
     from PIL import Image
 
     if not data:
-        raise BadPhoto(f"{name}: the file is empty")
+        raise BadPhoto(name, N_("the file is empty"), code="file_empty")
     sniffed = sniff_bytes(data[:64])
     if sniffed is None or sniffed[0] is not MediaKind.IMAGE:
-        raise BadPhoto(f"{name}: not an image (JPEG, PNG, WebP, GIF, TIFF or BMP expected)")
+        raise BadPhoto(name, N_("not an image (JPEG, PNG, WebP, GIF, TIFF or BMP expected)"), code="not_an_image")
     try:
         image = open_image(Path(name), data, max_pixels=max_pixels, fit_side=QUERY_SIDE)
     except ImageTooLargeError as exc:
-        raise BadPhoto(f"{name}: {exc.reason}", too_large=True) from None
+        raise BadPhoto(name, exc.template, code=exc.code, too_large=True, **exc.values) from None
     except MediaError as exc:
-        raise BadPhoto(f"{name}: {exc.reason}") from None
+        raise BadPhoto(name, exc.template, code=exc.code, **exc.values) from None
     size = tuple(image.info.get("original_size") or image.size)
     if max(image.size) > QUERY_SIDE:
         image = image.copy()
@@ -69,13 +72,14 @@ def open_photo(path: Path) -> QueryPhoto:
     """A query photo from a file: BadPhoto (naming it) when it is missing, a folder or unreadable."""
     path = Path(path).expanduser()
     if path.is_dir():
-        raise BadPhoto(f"{path}: is a folder; give one photo")
+        raise BadPhoto(path, N_("is a folder; give one photo"), code="file_is_folder")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise BadPhoto(f"{path}: the file does not exist") from None
+        raise BadPhoto(path, N_("the file does not exist"), code="file_missing") from None
     except OSError as exc:
-        raise BadPhoto(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise BadPhoto(path, N_("cannot read it (%(detail)s)"), code="file_not_readable",
+                       detail=exc.strerror or exc) from None
     return read_photo(str(path), data)
 
 
@@ -154,9 +158,9 @@ def search_text(engine, text: str, *, k: int = 10) -> dict:
     """Words on packages, signs and catalogue rows (and CLIP text where the encoder is semantic)."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("text: give the words to search for")
+        raise InvalidInput(N_("text: give the words to search for"), code="text_missing")
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"text: at most {MAX_TEXT} characters")
+        raise InvalidInput(N_("text: at most %(max_text)s characters"), code="text_too_long", max_text=MAX_TEXT)
     return engine.search_text(text, k=k).to_json()
 
 
@@ -165,5 +169,23 @@ def similar(engine, item_id: int, *, k: int = 10) -> dict:
     from visearch.search.details import NotFoundError
 
     if not engine.library.docs.get([item_id]):
-        raise NotFoundError(f"no item {item_id}")
+        raise NotFoundError(N_("no item %(item_id)s"), code="item_missing", item_id=item_id)
     return engine.similar(item_id, k=k).to_json()
+
+
+def search_library(settings, *, text: str | None = None, photo: QueryPhoto | None = None, box: Box | None = None,
+                   k: int = 10, ocr: str | None = None, frame: str | None = None) -> dict:
+    """One search in this process over the settings' library, with its own models (a photo: its ONNX export
+    where it has one), opened and closed around it: `visearch search` without a server, and the demo."""
+    from visearch.app.engines import open_engine
+
+    engine = open_engine(settings, ocr=ocr, photo=photo is not None or frame is not None)
+    try:
+        if frame is not None:
+            return search_frame(engine, frame, box=box, k=k)
+        if photo is not None:
+            return search_photo(engine, photo, box=box, k=k)
+        return search_text(engine, text, k=k)
+    finally:
+        engine.close()
+        engine.library.close()

@@ -1,7 +1,7 @@
 """Every `VISEARCH_*` variable, typed, with its default and meaning: read once at start-up.
 
 `Settings.from_env()` is called by the CLI's `main` and by `create_app`, and the object is passed
-down from there; nothing else reads the environment. The README's configuration table is this
+down from there; nothing else reads the environment. docs/configuration.md's table is this
 module's `VARIABLES`, printed by `python -m visearch.app.settings` (a test keeps the two equal).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ class Variable:
     name: str
     field: str
     meaning: str
-    default: str = ""  # as the README shows it
+    default: str = ""  # as docs/configuration.md shows it
 
     def parse(self, raw: str, kind: type):
         if kind is bool:
@@ -48,7 +48,7 @@ class Variable:
             raise ValueError(f"{self.name}={raw!r}: not a valid {kind.__name__}") from None
 
 
-# The one table of variables; README's "Configuration" section is printed from it.
+# The one table of variables; docs/configuration.md's table is printed from it.
 VARIABLES: tuple[Variable, ...] = (
     Variable("VISEARCH_LIBRARY", "library", "default library folder", f"./{DEFAULT_LIBRARY}"),
     Variable("VISEARCH_OFFLINE", "offline", "never try to download weights (so does `HF_HUB_OFFLINE=1`)", "0"),
@@ -158,7 +158,7 @@ def _python_type(annotation) -> type:
 
 
 def markdown_table() -> str:
-    """The README's configuration table."""
+    """docs/configuration.md's table of variables."""
     rows = ["| variable | meaning | default |", "|---|---|---|"]
     rows += [f"| `{v.name}` | {v.meaning} | {v.default or '–'} |" for v in VARIABLES]
     return "\n".join(rows)

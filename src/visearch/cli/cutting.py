@@ -54,9 +54,9 @@ def _lens_outline(args, picture, box):
     """(the verified outline of the lens's exact product, its catalogue item), or (None, None): then the box
     seeds the cut."""
     from visearch.app import searching
-    from visearch.cli.querying import local_engine
+    from visearch.app.engines import open_engine
 
-    engine = local_engine(args.settings, photo=True)
+    engine = open_engine(args.settings, photo=True)
     try:
         answer = searching.search_photo(engine, picture, box=box, k=3, products_only=True)
     finally:

@@ -1,10 +1,10 @@
 """`visearch demo`: generate the sample catalogue, index it, run sample searches, then serve the web UI."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
-from visearch.indexer.errors import ModelUnavailableError
 from visearch.cli.common import EXIT_USAGE
 
 
@@ -17,18 +17,17 @@ def register(commands) -> None:
 
 
 def demo_clip(settings) -> str:
-    """The default CLIP model where its weights can be had, else `tiny` (saying what that costs)."""
-    from visearch.indexer.models.clip import DEFAULT_CLIP, parse_clip_spec
-    from visearch.indexer.models.clip_weights import resolve_checkpoint
+    """The default CLIP model where its weights can be had, else `tiny`, saying what that costs in plain words."""
+    from visearch.app.engines import clip_to_index
 
-    try:
-        resolve_checkpoint(parse_clip_spec(DEFAULT_CLIP), offline=settings.offline)
-        return DEFAULT_CLIP
-    except ModelUnavailableError as exc:
-        print(f"demo: the default CLIP model is not available here:\n{exc}\n")
-        print("demo: continuing with the 'tiny' encoder: semantic text-to-image search is OFF; "
-              "OCR, catalogue and near-duplicate search work.\n")
-        return "tiny"
+    clip, missing = clip_to_index(settings)
+    if missing is not None:
+        print("demo: the default CLIP model's weights are not on this machine, and the model hub cannot be reached.\n"
+              "demo: continuing with the small offline 'tiny' model: searching photos by a description is off;\n"
+              "      the lens, words on packages and near-copies all work. docs/models.md says how to add the\n"
+              "      real model (`visearch -v demo` shows the full reason).\n")
+        logging.getLogger(__name__).info("%s", missing)
+    return clip
 
 
 def cmd_demo(args) -> int:
@@ -37,7 +36,8 @@ def cmd_demo(args) -> int:
     from visearch.app.indexing import IndexRequest, index
     from visearch.app.searching import open_photo
     from visearch.cli.indexing import print_report
-    from visearch.cli.querying import print_answer, search_here
+    from visearch.app.searching import search_library
+    from visearch.cli.querying import print_answer
     from visearch.cli.serving import port_problem, serve_library
 
     problem = None if args.no_serve else port_problem("127.0.0.1", args.port)
@@ -55,17 +55,17 @@ def cmd_demo(args) -> int:
     print_report(index(settings, IndexRequest(paths=inputs, catalog=out.catalog_csv, clip=demo_clip(settings),
                                               progress=sys.stderr.isatty())))
     print("\n$ visearch search --text 'AX-2040'")
-    print_answer(search_here(settings, text="AX-2040", k=3))
+    print_answer(search_library(settings, text="AX-2040", k=3))
     photo = out.photos[1]
     print(f"\n$ visearch search --image {photo}")
-    print_answer(search_here(settings, photo=open_photo(photo), k=3))
+    print_answer(search_library(settings, photo=open_photo(photo), k=3))
     korean = next((p for p in out.photos if p.name.startswith("seoul-milk")), None)
     if korean is not None:  # Korean as it is typed: two syllables, 초성, and a phone photo of the carton
         for words in ("우유", "ㅅㅇㅇㅇ"):
             print(f"\n$ visearch search --text '{words}'")
-            print_answer(search_here(settings, text=words, k=3))
+            print_answer(search_library(settings, text=words, k=3))
         print(f"\n$ visearch search --image {korean}")
-        print_answer(search_here(settings, photo=open_photo(korean), k=3))
+        print_answer(search_library(settings, photo=open_photo(korean), k=3))
     if args.no_serve:
         return 0
     print("\nStarting the web UI (Ctrl+C to stop)…")

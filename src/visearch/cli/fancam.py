@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from visearch.defaults import FANCAM_ASPECT, FANCAM_TOP
 from visearch.cli.common import EXIT_OK, open_library
 
 
@@ -15,8 +16,9 @@ def register(commands) -> None:
     who.add_argument("--person", help="the person to follow: a name or id")
     who.add_argument("--grid", action="store_true", help="several people side by side, in sync, with one sound track")
     fancam.add_argument("--people", help="grid: the people, comma-separated names or ids (default: the most seen)")
-    fancam.add_argument("--top", type=int, default=4, help="grid: how many of the most seen people (default 4)")
-    fancam.add_argument("--aspect", default="9:16", help="each picture's shape, W:H (default 9:16)")
+    fancam.add_argument("--top", type=int, default=FANCAM_TOP,
+                        help=f"grid: how many of the most seen people (default {FANCAM_TOP})")
+    fancam.add_argument("--aspect", default=FANCAM_ASPECT, help=f"each picture's shape, W:H (default {FANCAM_ASPECT})")
     fancam.add_argument("--height", type=int, help="output height in pixels (default 1280; a grid 720)")
     fancam.add_argument("--no-captions", action="store_true", help="grid: no names under the pictures")
     fancam.add_argument("--out", type=Path, required=True, help="the MP4 to write")

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from visearch.indexer.models.ocr import DEFAULT_OCR
+from visearch.app.engines import DEFAULT_OCR
 from visearch.cli.common import EXIT_FAILURES, EXIT_OK
 
 
@@ -24,9 +24,9 @@ def register(commands) -> None:
                             "on a GPU bf16 (or fp16 where bf16 is missing)")
     index.add_argument("--device", help="where CLIP runs: auto (CUDA when torch sees a GPU, default), cpu, "
                                         "cuda or cuda:N ($VISEARCH_DEVICE)")
-    index.add_argument("--ocr", default=DEFAULT_OCR,
-                       help=f"{DEFAULT_OCR} (default), faster-paddle:small, rapidocr (PP-OCRv4), rapidocr:v5, "
-                            "paddleocr[:LANG] or off")
+    index.add_argument("--ocr", default=None,
+                       help=f"the library's own (default; {DEFAULT_OCR} for a new library), faster-paddle:small, "
+                            "rapidocr (PP-OCRv4), rapidocr:v5, paddleocr[:LANG] or off")
     index.add_argument("--faces", default=None, help="dlib (default), insightface or off")
     index.add_argument("--local-features", choices=("on", "off"), default="on",
                        help="RootSIFT keypoints for exact-product verification in the lens (default on)")
@@ -83,7 +83,7 @@ def _reocr(args) -> int:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return EXIT_OK
     print(f"text read again: {report.images} photos and {report.frames} video frames; "
-          f"{report.unchanged} items were already read by {args.ocr}")
+          f"{report.unchanged} items were already read by {args.ocr or DEFAULT_OCR}")
     for line in report.unreadable:
         print(f"  could not read {line}")
     for notice in report.notices:

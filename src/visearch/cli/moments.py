@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from visearch.defaults import MOMENT_GAP
 from visearch.cli.common import EXIT_OK, open_library, timecode
 
 
@@ -28,7 +29,8 @@ def register(commands) -> None:
     moments = commands.add_parser("moments", help="time spans in videos where a text, picture or person shows")
     _query_options(moments)
     moments.add_argument("--video", action="append", default=[], help="only these videos (path or id)")
-    moments.add_argument("--gap", type=float, default=2.0, help="merge moments closer than this (seconds)")
+    moments.add_argument("--gap", type=float, default=MOMENT_GAP,
+                         help=f"merge moments closer than this (seconds, default {MOMENT_GAP:g})")
     moments.add_argument("--json", action="store_true")
     _export_options(moments)
     moments.set_defaults(handler=cmd_moments)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from visearch.defaults import MOMENT_GAP
 from visearch.search import details
-from visearch.search.details import clips_json, people_list
-from visearch.people.index import people_index
 from visearch.app import people as people_cases
 from visearch.cli import review
 from visearch.cli.common import EXIT_OK, open_library, timecode
@@ -53,7 +52,8 @@ def register(commands) -> None:
     who = clips.add_mutually_exclusive_group(required=True)
     who.add_argument("--person", help="a person's name or id")
     who.add_argument("--face", type=Path, help="a photo of the person's face")
-    clips.add_argument("--gap", type=float, default=2.0, help="merge spans closer than this (seconds, default 2)")
+    clips.add_argument("--gap", type=float, default=MOMENT_GAP,
+                       help=f"merge spans closer than this (seconds, default {MOMENT_GAP:g})")
     clips.add_argument("--json", action="store_true")
     clips.add_argument("--export", type=Path, metavar="DIR", help="cut each clip to its own file")
     clips.add_argument("--compile", type=Path, metavar="FILE", help="join the clips into one reel")
@@ -89,15 +89,15 @@ def cmd_people(args) -> int:
 
 
 def _list_people(library, args) -> int:
-    rows = [row for row in library.faces.people() if args.all or not row.hidden]
+    rows = people_cases.people(library, include_hidden=args.all)
     if args.json:
-        print(json.dumps(people_list(library, include_hidden=args.all), indent=2))
+        print(json.dumps(rows, indent=2))
     elif not rows:
         print("no people yet (index photos or videos with faces, or `visearch people enroll`)")
     for row in rows if not args.json else []:
-        hidden = "  (hidden)" if row.hidden else ""
-        print(f"{row.id:>5}  {row.name or 'unnamed':<24} {row.faces:>5} faces  {row.photos:>4} photos  "
-              f"{row.videos:>3} videos  {row.tracks:>4} tracks{hidden}")
+        hidden = "  (hidden)" if row["hidden"] else ""
+        print(f"{row['id']:>5}  {row['name'] or 'unnamed':<24} {row['faces']:>5} faces  {row['photos']:>4} photos  "
+              f"{row['videos']:>3} videos  {row['tracks']:>4} tracks{hidden}")
     return EXIT_OK
 
 
@@ -137,12 +137,8 @@ def cmd_clips(args) -> int:
     from visearch.app.exporting import export_answer
 
     with open_library(args, read_only=True) as library:
-        people = people_index(library)
-        if args.person:
-            result = people.clips(people_cases.resolve(library, args.person), gap=args.gap)
-        else:
-            result = people.clips_for_face(people_cases.largest_faces(library, [args.face])[0], gap=args.gap)
-        data = clips_json(library, result)
+        data = people_cases.clips(library, person=args.person or None, photos=[args.face] if not args.person else (),
+                                  gap=args.gap)
     if args.export or args.compile:
         data["exported"] = export_answer(data["clips"], args.export, args.compile, exact=not args.fast)
     if args.json:

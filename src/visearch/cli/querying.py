@@ -33,18 +33,6 @@ def register(commands) -> None:
 
 
 
-def local_engine(settings, ocr_name: str | None = None, *, photo: bool = False):
-    """A search engine in this process, over the library opened read-only; a photo is embedded with
-    the library's ONNX export where it has one, so this process need not import torch."""
-    from visearch.search.query_models import load_query_models, open_engine, query_device
-    from visearch.app.library import open_library
-
-    device = query_device(settings.device)
-    library = open_library(settings, read_only=True)
-    return open_engine(library, load_query_models(library.manifest, library.root, ocr_name, exported=photo,
-                                                  threads=settings.threads, device=device))
-
-
 def cmd_search(args) -> int:
     from visearch.indexer.errors import BadBox
     from visearch.indexer.images import parse_box
@@ -59,30 +47,13 @@ def cmd_search(args) -> int:
     photo = searching.open_photo(args.image) if args.image is not None else None  # before any model loads
     data = None if args.local or args.ocr or args.frame else _ask_server(args, box)
     if data is None:
-        data = search_here(args.settings, text=args.text, photo=photo, box=box, k=args.k, ocr=args.ocr,
+        data = searching.search_library(args.settings, text=args.text, photo=photo, box=box, k=args.k, ocr=args.ocr,
                            frame=args.frame)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return EXIT_OK
     print_answer(data)
     return EXIT_OK
-
-
-def search_here(settings, *, text: str | None = None, photo=None, box=None, k: int = 10, ocr: str | None = None,
-                frame: str | None = None) -> dict:
-    """A search in this process, with the library's models (photos: its ONNX export where it has one)."""
-    from visearch.app import searching
-
-    engine = local_engine(settings, ocr, photo=photo is not None or frame is not None)
-    try:
-        if frame is not None:
-            return searching.search_frame(engine, frame, box=box, k=k)
-        if photo is not None:
-            return searching.search_photo(engine, photo, box=box, k=k)
-        return searching.search_text(engine, text, k=k)
-    finally:
-        engine.close()
-        engine.library.close()
 
 
 def print_answer(data: dict) -> None:
@@ -156,7 +127,9 @@ def _result_line(rank: int, result: dict) -> str:
     if result.get("product"):
         p = result["product"]
         price = f" {money(p['price'], p.get('currency', ''))}" if p.get("price") is not None else ""
-        product = f"  [{p['sku']}] {p.get('brand', '')} {p.get('title', '')}{price}".rstrip()
+        title, brand = p.get("title", ""), p.get("brand", "")
+        name = title if brand and title.startswith(brand) else f"{brand} {title}".strip()  # 서울우유 1000ml, once
+        product = f"  [{p['sku']}] {name}{price}".rstrip()
     where = f"{result['path']} @ {timecode(result['time'])}" if result["kind"] == "frame" else result["path"]
     return f"{rank:>3}. {result['score']:.3f}  {where}{product}  ({'; '.join(why)})"
 
@@ -179,16 +152,15 @@ def cmd_stats(args) -> int:
 
 
 def cmd_errors(args) -> int:
+    from visearch.app.library import failures
 
     with open_library(args, read_only=True) as library:
-        failures = library.docs.failures()
+        failed = failures(library)
     if args.json:
-        print(json.dumps([{"path": str(f.path), "reason": f.reason} for f in failures], indent=2))
-    elif not failures:
+        print(json.dumps(failed, indent=2))
+    elif not failed:
         print("no failed files")
     else:
-        for failure in failures:
-            print(f"{failure.path}: {failure.reason}")
+        for failure in failed:
+            print(f"{failure['path']}: {failure['reason']}")
     return EXIT_OK
-
-

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visearch.cli.common import EXIT_OK, library_path, open_library
+from visearch.cli.common import EXIT_OK
 
 
 def register(commands) -> None:
@@ -25,33 +25,27 @@ def register(commands) -> None:
 
 
 def cmd_migrate(args) -> int:
-    from visearch.storage.scale.migrate import migrate
+    from visearch.app.scaling import migrate
 
-    settings = args.settings.es() if args.to == "elasticsearch" else None
-    if settings is not None and not settings.url:
-        raise ValueError("migrate --to elasticsearch needs --es-url or VISEARCH_ES_URL")
-    with open_library(args) as library:
-        with library.writing():
-            report = migrate(library, args.to, settings)
-    where = f"{settings.url} (indices {settings.prefix}-*)" if settings else "items.sqlite"
-    kept = "items.sqlite is kept as a backup" if settings else "the cluster's indices are left as they were"
+    report, es = migrate(args.settings, args.to)
+    where = f"{es.url} (indices {es.prefix}-*)" if es else "items.sqlite"
+    kept = "items.sqlite is kept as a backup" if es else "the cluster's indices are left as they were"
     print(f"moved {report} to {where}; the library now uses {args.to}, {kept}")
     return EXIT_OK
 
 
 def cmd_merge_vectors(args) -> int:
-    from visearch.storage.scale.shards import merge_shards
+    from visearch.app.scaling import merge_vectors
 
-    report = merge_shards(library_path(args), args.shards, args.settings.store_options())
+    report = merge_vectors(args.settings, args.shards)
     print(f"merged {report.vectors} vectors from {len(args.shards)} shards into {report.target} "
           f"({report.kind}, {report.method}); {report.thumbnails} thumbnails copied")
     return EXIT_OK
 
 
 def cmd_train_vectors(args) -> int:
-    from visearch.storage.scale.shards import train_template
+    from visearch.app.scaling import train_vectors
 
-    with open_library(args, read_only=True) as library:
-        size = train_template(library, args.out, expected=args.expected)
-    print(f"trained on {size} vectors of {library.root}: start workers with `index --vectors-template {args.out}`")
+    size, root = train_vectors(args.settings, args.out, expected=args.expected)
+    print(f"trained on {size} vectors of {root}: start workers with `index --vectors-template {args.out}`")
     return EXIT_OK

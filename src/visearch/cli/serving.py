@@ -63,13 +63,13 @@ def serve_library(settings, host: str = "127.0.0.1", port: int = 5000, *, thread
 
     from waitress import serve
 
-    from visearch.storage.library import MANIFEST
+    from visearch.app.library import manifest_version
     from visearch.web import create_app, security
     from visearch.cli.handoff import announce
     from visearch.web.server_log import quiet_queue_warnings, with_access_log
 
     library = settings.library_path()
-    if not (library / MANIFEST).is_file():
+    if manifest_version(library) is None:
         print(f"visearch: there is no library at {library}.\n"
               f"Make one with `visearch --library {library} index PHOTOS_FOLDER` (or `make demo` for the sample "
               f"catalogue), or point --library / $VISEARCH_LIBRARY at an existing one.", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 
 WORK_SIDE = 800  # px: GrabCut runs on the picture scaled to this longest side; the mask is upscaled
@@ -40,7 +41,8 @@ def cut_out(image: Image.Image, *, box: Sequence[float] | None = None, outline: 
     image as the lens's homography maps them), else `box`, else the middle; `background` "white" flattens it
     onto white (the marketplace format)."""
     if background not in (None, "white"):
-        raise InvalidInput(f"background: white or none, not {background!r}")
+        raise InvalidInput(N_("background: white or none, not %(background)s"), code="cutout_background",
+                           background=f'{background!r}')
     image = image.convert("RGB")
     width, height = image.size
     region = _region((width, height), box, outline)
@@ -58,7 +60,8 @@ def cut_out(image: Image.Image, *, box: Sequence[float] | None = None, outline: 
     alpha[y0:y1, x0:x1] = feather(refine(small, seed), part.size)
     found = alpha > 127
     if not found.any():
-        raise InvalidInput("nothing to cut out there: the region holds no object apart from its background")
+        raise InvalidInput(N_("nothing to cut out there: the region holds no object apart from its background"),
+                           code="cutout_empty")
     ys, xs = np.nonzero(found)
     crop = (max(0, int(xs.min()) - PAD), max(0, int(ys.min()) - PAD), min(width, int(xs.max()) + 1 + PAD),
             min(height, int(ys.max()) + 1 + PAD))
@@ -98,7 +101,7 @@ def seed_mask(shape: tuple[int, int], scale: float, *, box=None, outline=None, s
     if outline is not None:
         polygon = np.asarray(outline, np.float64) * scale
         if len(polygon) < 3 or _area(polygon) < 16:
-            raise InvalidInput("outline: give at least three corners around an area")
+            raise InvalidInput(N_("outline: give at least three corners around an area"), code="cutout_outline")
         band = max(2, int(BAND * np.sqrt(_area(polygon))))
         inside = np.zeros(shape, np.uint8)
         cv2.fillPoly(inside, [np.round(polygon).astype(np.int32)], 1)
@@ -120,7 +123,7 @@ def seed_mask(shape: tuple[int, int], scale: float, *, box=None, outline=None, s
     x0, y0, x1, y1 = (int(round(v * scale)) for v in box)
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
     if x1 - x0 < 4 or y1 - y0 < 4:
-        raise InvalidInput("box: too small to cut anything out of")
+        raise InvalidInput(N_("box: too small to cut anything out of"), code="cutout_box_too_small")
     seed[y0:y1, x0:x1] = cv2.GC_PR_FGD
     return seed
 

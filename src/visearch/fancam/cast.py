@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from visearch.defaults import FANCAM_TOP
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 from visearch.indexer.models.faces import face_backend, face_distances
 from visearch.storage.documents import VideoDoc
@@ -39,12 +41,12 @@ def cast(library, video: VideoDoc, people: list[str] | None = None, top: int | N
         try:
             ids = list(dict.fromkeys(index.resolve(key) for key in people))
         except PersonNotFoundError as exc:
-            raise FancamError(str(exc)) from None
+            raise FancamError.like(exc) from None
     else:
-        ids = sorted(counts, key=lambda p: (-counts[p], p))[: top or 4]
+        ids = sorted(counts, key=lambda p: (-counts[p], p))[: top or FANCAM_TOP]
         if not ids:
-            raise FancamError(f"the index found nobody in {name} (a video without people, indexed with --faces off, "
-                              "or faces too small for it): name the people to look for with --people")
+            raise FancamError(N_("the index found nobody in %(name)s (a video without people, indexed with --faces off, or faces too small for it): name the people to look for with --people"),
+                              code="fancam_nobody_indexed", name=name)
     rows = {row.id: row for row in library.faces.people(ids)}
     shot_starts = [start for start, _ in video.shots] or [0.0]
     members = [_member(p, _label(rows.get(p), p), seen, shot_starts, library) for p in ids]
@@ -67,7 +69,7 @@ def _member(person: int, name: str, seen: list[Sighted], shot_starts: list[float
         vectors = [f.embedding for f in library.faces.person_faces(person)[:REFERENCE_FACES]]
         vectors += library.faces.references().get(person, [])  # enrolled from photos
         if not vectors:
-            raise FancamError(f"{name} has no faces to recognise them by")
+            raise FancamError(N_("%(name)s has no faces to recognise them by"), code="person_has_no_faces", name=name)
         references = np.stack(vectors)
     strangers = [s.face.embedding for s in seen if s.face.person_id not in (person, None)]
     unnamed = [s.face.embedding for s in seen if s.face.person_id is None]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
+from visearch.defaults import FANCAM_TOP
+from visearch.errors import N_
 from visearch.fancam.camera import CameraConfig, fill_gaps, extend_edges, frame_path
 from visearch.search.details import find_video
 from visearch.indexer.models.faces import face_backend
@@ -24,7 +26,7 @@ class FancamRequest:
     out: Path
     people: list[str] | None = None  # names or ids; None: the most seen
     grid: bool = False
-    top: int = 4
+    top: int = FANCAM_TOP
     aspect: float = 9 / 16
     height: int | None = None  # None: default_height
     captions: bool = True
@@ -59,11 +61,14 @@ def default_height(video, grid: bool) -> int:
 
 def check_request(request: FancamRequest) -> None:
     if request.height is not None and not 64 <= request.height <= MAX_HEIGHT:
-        raise FancamError(f"height {request.height}: must be between 64 and {MAX_HEIGHT} px")
+        raise FancamError(N_("height %(height)s: must be between 64 and %(max_height)s px"), code="fancam_height",
+                          height=request.height, max_height=MAX_HEIGHT)
     if not 1 <= request.top <= MAX_MEMBERS or (request.people and len(request.people) > MAX_MEMBERS):
-        raise FancamError(f"a grid holds 1 to {MAX_MEMBERS} people")
+        raise FancamError(N_("a grid holds 1 to %(max_members)s people"), code="fancam_grid_size",
+                          max_members=MAX_MEMBERS)
     if request.out.suffix.lower() != ".mp4":
-        raise FancamError(f"{request.out}: a fancam is an MP4 file; name it .mp4")
+        raise FancamError(N_("%(out)s: a fancam is an MP4 file; name it .mp4"), code="fancam_not_mp4",
+                          out=request.out)
 
 
 def make_fancam(library, request: FancamRequest, *, model=None,
@@ -77,7 +82,7 @@ def make_fancam(library, request: FancamRequest, *, model=None,
     try:
         source, _ = video_file(library, video.id)
     except MediaUnavailable as exc:
-        raise FancamError(str(exc)) from None
+        raise FancamError.like(exc) from None
     members = cast(library, video, request.people, request.top if request.grid else 1)
     if not request.grid:
         members = members[:1]
@@ -90,8 +95,9 @@ def make_fancam(library, request: FancamRequest, *, model=None,
                           rotation=video.rotation, progress=lambda share: report(0.4 * share))
         never = [m.name for m, seen in zip(members, followed.seen) if not seen]
         if never:
-            raise FancamError(f"{', '.join(never)}: not found in {Path(video.path).name} (looked "
-                              f"{FollowConfig().detect_fps:g} times a second through {followed.times[-1]:.0f} s)")
+            raise FancamError(N_("%(never)s: not found in %(name)s (looked %(detect_fps)s times a second through %(times)s s)"),
+                              code="fancam_person_not_found", never=', '.join(never), name=Path(video.path).name,
+                              detect_fps=f'{FollowConfig().detect_fps:g}', times=f'{followed.times[-1]:.0f}')
         first, last = _span(followed, [i for seen in followed.seen for i in seen])
         layout = grid_layout(len(members), request.aspect, request.height) if request.grid else \
             grid_layout(1, request.aspect, request.height)

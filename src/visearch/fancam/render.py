@@ -18,6 +18,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.fancam.camera import Crop
 from visearch.fancam.cast import FancamError
 from visearch.fancam.follow import decoded, pixels_of
@@ -99,9 +100,11 @@ def staged(target: Path) -> Iterator[Path]:
     """A temporary file beside `target`, renamed onto it only when the block succeeds."""
     folder = target.parent
     if not folder.is_dir():
-        raise FancamError(f"{folder}: the output folder does not exist")
+        raise FancamError(N_("%(folder)s: the output folder does not exist"), code="output_folder_missing",
+                          folder=folder)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise FancamError(f"{folder}: the output folder is not writable")
+        raise FancamError(N_("%(folder)s: the output folder is not writable"), code="output_folder_not_writable",
+                          folder=folder)
     handle, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".part.mp4", dir=folder)
     os.close(handle)
     temporary = Path(name)
@@ -151,7 +154,8 @@ def render(video: Path, rotation: int, first: int, last: int, paths: list[list[C
             if progress is not None and (index - first) % 25 == 0:
                 progress((index - first) / max(1, last - first))
         if stream is None:
-            raise FancamError(f"{video}: no frames to render between frames {first} and {last}")
+            raise FancamError(N_("%(video)s: no frames to render between frames %(first)s and %(last)s"),
+                              code="fancam_no_frames", video=video, first=first, last=last)
         for packet in stream.encode():
             output.mux(packet)
     return start_time or 0.0

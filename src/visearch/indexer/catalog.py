@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from visearch.indexer.errors import VisearchError
+from visearch.errors import N_, InvalidInput
 from visearch.indexer.records import Product
 from visearch.text.normalise import normalise
 from visearch.indexer.walk import canonical_path
@@ -21,11 +21,15 @@ MAX_DETAIL = 2000  # characters kept of one extra column's value
 _LIST_SPLIT = re.compile(r"\s*[|;]\s*")
 
 
-class CatalogError(VisearchError):
-    def __init__(self, path: Path, line: int | None, reason: str) -> None:
-        where = f"{path}:{line}" if line else str(path)
-        super().__init__(f"{where}: {reason}")
-        self.path, self.line, self.reason = path, line, reason
+class CatalogError(InvalidInput):
+    """A catalogue that cannot be read: the message is "PATH[:LINE]: REASON"."""
+
+    def __init__(self, path: Path, line: int | None, reason: str, /, code: str = "catalogue_invalid", **values) -> None:
+        self.path, self.line = path, line
+        super().__init__(reason, code=code, **values)
+
+    def format(self, translate=str) -> str:
+        return f"{self.path}{f':{self.line}' if self.line else ''}: {super().format(translate)}"
 
 
 def read_catalog(path: Path | str) -> list[Product]:
@@ -36,7 +40,7 @@ def read_catalog(path: Path | str) -> list[Product]:
     """
     path = canonical_path(path)
     if not path.is_file():
-        raise CatalogError(path, None, "catalogue file not found")
+        raise CatalogError(path, None, N_("catalogue file not found"), code="catalogue_missing")
     rows = _read_jsonl(path) if path.suffix.lower() in (".jsonl", ".ndjson") else _read_csv(path)
     products: dict[str, Product] = {}
     for line, row in rows:
@@ -54,7 +58,7 @@ def _read_csv(path: Path) -> Iterator[tuple[int, dict]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "sku" not in [f.strip().lower() for f in reader.fieldnames]:
-            raise CatalogError(path, 1, "the header must have a 'sku' column")
+            raise CatalogError(path, 1, N_("the header must have a 'sku' column"), code="catalogue_no_sku_column")
         for row in reader:
             yield reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
 
@@ -67,16 +71,17 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise CatalogError(path, number, f"not valid JSON ({exc.msg})") from None
+                raise CatalogError(path, number, N_("not valid JSON (%(detail)s)"), code="catalogue_bad_json",
+                                   detail=exc.msg) from None
             if not isinstance(row, dict):
-                raise CatalogError(path, number, "each line must be a JSON object")
+                raise CatalogError(path, number, N_("each line must be a JSON object"), code="catalogue_bad_json")
             yield number, {str(k).lower(): v for k, v in row.items()}
 
 
 def _product_from_row(path: Path, line: int, row: dict) -> Product:
     sku = str(row.get("sku") or "").strip()
     if not sku:
-        raise CatalogError(path, line, "missing sku")
+        raise CatalogError(path, line, N_("missing sku"), code="catalogue_missing_sku")
     images: list[Path] = []
     for name in _IMAGE_FIELDS:
         value = row.get(name)
@@ -85,7 +90,8 @@ def _product_from_row(path: Path, line: int, row: dict) -> Product:
     try:
         price = parse_price(row.get("price"))
     except ValueError:
-        raise CatalogError(path, line, f"price {row.get('price')!r} is not a number") from None
+        raise CatalogError(path, line, N_("price %(price)s is not a number"), code="catalogue_bad_price",
+                           price=repr(row.get("price"))) from None
     aliases = row.get("aliases") or row.get("alias") or ""
     aliases = aliases if isinstance(aliases, list) else _LIST_SPLIT.split(str(aliases))
     return Product(

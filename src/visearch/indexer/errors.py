@@ -1,20 +1,28 @@
-"""Typed errors: library code raises these, the CLI and web layers decide exit codes."""
+"""Errors of reading media and loading models; the base classes live in visearch/errors.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
+from visearch.errors import N_, InvalidInput, Unavailable, VisearchError
 
-class VisearchError(Exception):
-    """Base for every error visearch reports to a user."""
+__all__ = ["VisearchError", "InvalidInput", "MediaError", "UnsupportedMediaError", "ImageTooLargeError",
+           "ModelUnavailableError", "UnknownModelError", "BadBox"]
 
 
 class MediaError(VisearchError):
-    """One input file could not be used; the run goes on without it."""
+    """One input file could not be used; the run goes on without it. The message is "PATH: REASON"."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str, /, code: str = "media_unreadable", **values) -> None:
         self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(reason, code=code, **values)
+
+    @property
+    def reason(self) -> str:
+        return VisearchError.format(self)
+
+    def format(self, translate: Callable[[str], str] = str) -> str:
+        return f"{self.path}: {super().format(translate)}"
 
 
 class UnsupportedMediaError(MediaError):
@@ -25,21 +33,17 @@ class ImageTooLargeError(MediaError):
     """Guard against decompression bombs: the header promises too many pixels."""
 
     def __init__(self, path: Path | str, pixels: int, limit: int) -> None:
-        self.pixels = pixels
-        self.limit = limit
-        super().__init__(path, f"image has {pixels:,} pixels, over the limit of {limit:,}")
+        self.pixels, self.limit = pixels, limit
+        super().__init__(path, N_("image has %(pixels)s pixels, over the limit of %(limit)s"), code="image_too_large",
+                         pixels=f"{pixels:,}", limit=f"{limit:,}")
 
 
-class ModelUnavailableError(VisearchError):
+class ModelUnavailableError(Unavailable):
     """A model's weights or runtime are missing; the message says how to get them."""
 
 
-class UnknownModelError(VisearchError, ValueError):
+class UnknownModelError(InvalidInput):
     """A model name that no registry knows."""
-
-
-class InvalidInput(VisearchError, ValueError):
-    """A value the user gave is wrong (the message names it): the web answers 400, the CLI exits 2."""
 
 
 class BadBox(InvalidInput):

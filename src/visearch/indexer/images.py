@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from visearch.errors import N_
 from visearch.indexer.errors import BadBox, ImageTooLargeError, MediaError
 
 DEFAULT_MAX_PIXELS = 120_000_000
@@ -55,17 +56,17 @@ def open_image(
         found = re.search(r"\((\d+) pixels\)", str(exc))
         raise ImageTooLargeError(path, int(found.group(1)) if found else 0, max_pixels) from None
     except UnidentifiedImageError:
-        raise MediaError(path, "not a readable image (unknown or corrupt format)") from None
+        raise MediaError(path, N_("not a readable image (unknown or corrupt format)"), code="image_unreadable") from None
     except FileNotFoundError:
-        raise MediaError(path, "the file does not exist") from None
+        raise MediaError(path, N_("the file does not exist"), code="file_missing") from None
     except IsADirectoryError:
-        raise MediaError(path, "is a folder, not an image file") from None
+        raise MediaError(path, N_("is a folder, not an image file"), code="file_is_folder") from None
     except PermissionError:
-        raise MediaError(path, "permission denied") from None
+        raise MediaError(path, N_("permission denied"), code="file_not_readable") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise MediaError(path, f"corrupt or truncated image ({exc})") from None
+        raise MediaError(path, N_("corrupt or truncated image (%(detail)s)"), code="image_corrupt", detail=exc) from None
     if image.width == 0 or image.height == 0:
-        raise MediaError(path, "image has no pixels")
+        raise MediaError(path, N_("image has no pixels"), code="image_empty")
     decoded_size = image.size
     rgb = to_rgb(ImageOps.exif_transpose(image))
     # The file's own size after rotation, even when draft mode decoded it smaller.
@@ -162,12 +163,14 @@ def parse_box(text: str) -> Box:
     try:
         values = tuple(float(v) for v in str(text).split(","))
     except ValueError:
-        raise BadBox(f"box must be four numbers x0,y0,x1,y1 in pixels, got {text!r}") from None
+        raise BadBox(N_("box must be four numbers x0,y0,x1,y1 in pixels, got %(text)s"), code="box_not_four_numbers",
+                     text=f'{text!r}') from None
     if len(values) != 4 or not all(np.isfinite(values)):
-        raise BadBox(f"box must be four numbers x0,y0,x1,y1 in pixels, got {text!r}")
+        raise BadBox(N_("box must be four numbers x0,y0,x1,y1 in pixels, got %(text)s"), code="box_not_four_numbers",
+                     text=f'{text!r}')
     x0, y0, x1, y1 = values
     if x1 <= x0 or y1 <= y0:
-        raise BadBox(f"box must have x1 > x0 and y1 > y0, got {text!r}")
+        raise BadBox(N_("box must have x1 > x0 and y1 > y0, got %(text)s"), code="box_inverted", text=f'{text!r}')
     return values  # type: ignore[return-value]
 
 
@@ -178,8 +181,9 @@ def fit_box(box: Box, width: int, height: int, min_side: float = MIN_BOX_SIDE) -
     y0, y1 = min(max(y0, 0.0), float(height)), min(max(y1, 0.0), float(height))
     if x1 - x0 < min_side or y1 - y0 < min_side:
         shown = ",".join(f"{v:g}" for v in box)
-        raise BadBox(f"box {shown} leaves less than {min_side:g}×{min_side:g} pixels inside the "
-                     f"{width}×{height} picture")
+        raise BadBox(N_("box %(shown)s leaves less than %(min_side)s×%(min_side2)s pixels inside the %(width)s×%(height)s picture"),
+                     code="box_too_small", shown=shown, min_side=f'{min_side:g}', min_side2=f'{min_side:g}',
+                     width=width, height=height)
     return x0, y0, x1, y1
 
 

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
+from visearch.errors import N_
 from visearch.indexer.errors import MediaError, UnsupportedMediaError
 from visearch.indexer.images import DEFAULT_MAX_PIXELS, make_thumbnail, open_image
 from visearch.indexer.models.clip import ClipEncoder
@@ -118,13 +119,14 @@ class ImagePipeline:
         try:
             data = source.path.read_bytes()
         except OSError as exc:
-            raise MediaError(source.path, f"cannot read: {exc.strerror or exc}") from None
+            raise MediaError(source.path, N_("cannot read: %(detail)s"), code="file_not_readable",
+                             detail=exc.strerror or exc) from None
         if not data:
-            raise MediaError(source.path, "empty file (0 bytes)")
+            raise MediaError(source.path, N_("empty file (0 bytes)"), code="file_empty")
         sniffed = sniff_bytes(data[:64])
         if sniffed is None or sniffed[0] is not MediaKind.IMAGE:
-            what = "a video" if sniffed else "not an image (unrecognised content)"
-            raise UnsupportedMediaError(source.path, what)
+            raise UnsupportedMediaError(source.path, N_("a video") if sniffed else N_("not an image (unrecognised content)"),
+                                        code="not_an_image")
         sha256 = source.sha256 or hashlib.sha256(data).hexdigest()
         times.read = time.perf_counter() - started
         source = SourceFile(source.path, source.size, source.mtime_ns, sha256)

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.indexer.errors import MediaError
 from visearch.indexer.records import Shot
 
@@ -62,11 +63,11 @@ def open_video(path: Path):
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(path, f"not a readable video ({exc})") from None
+        raise MediaError(path, N_("not a readable video (%(detail)s)"), code="video_unreadable", detail=exc) from None
     if not container.streams.video:
         kind = "audio only" if container.streams.audio else "no streams"
         container.close()
-        raise MediaError(path, f"no video stream ({kind})")
+        raise MediaError(path, N_("no video stream (%(kind)s)"), code="video_no_stream", kind=kind)
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"  # frame threads: decoding keeps up with a busy CPU
     return container, stream
@@ -140,7 +141,8 @@ class VideoSampler:
             while waiting:
                 yield from self._decide(waiting.popleft(), planner, keeper, cuts, scan)
             if not scan.frame_times:
-                raise MediaError(self.path, f"no decodable video frames{': ' + scan.error if scan.error else ''}")
+                raise MediaError(self.path, N_("no decodable video frames%(detail)s"), code="video_no_frames",
+                                 detail=": " + scan.error if scan.error else "")
             _finish(scan, container, stream, cuts)
 
     def _decide(self, entry, planner: "SamplePlanner", keeper: "_Keeper", cuts: set[int], scan: VideoScan):

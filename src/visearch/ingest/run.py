@@ -20,6 +20,7 @@ from tqdm import tqdm
 from visearch.indexer.catalog import read_catalog
 from visearch.indexer.errors import MediaError
 from visearch.indexer.models.clip import ClipEncoder
+from visearch.indexer.models.devices import is_gpu
 from visearch.indexer.models.faces import FaceModel
 from visearch.indexer.models.ocr import OcrModel
 from visearch.indexer.pipeline import ImagePipeline, PipelineConfig
@@ -238,7 +239,7 @@ class LibraryIndexer:
     def _index_images(self, todo: list, known: dict, report: IndexReport) -> None:
         pipeline = ImagePipeline(
             self.encoder, self.ocr, PipelineConfig(batch_size=self.options.batch_size, workers=self.options.workers,
-                                                   decode_on_device=getattr(self.encoder, "device", "cpu") != "cpu"),
+                                                   decode_on_device=is_gpu(self.encoder.device)),
             faces=self.faces, local_features=self.local_features,
         )
         ids = {str(source.path): item_id for source, item_id in todo}

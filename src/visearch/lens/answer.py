@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from visearch.indexer.messages import N_
+from visearch.errors import N_
 
 EXACT, SIMILAR, NONE = "exact", "similar", "none"
 VARIANT = "variant"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from visearch.errors import N_
 from visearch.moments.query import Clause, MomentQuery, MomentQueryError
 
 
@@ -22,10 +23,11 @@ def encode(library, query: MomentQuery, pictures: dict[str, object] | None,
         return query
     manifest = library.manifest
     if not manifest.clip:
-        raise MomentQueryError("this library has no CLIP vectors: pictures and CLIP text cannot find moments in it")
+        raise MomentQueryError(N_("this library has no CLIP vectors: pictures and CLIP text cannot find moments in it"),
+                               code="no_clip_vectors")
     if any(c.kind == "clip_text" for c in needs) and not manifest.semantic:
-        raise MomentQueryError(f"clip-text: this library's CLIP model ({manifest.clip}) does not understand words "
-                               "(no pretrained weights); search the words on screen with --text instead")
+        raise MomentQueryError(N_("clip-text: this library's CLIP model (%(clip)s) does not understand words (no pretrained weights); search the words on screen with --text instead"),
+                               code="clip_text_not_semantic", clip=manifest.clip)
     model = encoder()
     for clause in needs:
         if clause.kind == "image":
@@ -50,10 +52,12 @@ def _open(path: Path):
     from visearch.indexer.images import open_image
 
     if not path.is_file():
-        raise MomentQueryError(f"image: {path}: no such file")
+        raise MomentQueryError(N_("image: %(path)s: no such file"), code="query_image_missing", path=path)
     try:
         return open_image(path, fit_side=1024)
     except MediaError as exc:
-        raise MomentQueryError(f"image: {path}: {exc}") from None
+        raise MomentQueryError(N_("image: %(path)s: %(exc)s"), code="query_image_unreadable", path=path,
+                               exc=exc) from None
     except OSError as exc:
-        raise MomentQueryError(f"image: {path}: not a picture ({exc})") from None
+        raise MomentQueryError(N_("image: %(path)s: not a picture (%(exc)s)"), code="query_image_not_picture",
+                               path=path, exc=exc) from None

@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from visearch.defaults import MOMENT_GAP
+from visearch.errors import N_
 from visearch.indexer.text_spans import sampling_interval, shows, text_form
 from visearch.moments.intervals import Frame, Moment, frame_runs, intersect, span_moments, union
 from visearch.moments.pictures import picture_scores
@@ -24,7 +26,7 @@ def all_videos(library) -> list[int]:
     return sorted(s.id for s in library.docs.file_states() if s.kind == "video")
 
 
-def find_moments(library, query: MomentQuery, *, videos: Sequence[int] | None = None, gap: float = 2.0,
+def find_moments(library, query: MomentQuery, *, videos: Sequence[int] | None = None, gap: float = MOMENT_GAP,
                  margin: float = 0.0) -> list[Moment]:
     """Every moment of the query in `videos` (default: all), by video and start.
 
@@ -109,13 +111,15 @@ def _vector_scores(library, frames, clause: Clause) -> dict[int, tuple[float, di
     """CLIP cosine of each frame to the query's vector (a picture, where frames have no keypoints: then
     the cutoff is CLIP's, not the keypoints')."""
     if clause.vector is None:
-        raise MomentQueryError(f"{clause.kind}: the query has no CLIP vector (encode the picture or text first)")
+        raise MomentQueryError(N_("%(kind)s: the query has no CLIP vector (encode the picture or text first)"),
+                               code="query_vector_missing", kind=clause.kind)
     query = np.asarray(clause.vector, np.float32)
     ids = [f.id for f in frames]
     vectors = library.vectors.get(ids)
     if vectors.shape[1] != query.shape[0]:
-        raise MomentQueryError(f"{clause.kind}: the query's vector has {query.shape[0]} dimensions and the library's "
-                               f"{vectors.shape[1]}: it was made with another CLIP model")
+        raise MomentQueryError(N_("%(kind)s: the query's vector has %(shape)s dimensions and the library's %(shape2)s: it was made with another CLIP model"),
+                               code="query_vector_mismatch", kind=clause.kind, shape=query.shape[0],
+                               shape2=vectors.shape[1])
     norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) + 1e-12) + 1e-12
     similarity = (vectors @ query) / norms
     key = "image" if clause.kind == "image" else "clip_text"
@@ -131,7 +135,7 @@ def _person_moments(library, clause: Clause, videos: set[int], gap: float) -> li
     try:
         person = people.resolve(clause.value)
     except PersonNotFoundError as exc:
-        raise MomentQueryError(str(exc)) from None
+        raise MomentQueryError.like(exc) from None
     rows = library.faces.people([person])
     name = rows[0].name if rows else ""
     return [Moment(s.video, s.start, s.end, s.score, s.thumbnail_item,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 from visearch.text.normalise import compact
 
@@ -48,18 +49,22 @@ class MomentQuery:
 
     def check(self) -> "MomentQuery":
         if not self.clauses:
-            raise MomentQueryError("an empty query: give words on screen, a picture, a person or a description")
+            raise MomentQueryError(N_("an empty query: give words on screen, a picture, a person or a description"),
+                                   code="query_empty")
         if self.combine not in ("and", "or"):
-            raise MomentQueryError(f"combine: 'and' or 'or', not {self.combine!r}")
+            raise MomentQueryError(N_("combine: 'and' or 'or', not %(combine)s"), code="combine_choice",
+                                   combine=f'{self.combine!r}')
         for clause in self.clauses:
             if clause.kind not in KINDS:
-                raise MomentQueryError(f"unknown query kind {clause.kind!r}")
+                raise MomentQueryError(N_("unknown query kind %(kind)s"), code="query_kind_unknown",
+                                       kind=f'{clause.kind!r}')
             if clause.kind == "text" and not compact(clause.value):
-                raise MomentQueryError("text: empty; give the words seen on screen")
+                raise MomentQueryError(N_("text: empty; give the words seen on screen"), code="text_missing")
             if not clause.value.strip():
-                raise MomentQueryError(f"{clause.kind}: empty")
+                raise MomentQueryError(N_("%(kind)s: empty"), code="query_clause_empty", kind=clause.kind)
             if clause.threshold is not None and not 0.0 <= clause.threshold <= 1.0:
-                raise MomentQueryError(f"threshold {clause.threshold}: between 0 and 1")
+                raise MomentQueryError(N_("threshold %(threshold)s: between 0 and 1"), code="threshold_range",
+                                       threshold=clause.threshold)
         return self
 
     def describe(self) -> str:

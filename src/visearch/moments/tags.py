@@ -6,7 +6,7 @@ import re
 from typing import Sequence
 
 from visearch.indexer.errors import VisearchError
-from visearch.indexer.messages import N_
+from visearch.errors import N_
 from visearch.storage.codec import chunks
 from visearch.moments.find import all_videos, find_moments
 from visearch.moments.intervals import Moment
@@ -25,7 +25,8 @@ class TagError(VisearchError):
 def check_name(name: str) -> str:
     name = name.strip()
     if not NAME.fullmatch(name):
-        raise TagError(f"tag name {name!r}: 1 to 100 characters, no control characters")
+        raise TagError(N_("tag name %(name)s: 1 to 100 characters, no control characters"), code="tag_name",
+                       name=f'{name!r}')
     return name
 
 
@@ -36,7 +37,8 @@ def add_tag(library, name: str, query: MomentQuery, threshold: float | None, *, 
     existing = library.tags.find_tag(name)
     if existing is not None:
         if not replace:
-            raise TagExistsError(f"a tag named '{existing.name}' exists: pick another name, or --replace it")
+            raise TagExistsError(N_("a tag named '%(name)s' exists: pick another name, or --replace it"),
+                                 code="tag_exists", name=existing.name)
         library.tags.delete_tag(existing.id)
     tag_id = library.tags.create_tag(name, query.json(), threshold)
     apply_tag(library, tag_id, query, threshold, all_videos(library))
@@ -47,7 +49,7 @@ def find_tag(library, name: str) -> TagRecord:
     tag = library.tags.find_tag(name)
     if tag is None:
         known = ", ".join(t.name for t in library.tags.tags()) or "none yet"
-        raise TagError(f"no tag named '{name}' (tags: {known})")
+        raise TagError(N_("no tag named '%(name)s' (tags: %(known)s)"), code="tag_missing", name=name, known=known)
     return tag
 
 

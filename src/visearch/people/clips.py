@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from visearch.defaults import MOMENT_GAP
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -28,7 +30,7 @@ class Segment:
     shots: list[int] = field(default_factory=list)
 
 
-def build_segments(spans: list[Span], *, gap: float = 2.0, pad: float = 0.5) -> list[Segment]:
+def build_segments(spans: list[Span], *, gap: float = MOMENT_GAP, pad: float = 0.5) -> list[Segment]:
     """Contiguous spans per video where a person is on screen.
 
     Each span is widened by `pad` (half the sampling interval: the person was

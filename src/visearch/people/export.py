@@ -5,6 +5,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 
 
@@ -16,7 +17,8 @@ def ffmpeg_binary() -> str:
     try:
         import imageio_ffmpeg
     except ImportError as exc:
-        raise ExportError("exporting clips needs imageio-ffmpeg (pip install imageio-ffmpeg)") from exc
+        raise ExportError(N_("exporting clips needs imageio-ffmpeg (pip install imageio-ffmpeg)"),
+                          code="ffmpeg_missing") from exc
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
@@ -24,7 +26,8 @@ def run_ffmpeg(arguments: list[str], what: str) -> None:
     completed = subprocess.run([ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y", *arguments],
                                capture_output=True, text=True)
     if completed.returncode != 0:
-        raise ExportError(f"ffmpeg failed to {what}: {completed.stderr.strip()[-500:]}")
+        raise ExportError(N_("ffmpeg failed to %(what)s: %(strip)s"), code="ffmpeg_failed", what=what,
+                          strip=completed.stderr.strip()[-500:])
 
 
 def cut_clip(video: Path, start: float, end: float, target: Path, *, exact: bool = True) -> Path:
@@ -35,7 +38,8 @@ def cut_clip(video: Path, start: float, end: float, target: Path, *, exact: bool
     but snaps to the keyframe before `start`.
     """
     if end <= start:
-        raise ExportError(f"empty clip {start:.2f}-{end:.2f} s of {video}")
+        raise ExportError(N_("empty clip %(start)s-%(end)s s of %(video)s"), code="clip_empty", start=f'{start:.2f}',
+                          end=f'{end:.2f}', video=video)
     target.parent.mkdir(parents=True, exist_ok=True)
     codecs = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac"] if exact \
         else ["-c", "copy"]
@@ -47,7 +51,7 @@ def cut_clip(video: Path, start: float, end: float, target: Path, *, exact: bool
 def compile_reel(clips: list[Path], target: Path) -> Path:
     """Join clips into one file; they are re-encoded so sizes and codecs may differ."""
     if not clips:
-        raise ExportError("no clips to compile")
+        raise ExportError(N_("no clips to compile"), code="nothing_to_export")
     target.parent.mkdir(parents=True, exist_ok=True)
     inputs: list[str] = []
     for clip in clips:

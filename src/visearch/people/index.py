@@ -19,6 +19,8 @@ from typing import Sequence
 
 import numpy as np
 
+from visearch.defaults import MOMENT_GAP
+from visearch.errors import N_, Conflict, NotFound
 from visearch.indexer.errors import VisearchError
 from visearch.people import clustering
 from visearch.people.clips import Segment, Span, build_segments
@@ -30,11 +32,11 @@ MIN_FACES = 3
 REFERENCE_WEIGHT = 3  # an enrolled reference photo counts as three faces
 
 
-class PersonNotFoundError(VisearchError):
+class PersonNotFoundError(NotFound):
     pass
 
 
-class CannotMergeError(VisearchError):
+class CannotMergeError(Conflict):
     """Two people who appear together in a photo or frame are not one person."""
 
 
@@ -47,9 +49,17 @@ class ClusterReport:
     suggested: int = 0  # of the unassigned, those plausibly someone: asked about (`people review`)
 
     def summary(self) -> str:
-        asked = f", {self.suggested} to review (`visearch people review`)" if self.suggested else ""
-        return (f"people: {self.new_people} new, {self.joined} faces/tracks joined known people{asked}, "
-                f"{self.unassigned - self.suggested} without a person")
+        """The run's people in plain words (a face seen through a video shot counts once)."""
+        def count(n: int, one: str, many: str) -> str:
+            return f"{n} {one if n == 1 else many}"
+
+        parts = [count(self.new_people, "new person", "new people"),
+                 count(self.joined, "face added to someone already known", "faces added to people already known")]
+        if self.suggested:
+            parts.append(count(self.suggested, "face to confirm", "faces to confirm") + " (`visearch people review`)")
+        if self.unassigned - self.suggested:
+            parts.append(count(self.unassigned - self.suggested, "face of nobody known yet", "faces of nobody known yet"))
+        return "people: " + ", ".join(parts)
 
 
 @dataclass
@@ -220,13 +230,20 @@ class PeopleIndex:
     def resolve(self, key: str | int) -> int:
         person = self.faces.find_person(str(key))
         if person is None:
-            raise PersonNotFoundError(f"no person '{key}' (see `visearch people list`)")
+            from visearch.text.names import suggestions
+
+            near = suggestions(str(key), self.faces.names())
+            if near:
+                raise PersonNotFoundError(N_("no person '%(key)s'; did you mean %(names)s?"), code="person_missing",
+                                          key=key, names=" or ".join(f"{name} ({pid})" for pid, name in near))
+            raise PersonNotFoundError(N_("no person '%(key)s' (see `visearch people list`)"), code="person_missing",
+                                      key=key)
         return person
 
     def enroll(self, name: str, embeddings: list[np.ndarray]) -> int:
         """Create (or label) a person from reference faces, then pull in what matches them."""
         if not embeddings:
-            raise VisearchError("no face found in the reference photos")
+            raise VisearchError(N_("no face found in the reference photos"), code="no_face_in_photo")
         person = self.faces.find_person(name) if name else None
         if person is None:  # an existing (maybe unnamed) person may be this one: the user says who the photos
             vectors = self.space(np.stack(embeddings))  # are, so a whole person within `suggest` is labelled
@@ -250,9 +267,10 @@ class PeopleIndex:
         Returns the person it was taken from."""
         face = self.faces.face(face_id)
         if face is None:
-            raise PersonNotFoundError(f"no face {face_id}")
+            raise PersonNotFoundError(N_("no face %(face_id)s"), code="face_missing", face_id=face_id)
         if face.person_id is None:
-            raise VisearchError(f"face {face_id} belongs to no one: nothing to undo")
+            raise VisearchError(N_("face %(face_id)s belongs to no one: nothing to undo"), code="face_unassigned",
+                                face_id=face_id)
         unit = ("track", face.track_id) if face.track_id is not None else ("face", face.id)
         embedding = self.unit_vector(unit, face.embedding)
         self.faces.assign([(unit[0], unit[1], None)])
@@ -264,9 +282,10 @@ class PeopleIndex:
         faces = [self.faces.face(int(i)) for i in face_ids]
         wrong = [str(i) for i, f in zip(face_ids, faces) if f is None or f.person_id != person]
         if wrong:
-            raise VisearchError(f"faces {', '.join(wrong)} are not faces of person {person}")
+            raise VisearchError(N_("faces %(wrong)s are not faces of person %(person)s"), code="faces_not_of_person",
+                                wrong=', '.join(wrong), person=person)
         if not faces:
-            raise VisearchError("choose the faces to split off")
+            raise VisearchError(N_("choose the faces to split off"), code="faces_missing")
         units = {("track", f.track_id) if f.track_id is not None else ("face", f.id): f for f in faces}
         new = self.faces.create_person(name)
         self.faces.assign([(kind, unit_id, new) for kind, unit_id in units])
@@ -277,12 +296,13 @@ class PeopleIndex:
     def merge(self, keep: int, other: int) -> None:
         """One person from two, unless they appear together somewhere (then they are two people)."""
         if keep == other:
-            raise CannotMergeError("cannot merge a person into themselves")
+            raise CannotMergeError(N_("cannot merge a person into themselves"), code="merge_into_self")
         shared = self.faces.shared_items(keep, other)
         if shared:
             more = f" (and {len(shared) - 1} more)" if len(shared) > 1 else ""
-            raise CannotMergeError(f"people {keep} and {other} are both in {self._describe(shared[0])}{more}: "
-                                   "two faces in one picture are two people")
+            raise CannotMergeError(N_("people %(keep)s and %(other)s are both in %(describe)s%(more)s: two faces in one picture are two people"),
+                                   code="same_picture", keep=keep, other=other, describe=self._describe(shared[0]),
+                                   more=more)
         self.faces.merge(keep, other)
 
     def _describe(self, item_id: int) -> str:
@@ -303,12 +323,12 @@ class PeopleIndex:
 
     # -- clips
 
-    def clips(self, person: int, *, gap: float = 2.0, pad: float = 0.5) -> Clips:
+    def clips(self, person: int, *, gap: float = MOMENT_GAP, pad: float = 0.5) -> Clips:
         centroid = self.centroids().get(person)
         tracks = self.faces.tracks(person_id=person)
         return self._clips(person, tracks, centroid, gap=gap, pad=pad)
 
-    def clips_for_face(self, embedding: np.ndarray, *, gap: float = 2.0, pad: float = 0.5) -> Clips:
+    def clips_for_face(self, embedding: np.ndarray, *, gap: float = MOMENT_GAP, pad: float = 0.5) -> Clips:
         """Search by a face photo: its person when it has one, else its nearest tracks."""
         centroids = self.centroids()
         if centroids:

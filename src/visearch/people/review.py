@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
-from visearch.indexer.errors import VisearchError
+from visearch.errors import N_, Conflict
 from visearch.people import clustering
 from visearch.people.index import PeopleIndex, PersonNotFoundError
 from visearch.people.placement import Placement
@@ -27,7 +27,7 @@ from visearch.storage.faces import FaceRow, Unit
 MERGE_NEIGHBOURS = 4  # people compared with each person for merge suggestions: the nearest by their means
 
 
-class StaleAnswerError(VisearchError):
+class StaleAnswerError(Conflict):
     """The question no longer stands: the face found a person, or was answered, since it was asked (409)."""
 
 
@@ -85,11 +85,14 @@ def answer(index: PeopleIndex, face_id: int, person: int, yes: bool) -> tuple[st
     person or may not be this one (the person is in the same photo)."""
     face = index.faces.face(face_id)
     if face is None:
-        raise PersonNotFoundError(f"no face {face_id}: it was indexed again or forgotten; reload the suggestions")
+        raise PersonNotFoundError(N_("no face %(face_id)s: it was indexed again or forgotten; reload the suggestions"),
+                                  code="face_gone", face_id=face_id)
     if not index.faces.people([person]):
-        raise PersonNotFoundError(f"no person {person}: merged or forgotten since; reload the suggestions")
+        raise PersonNotFoundError(N_("no person %(person)s: merged or forgotten since; reload the suggestions"),
+                                  code="person_gone", person=person)
     if face.person_id is not None:
-        raise StaleAnswerError(f"face {face_id} already belongs to person {face.person_id}")
+        raise StaleAnswerError(N_("face %(face_id)s already belongs to person %(person_id)s"),
+                               code="face_already_assigned", face_id=face_id, person_id=face.person_id)
     unit = unit_of(face)
     vector = index.unit_vector(unit, face.embedding)
     if not yes:
@@ -97,8 +100,8 @@ def answer(index: PeopleIndex, face_id: int, person: int, yes: bool) -> tuple[st
         return unit
     placement = Placement(index, index.faces.units())
     if person in placement.barred(Unit(unit[0], unit[1], vector, 1, True, None)):
-        raise StaleAnswerError(f"face {face_id} cannot be person {person}: they are both in one picture, "
-                               "or this face was said not to be them")
+        raise StaleAnswerError(N_("face %(face_id)s cannot be person %(person)s: they are both in one picture, or this face was said not to be them"),
+                               code="cannot_be_person", face_id=face_id, person=person)
     index.faces.assign([(unit[0], unit[1], person)])
     return unit
 
@@ -143,7 +146,8 @@ def decline_merge(index: PeopleIndex, keep: int, other: int) -> None:
     centroids = index.centroids()
     for person in (keep, other):
         if person not in centroids:
-            raise PersonNotFoundError(f"no person {person} with faces: merged or forgotten since")
+            raise PersonNotFoundError(N_("no person %(person)s with faces: merged or forgotten since"),
+                                      code="person_gone", person=person)
     index.faces.add_rejection(keep, centroids[other])
     index.faces.add_rejection(other, centroids[keep])
 
@@ -193,9 +197,11 @@ def units_of_faces(index: PeopleIndex, face_ids: list[int]) -> list[tuple[str, i
     for face_id in dict.fromkeys(face_ids):
         face = index.faces.face(int(face_id))
         if face is None:
-            raise PersonNotFoundError(f"no face {face_id}: it was indexed again or forgotten; reload the page")
+            raise PersonNotFoundError(N_("no face %(face_id)s: it was indexed again or forgotten; reload the page"),
+                                      code="face_gone", face_id=face_id)
         if face.person_id is not None:
-            raise StaleAnswerError(f"face {face_id} already belongs to person {face.person_id}")
+            raise StaleAnswerError(N_("face %(face_id)s already belongs to person %(person_id)s"),
+                                   code="face_already_assigned", face_id=face_id, person_id=face.person_id)
         units.append(unit_of(face))
     return list(dict.fromkeys(units))
 
@@ -207,12 +213,13 @@ def give(index: PeopleIndex, units: list[tuple[str, int]], person: int | None, n
     placement, by_key = Placement(index, everything), {(u.kind, u.id): u for u in everything}
     for key in units:
         if person is not None and person in placement.barred(by_key[key]):
-            raise StaleAnswerError(f"{key[0]} {key[1]} cannot be person {person}: they are both in one picture, "
-                                   "or it was said not to be them")
+            raise StaleAnswerError(N_("%(key)s %(key2)s cannot be person %(person)s: they are both in one picture, or it was said not to be them"),
+                                   code="cannot_be_person", key=key[0], key2=key[1], person=person)
         clash = placement.together.get(key, set()) & set(units)
         if clash:
             other = sorted(clash)[0]
-            raise StaleAnswerError(f"{key[0]} {key[1]} and {other[0]} {other[1]} are in one picture: two people")
+            raise StaleAnswerError(N_("%(key)s %(key2)s and %(other)s %(other2)s are in one picture: two people"),
+                                   code="same_picture", key=key[0], key2=key[1], other=other[0], other2=other[1])
     if person is None:
         person = new_person()
     index.faces.assign([(kind, unit_id, person) for kind, unit_id in units])

@@ -8,19 +8,20 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from visearch.indexer.errors import VisearchError
+from visearch.defaults import MOMENT_GAP
+from visearch.errors import N_, NotFound
 from visearch.indexer.records import Product
 from visearch.indexer.text_spans import places
 from visearch.storage.browse import BrowseQuery
 from visearch.storage.documents import VideoDoc
-from visearch.text.hangul import has_hangul, romanize
+from visearch.text.hangul import has_hangul
 from visearch.people.index import people_index
-from visearch.text.names import names_match
+from visearch.text.names import display_name, names_match
 from visearch.people.presence import sightings
 from visearch.storage.faces import PersonRow
 
 
-class NotFoundError(VisearchError):
+class NotFoundError(NotFound):
     """No such item, person or video: the web answers 404, the CLI exits 2."""
 
 
@@ -30,7 +31,7 @@ def find_video(library, key: str | int) -> VideoDoc:
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit() and not Path(key).exists()):
         found = library.docs.get_videos([int(key)]).get(int(key))
         if found is None:
-            raise NotFoundError(f"no video {key} in the library")
+            raise NotFoundError(N_("no video %(key)s in the library"), code="video_missing", key=key)
     else:
         wanted = str(Path(key).expanduser().resolve())
         ids = [s.id for s in library.docs.file_states() if s.kind == "video" and s.path == wanted]
@@ -38,10 +39,12 @@ def find_video(library, key: str | int) -> VideoDoc:
             failed = [f.reason for f in library.docs.failures() if str(f.path) == wanted]
             hint = (f"the indexer could not read it: {failed[0]}" if failed
                     else "index it first: visearch index " + str(key) if Path(wanted).exists() else "no such file")
-            raise NotFoundError(f"{key}: not an indexed video ({hint})")
+            raise NotFoundError(N_("%(key)s: not an indexed video (%(hint)s)"), code="video_not_indexed", key=key,
+                                hint=hint)
         found = library.docs.get_videos(ids)[ids[0]]
     if found.error:
-        raise NotFoundError(f"{found.path}: the indexer could not read this video ({found.error})")
+        raise NotFoundError(N_("%(path)s: the indexer could not read this video (%(error)s)"),
+                            code="video_unreadable", path=found.path, error=found.error)
     return found
 
 
@@ -82,7 +85,7 @@ def item_details(library, item_id: int) -> dict:
     """Everything the item page shows: the item, its text, faces with their people, product and video."""
     doc = library.docs.get([item_id]).get(item_id)
     if doc is None:
-        raise NotFoundError(f"no item {item_id}")
+        raise NotFoundError(N_("no item %(item_id)s"), code="item_missing", item_id=item_id)
     product = library.docs.products_for([item_id]).get(item_id)
     faces = library.faces.faces_of([item_id])[item_id]
     names = {row.id: row.name for row in library.faces.people([f.person_id for f in faces if f.person_id])}
@@ -94,7 +97,8 @@ def item_details(library, item_id: int) -> dict:
                      "width": found.width, "height": found.height, "codec": found.codec,
                      "shots": [list(shot) for shot in found.shots], "error": found.error}
     return {
-        "id": doc.id, "kind": doc.kind, "path": doc.path, "width": doc.width, "height": doc.height,
+        "id": doc.id, "kind": doc.kind, "path": doc.path, "shown": shown_path(doc.path, library.indexed_roots()),
+        "width": doc.width, "height": doc.height,
         "format": doc.format, "source": doc.source, "added_at": doc.added_at, "thumbnail": doc.thumbnail,
         "time": doc.time, "shot": doc.shot, "video": video,
         "ocr": [{"text": line.text, "box": [round(v, 1) for v in line.bounds], "confidence": round(line.confidence, 3)}
@@ -104,6 +108,16 @@ def item_details(library, item_id: int) -> dict:
                   for f in faces],
         "product": product_json(product),
     }
+
+
+def shown_path(path: str, roots: list[str]) -> str:
+    """A file as a page shows it: from the folder that was indexed (Pictures/trip/a.jpg), never the server's
+    absolute path; a file outside every indexed folder shows its name. Pure."""
+    for root in sorted(roots, key=len, reverse=True):
+        base = root.rstrip("/")
+        if path == base or path.startswith(base + "/"):
+            return base.rsplit("/", 1)[-1] + path[len(base):]
+    return path.rsplit("/", 1)[-1]
 
 
 def browse_page(library, query: BrowseQuery) -> dict:
@@ -125,7 +139,7 @@ def video_people(library, video_id: int) -> dict:
     """An indexed video and the people the index saw in it, the most seen first (for fancams)."""
     video = library.docs.get_videos([video_id]).get(video_id)
     if video is None:
-        raise NotFoundError(f"no video {video_id}")
+        raise NotFoundError(N_("no video %(video_id)s"), code="video_missing", video_id=video_id)
     counts: dict[int, int] = {}
     for seen in sightings(library, video):
         if seen.face.person_id is not None:
@@ -173,14 +187,14 @@ def text_rows(spans) -> list[dict]:
 def person(library, person_id: int) -> PersonRow:
     rows = library.faces.people([person_id])
     if not rows:
-        raise NotFoundError(f"no person {person_id}")
+        raise NotFoundError(N_("no person %(person_id)s"), code="person_missing", person_id=person_id)
     return rows[0]
 
 
 def person_json(row: PersonRow) -> dict:
     return {"id": row.id, "name": row.name, "hidden": row.hidden, "faces": row.faces, "photos": row.photos,
             "videos": row.videos, "tracks": row.tracks, "aliases": list(row.aliases),
-            "romanized": romanize(row.name, name=True) if has_hangul(row.name) else "",
+            "romanized": display_name(row.name) if has_hangul(row.name) else "",
             "cover": None if row.cover_item is None else {"item": row.cover_item, "box": list(row.cover_box),
                                                           "face": row.cover_face}}
 
@@ -212,7 +226,7 @@ def person_faces(library, person_id: int, *, limit: int = 500) -> list[dict]:
              "usable": f.usable} for f in faces if f.item_id in docs]
 
 
-def person_clips(library, person_id: int, *, gap: float = 2.0, pending: bool = True) -> dict:
+def person_clips(library, person_id: int, *, gap: float = MOMENT_GAP, pending: bool = True) -> dict:
     """"All clips of this person": time segments per video, plus their photos (the `clips --json` shape)."""
     person(library, person_id)  # NotFoundError for an unknown id
     return clips_json(library, people_index(library).clips(person_id, gap=gap), pending=pending)

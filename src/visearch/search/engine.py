@@ -12,7 +12,7 @@ from visearch.indexer.models.clip import ClipEncoder
 from visearch.indexer.models.ocr import OcrModel
 from visearch.text.hangul import is_initials_query
 from visearch.text.normalise import compact, query_terms
-from visearch.indexer.messages import N_
+from visearch.errors import N_
 from visearch.storage.documents import TextHit
 from visearch.storage.library import Library
 from visearch.lens.proposals import propose
@@ -32,6 +32,8 @@ QUERY_KEYPOINTS = 1000
 VOTERS = 500  # keypoints that vote for the shortlist: half the voting time
 QUERY_MAX_SIDE = 1024
 MAX_OUTLINES = 200_000  # cached product outlines (four floats each)
+TEXT_TO_IMAGE_OFF = N_("text-to-image search is off: this library's CLIP model is not semantic; results come from OCR "
+                       "and catalogue text only")
 
 
 class SearchEngine:
@@ -135,10 +137,7 @@ class SearchEngine:
         if self.text_to_image:
             vector_scores = self._vector_ranking(self.encoder.encode_texts([text]), rankings)
         else:
-            notices.append(
-                f"text-to-image search is off: this library's encoder ({self.library.manifest.clip or 'tiny'}) "
-                "is not semantic; results come from OCR and catalogue text only"
-            )
+            notices.append(TEXT_TO_IMAGE_OFF)
         hits = self._text_ranking(terms, rankings)
         results = self._results(rankings, vector_scores, hits, k)
         for result in results:

@@ -1,6 +1,6 @@
 """The models a query needs beyond the library: its CLIP encoder, and OCR to read query photos.
 
-The one place the CLI and the web server get them from. A photo search from the command
+How they load (app/engines.py decides which, from the settings). A photo search from the command
 line runs the image tower that `visearch index` exported to ONNX (`export_for_queries`),
 so a fresh process does not spend ~4 s importing torch before it can answer.
 """
@@ -13,8 +13,7 @@ from pathlib import Path
 
 from visearch.indexer.errors import ModelUnavailableError
 from visearch.indexer.models.clip import ClipEncoder, cpu_has_native_bf16, parse_clip_spec
-from visearch.indexer.models.ocr import DEFAULT_OCR, OcrModel, create_ocr
-from visearch.search.engine import SearchEngine
+from visearch.indexer.models.ocr import OcrModel, create_ocr
 from visearch.storage.library import CLIP_EXPORT, Library
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,13 @@ class QueryModels:
 
 
 def load_query_models(
-    manifest, root: Path, ocr_name: str | None = None, *, eager: bool = False, exported: bool = False,
+    manifest, root: Path, ocr_name: str, *, eager: bool = False, exported: bool = False,
     threads: int = 0, device: str = "cpu",
 ) -> QueryModels:
-    """The library's own encoder and its OCR (or `ocr_name`); `eager` loads the weights now, not on
-    the first query. `exported` embeds photos with the library's ONNX export where it has a usable
+    """The library's own encoder and the OCR `ocr_name` (app/engines.py decides which); `eager` loads the
+    weights now, not on the first query. `exported` embeds photos with the library's ONNX export where it has a usable
     one (texts still load torch); `device` "cuda:N" runs torch's encoder there instead."""
-    ocr = create_ocr(ocr_name or manifest.ocr or DEFAULT_OCR)
+    ocr = create_ocr(ocr_name)
     if ocr is not None and exported:  # a photo is coming: its OCR models load while CLIP's do (load() locks)
         threading.Thread(target=_preload, args=(ocr,), name="visearch-ocr-load", daemon=True).start()
     encoder = encoder_for_manifest(manifest, root, device=device)
@@ -101,20 +100,6 @@ def export_for_queries(library: Library, encoder: ClipEncoder) -> None:
     except Exception as exc:  # the exporter fails in many ways on unusual models; search still works
         log.warning("could not export the CLIP image tower to %s (%s): photo searches from the command line "
                     "will import torch", path, exc)
-
-
-def open_engine(library: Library, models: QueryModels) -> SearchEngine:
-    return SearchEngine(library, models.encoder, models.ocr)
-
-
-def query_device(setting: str) -> str:
-    """Where queries run: the CPU unless a GPU is named (`auto` keeps queries on the CPU: one photo at a time
-    gains little, and a text query must not import torch just to look for a GPU)."""
-    if setting in ("auto", "cpu", ""):
-        return "cpu"
-    from visearch.indexer.models.devices import resolve_device
-
-    return resolve_device(setting)
 
 
 def encoder_for(library: Library, precision: str | None = None) -> ClipEncoder:

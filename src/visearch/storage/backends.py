@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from visearch.errors import N_, InvalidInput
 from visearch.storage.documents import DocumentStore
 from visearch.storage.tags import TagStore
 from visearch.storage.faces import FaceStore
@@ -48,7 +49,7 @@ class StoreOptions:
             configured = replace(configured, url=manifest.es_url or configured.url,
                                  prefix=manifest.es_prefix or configured.prefix)
         if not configured.url:
-            raise EsError("no Elasticsearch URL: pass --es-url or set VISEARCH_ES_URL")
+            raise EsError(N_("no Elasticsearch URL: pass --es-url or set VISEARCH_ES_URL"), code="es_url_missing")
         return configured
 
 
@@ -101,7 +102,8 @@ def open_backend(root: Path, manifest, options: StoreOptions = StoreOptions(), *
     if manifest.backend == "elasticsearch":
         knn = manifest.vector_store == "elasticsearch"
         return open_elasticsearch(options.es_for(manifest), vector_dims=manifest.dim, knn=knn)
-    raise ValueError(f"{root} uses the '{manifest.backend}' backend, which this build cannot open")
+    raise InvalidInput(N_("%(root)s uses the '%(backend)s' backend, which this build cannot open"),
+                       code="backend_unknown", root=root, backend=manifest.backend)
 
 
 def open_faiss(path: Path, dim: int, *, read_only: bool = False, options: StoreOptions = StoreOptions()

@@ -184,6 +184,9 @@ class PeopleStore(Protocol):
         """A person by id, by name or alias (case-insensitive), or by the spelling of either in the other script
         (text/names.py decides)."""
 
+    def names(self) -> list[tuple[int, str, list[str]]]:
+        """Every person's (id, name, aliases): what a name as typed is matched against (text/names.py)."""
+
     def shared_items(self, person_a: int, person_b: int) -> list[int]:
         """Items (photos, frames) in which both people have a face: they cannot be one person."""
 

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from visearch.errors import N_, NotFound
 from visearch.indexer.errors import VisearchError
 from visearch.storage.backends import Backend, StoreOptions, open_backend, open_faiss
 from visearch.storage.documents import DocumentStore
@@ -27,11 +28,12 @@ FRAME_FEATURES = "frame-features"  # video frames' keypoints, apart from the len
 CLIP_EXPORT = "models/clip-image.onnx"  # the image tower for photo searches without torch (clip_onnx)
 
 
-class LibraryError(VisearchError):
+class LibraryError(NotFound):
     pass
 
 
 class EncoderMismatchError(LibraryError):
+    kind = "conflict"
     pass
 
 
@@ -108,7 +110,8 @@ class Library:
         manifest_path = root / MANIFEST
         if not manifest_path.exists():
             if not create:
-                raise LibraryError(f"no visearch library at {root} (run `visearch index` first, or pass --library)")
+                raise LibraryError(N_("no visearch library at %(root)s (run `visearch index` first, or pass --library)"),
+                                   code="library_missing", root=root)
             root.mkdir(parents=True, exist_ok=True)
             manifest = Manifest(backend=backend or "sqlite")
             if manifest.backend == "elasticsearch":
@@ -120,12 +123,13 @@ class Library:
         else:
             manifest = read_manifest(root)
             if backend and backend != manifest.backend:
-                raise LibraryError(f"{root} keeps its documents in {manifest.backend}, not {backend}: "
-                                   f"use `visearch migrate --to {backend}` to move it")
+                raise LibraryError(N_("%(root)s keeps its documents in %(backend)s, not %(backend2)s: use `visearch migrate --to %(backend3)s` to move it"),
+                                   code="library_backend_differs", root=root, backend=manifest.backend,
+                                   backend2=backend, backend3=backend)
         try:
             backend_stores = open_backend(root, manifest, options, read_only=read_only)
-        except ValueError as exc:
-            raise LibraryError(str(exc)) from None
+        except VisearchError as exc:
+            raise LibraryError.like(exc) from None
         library = cls(root, manifest, backend_stores, read_only=read_only, map_vectors=map_vectors, options=options)
         if not manifest_path.exists():
             library.update_manifest()
@@ -166,9 +170,9 @@ class Library:
         """Refuse an encoder other than the one that built the library."""
         if self.manifest.encoder and self.manifest.encoder != identity:
             raise EncoderMismatchError(
-                f"the library at {self.root} was built with {self.manifest.encoder}; this run uses {identity}. "
-                f"Vectors from different encoders cannot be mixed: use the same --clip, or a new --library."
-            )
+                N_("the library at %(root)s was built with %(built)s; this run uses %(identity)s. Vectors from "
+                   "different encoders cannot be mixed: use the same --clip, or a new --library."),
+                code="encoder_mismatch", root=self.root, built=self.manifest.encoder, identity=identity)
 
     def bind_encoder(self, identity: str, dim: int, semantic: bool, clip: str = "", clip_weights: str = "") -> None:
         """Adopt the encoder on first use; afterwards refuse any other."""
@@ -198,9 +202,9 @@ class Library:
     def check_faces(self, identity: str) -> None:
         if self.manifest.faces and self.manifest.faces != identity:
             raise EncoderMismatchError(
-                f"the library at {self.root} holds faces from the '{self.manifest.faces}' backend; this run uses "
-                f"'{identity}'. Use --faces {self.manifest.faces}, or a new --library."
-            )
+                N_("the library at %(root)s holds faces from the '%(built)s' backend; this run uses '%(identity)s'. "
+                   "Use --faces %(built)s, or a new --library."),
+                code="faces_mismatch", root=self.root, built=self.manifest.faces, identity=identity)
 
     def bind_faces(self, identity: str) -> None:
         self.check_faces(identity)
@@ -236,7 +240,8 @@ class Library:
     def vectors(self) -> VectorStore:
         if self._vectors is None:
             if not self.manifest.dim:
-                raise LibraryError(f"the library at {self.root} is empty: nothing has been indexed yet")
+                raise LibraryError(N_("the library at %(root)s is empty: nothing has been indexed yet"),
+                                   code="library_empty", root=self.root)
             if self.backend.knn is not None:
                 self._vectors = self.backend.knn(self.manifest.dim)
             else:
@@ -251,14 +256,15 @@ class Library:
         if self.vectors_path.exists():
             return  # already started: the template only seeds a new file
         if not Path(template).is_file():
-            raise LibraryError(f"{template}: no such vectors template (make one with `visearch train-vectors`)")
+            raise LibraryError(N_("%(template)s: no such vectors template (make one with `visearch train-vectors`)"),
+                               code="no_vectors_template", template=template)
         shutil.copyfile(template, self.vectors_path)
 
     def set_shard(self, shard: str) -> None:
         """Record which 1/N of the inputs this library's vectors hold ("" for all)."""
         if self.manifest.shard != shard:
             if self._vectors is not None:
-                raise LibraryError("set the shard before the vectors are opened")
+                raise LibraryError(N_("set the shard before the vectors are opened"), code="shard_too_late")
             self.manifest = replace(self.manifest, shard=shard)
             self.update_manifest()
 
@@ -336,12 +342,13 @@ class Library:
 def read_manifest(root: Path) -> Manifest:
     path = Path(root) / MANIFEST
     if not path.exists():
-        raise LibraryError(f"no visearch library at {root}")
+        raise LibraryError(N_("no visearch library at %(root)s"), code="library_missing", root=root)
     try:
         data = json.loads(path.read_text())
         return Manifest(**{k: v for k, v in data.items() if k in Manifest.__dataclass_fields__})
     except (ValueError, TypeError) as exc:
-        raise LibraryError(f"{path} is not a valid manifest: {exc}") from None
+        raise LibraryError(N_("%(path)s is not a valid manifest: %(exc)s"), code="manifest_invalid", path=path,
+                           exc=exc) from None
 
 
 def write_manifest(root: Path, manifest: Manifest) -> None:

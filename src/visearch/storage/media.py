@@ -12,13 +12,17 @@ import stat
 from pathlib import Path
 from typing import Sequence
 
-from visearch.indexer.errors import VisearchError
+from visearch.errors import N_, VisearchError
 
 
 class MediaUnavailable(VisearchError):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    """A file the library indexed cannot be served: gone (404) or changed since (410, `gone` False)."""
+
+    kind = "missing"
+
+    def __init__(self, status: int, template: str, /, code: str = "file_missing", **values) -> None:
         self.status = status
+        super().__init__(template, code=code, **values)
 
 
 def inside(path: str, roots: Sequence[str]) -> bool:
@@ -32,11 +36,13 @@ def checked_file(path: str, size: int, mtime_ns: int, roots: Sequence[str]) -> P
     try:
         info = os.stat(real)
     except OSError:
-        raise MediaUnavailable(404, "the file is no longer on disk") from None
+        raise MediaUnavailable(404, N_("the file is no longer on disk"), code="file_missing") from None
     if not stat.S_ISREG(info.st_mode) or not inside(real, roots):
-        raise MediaUnavailable(410, "the file was replaced since it was indexed; index the folder again")
+        raise MediaUnavailable(410, N_("the file was replaced since it was indexed; index the folder again"),
+                               code="file_changed")
     if info.st_size != size or info.st_mtime_ns != mtime_ns:
-        raise MediaUnavailable(410, "the file changed since it was indexed; index the folder again")
+        raise MediaUnavailable(410, N_("the file changed since it was indexed; index the folder again"),
+                               code="file_changed")
     return Path(real)
 
 
@@ -45,7 +51,7 @@ def item_file(library, item_id: int) -> tuple[Path, str]:
     (still true: size and mtime are checked); MediaUnavailable else."""
     doc = library.docs.get([item_id]).get(item_id)
     if doc is None:
-        raise MediaUnavailable(404, f"no item {item_id}")
+        raise MediaUnavailable(404, N_("no item %(item_id)s"), code="item_missing", item_id=item_id)
     if doc.kind == "frame":
         return video_file(library, doc.video_id)
     roots = library.indexed_roots() or [os.path.realpath(doc.source)]
@@ -59,7 +65,7 @@ def item_file(library, item_id: int) -> tuple[Path, str]:
 def video_file(library, video_id: int) -> tuple[Path, str]:
     video = library.docs.get_videos([video_id]).get(video_id)
     if video is None:
-        raise MediaUnavailable(404, f"no video {video_id}")
+        raise MediaUnavailable(404, N_("no video %(video_id)s"), code="video_missing", video_id=video_id)
     roots = library.indexed_roots() or [os.path.realpath(video.source)]
     try:
         return checked_file(video.path, video.size, video.mtime_ns, roots), video.format
@@ -73,7 +79,7 @@ def thumbnail_file(library, relative: str) -> Path:
     root = os.path.realpath(library.root)
     real = os.path.realpath(os.path.join(root, relative))
     if not relative or not inside(real, [root]) or not os.path.isfile(real):
-        raise MediaUnavailable(404, "no thumbnail")
+        raise MediaUnavailable(404, N_("no thumbnail"), code="thumbnail_missing")
     return Path(real)
 
 
@@ -101,7 +107,7 @@ def face_crop(library, face_id: int) -> bytes:
     found = library.faces.face(face_id)
     doc = library.docs.get([found.item_id]).get(found.item_id) if found else None
     if doc is None or not doc.thumbnail:
-        raise MediaUnavailable(404, f"no face {face_id}")
+        raise MediaUnavailable(404, N_("no face %(face_id)s"), code="face_missing", face_id=face_id)
     with Image.open(thumbnail_file(library, doc.thumbnail)) as thumb:
         x0, y0, x1, y1 = crop_box(found.box, thumb.width / max(doc.width, 1), thumb.size)
         crop = thumb.crop((x0, y0, x1, y1)).resize((FACE_SIDE, FACE_SIDE))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
-from visearch.indexer.errors import VisearchError
+from visearch.errors import Conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,5 +60,5 @@ class TagStore(Protocol):
         """Drop every tag's segments and applied marks for videos that are gone or indexed again."""
 
 
-class TagExistsError(VisearchError, ValueError):
+class TagExistsError(Conflict):
     """A tag by that name exists: refuse, or replace it on request (the web answers 409)."""

@@ -11,10 +11,10 @@ import threading
 import time
 from pathlib import Path
 
-from visearch.indexer.errors import VisearchError
+from visearch.errors import N_, Conflict
 
 
-class LibraryBusyError(VisearchError):
+class LibraryBusyError(Conflict):
     """Another process is writing to the library."""
 
 
@@ -41,7 +41,8 @@ class WriterLock:
         deadline = time.monotonic() + wait
         got = self._threads.acquire(timeout=wait) if wait > 0 else self._threads.acquire(blocking=False)
         if not got:
-            raise LibraryBusyError(f"another request is writing to {self.path.parent}; try again in a moment")
+            raise LibraryBusyError(N_("another request is writing to %(library)s; try again in a moment"),
+                                   code="library_busy", library=self.path.parent)
         try:
             if self._depth == 0:
                 self._handle = self._flock(deadline)
@@ -70,8 +71,9 @@ class WriterLock:
                     holder = _read_holder(handle)
                     handle.close()
                     raise LibraryBusyError(
-                        f"another visearch process ({holder}) is writing to {self.path.parent}; "
-                        f"wait for it to finish (or stop it) and try again") from None
+                        N_("another visearch process (%(holder)s) is writing to %(library)s; wait for it to finish "
+                           "(or stop it) and try again"), code="library_busy", holder=holder,
+                        library=self.path.parent) from None
                 time.sleep(0.1)
         handle.seek(0)
         handle.truncate()

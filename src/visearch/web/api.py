@@ -7,6 +7,8 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 
+from visearch.defaults import FANCAM_ASPECT
+from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 from visearch.indexer.images import parse_box
 from visearch.search import details
@@ -45,7 +47,8 @@ def search():
         answer["query"]["upload"] = upload
         return jsonify(views.safe_links(translate_answer(answer)))
     if not (params.get("text") or "").strip():
-        raise InvalidInput("send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'")
+        raise InvalidInput(N_("send an image (multipart field 'image'), an 'upload' id or a non-empty 'text'"),
+                           code="search_needs_input")
     engine = services().engine()
     with services().searching():
         answer = searching.search_text(engine, params["text"], k=k)
@@ -165,7 +168,7 @@ def start_fancam():
     wanted = fancams.fancam_request(
         services().library, params["video"], services().fancams().folder, person=params.get("person"),
         people=params.get("people"), grid=bool(params.get("grid")), top=params.get("top") or 4,
-        aspect=params.get("aspect") or "9:16", height=params.get("height"))
+        aspect=params.get("aspect") or FANCAM_ASPECT, height=params.get("height"))
     job = services().fancams().start(wanted)
     response = jsonify(job.json())
     response.status_code = 202

@@ -90,74 +90,63 @@ def _wants_json() -> bool:
 
 
 def error_response(status: int, message: str, **extra):
-    from visearch.web.i18n import translate_error
-
-    message = translate_error(message)
+    """An error as JSON (under /api/) or as a page; `message` is already in the visitor's language."""
     if _wants_json():
         return jsonify({"error": message, **extra}), status
     return render_template("error.html", code=status, message=message, page=""), status
 
 
-def _statuses() -> dict[type, int]:
-    """The status each domain error answers with; a subclass takes its nearest listed base's."""
-    from visearch.indexer.errors import InvalidInput, VisearchError
-    from visearch.search.details import NotFoundError
-    from visearch.storage.library import LibraryBusyError, LibraryError
-    from visearch.storage.tags import TagExistsError
-    from visearch.people.index import CannotMergeError, PersonNotFoundError
-    from visearch.people.review import StaleAnswerError
-    from visearch.web.jobs import JobsBusy
+def _http_messages() -> dict[int, str]:
+    from visearch.errors import N_
 
-    return {InvalidInput: 400, NotFoundError: 404, PersonNotFoundError: 404, LibraryError: 404,
-            LibraryBusyError: 409, CannotMergeError: 409, StaleAnswerError: 409, TagExistsError: 409,
-            JobsBusy: 429, VisearchError: 422}
+    return {400: N_("The request could not be understood."), 404: N_("There is nothing at this address."),
+            405: N_("This address does not take that kind of request."), 406: N_("No answer in a form you accept."),
+            415: N_("This kind of content is not accepted here."), 500: N_("Something went wrong on the server.")}
+
+
+HTTP_MESSAGES = _http_messages()
+
+# What went wrong (`VisearchError.kind`) → the HTTP status: the one table (an error may carry its own `status`).
+STATUSES = {"invalid": 400, "missing": 404, "conflict": 409, "busy": 429, "unavailable": 422, "failed": 422}
 
 
 def _register_errors(app: Flask) -> None:
-    from visearch.indexer.errors import VisearchError
-    from visearch.storage.library import LibraryError
-    from visearch.web.params import InvalidParameter
-    from visearch.web.security import Refused
-    from visearch.web.services import ModelsLoading
-    from visearch.web.uploads import BadUpload
+    from flask_babel import gettext
 
-    statuses = _statuses()
+    from visearch.errors import N_, VisearchError
+    from visearch.web.services import ModelsLoading
+
     headers = {429: {"Retry-After": "30"}}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        messages = {413: f"the upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"}
-        return error_response(error.code or 500, messages.get(error.code) or error.description or error.name)
-
-    @app.errorhandler(InvalidParameter)
-    def invalid(error: InvalidParameter):
-        from flask_babel import gettext
-
-        reason = gettext(error.template, **error.values) if error.values else gettext(error.template)
-        return error_response(error.status, f"{error.name}: {reason}", field=error.name)
-
-    @app.errorhandler(BadUpload)
-    @app.errorhandler(Refused)
-    def refused(error):
-        return error_response(error.status, error.message)
+        if error.code == 413:
+            message = gettext(N_("the upload is larger than %(size)s MB"), size=MAX_UPLOAD_BYTES // (1024 * 1024))
+            return error_response(413, message, code="upload_too_large")
+        message = HTTP_MESSAGES.get(error.code or 500, error.name)
+        return error_response(error.code or 500, gettext(message), code=f"http_{error.code}")
 
     @app.errorhandler(ModelsLoading)
     def loading(_error):
-        body = {"error": "the search models are loading; try again in a moment", "loading": True}
+        body = {"error": gettext(N_("the search models are loading; try again in a moment")), "loading": True,
+                "code": "models_loading"}
         return jsonify(body), 503, {"Retry-After": "2"}
 
     @app.errorhandler(VisearchError)
     def domain_error(error: VisearchError):
-        """The status of the error's nearest listed class (`status` where it carries one: media, 413)."""
-        status = getattr(error, "status", None) or next(
-            statuses[kind] for kind in type(error).__mro__ if kind in statuses)
+        """The status of the error's kind (or its own: a file that changed is 410), in the visitor's words."""
+        status = getattr(error, "status", None) or STATUSES.get(error.kind, 422)
         if getattr(error, "too_large", False):
             status = 413
-        extra = {"empty": True} if isinstance(error, LibraryError) else {}  # the page offers to index
-        body, code = error_response(status, str(error), **extra)
+        extra = {"empty": True} if error.code in ("library_missing", "library_empty") else {}  # the page offers to index
+        if getattr(error, "name", None) and error.code == "parameter_invalid":
+            extra["field"] = error.name
+        body = error.to_json(gettext)
+        body, code = error_response(status, body.pop("error"), **body, **extra)
         return body, code, headers.get(status, {})
 
     @app.errorhandler(Exception)
     def unexpected(error):  # a bug: logged with its traceback, answered without one
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, f"internal error ({error.__class__.__name__}); see the server log")
+        return error_response(500, gettext(N_("internal error (%(kind)s); see the server log"),
+                                           kind=error.__class__.__name__), code="internal")

@@ -8,7 +8,7 @@ their browser's Accept-Language, else English. Scripts get their messages as a J
 from __future__ import annotations
 
 import json
-import re
+import re  # reads the scripts' t("…") calls, never a message
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,11 +19,6 @@ LANGUAGES = {"en": "English", "ko": "한국어"}
 COOKIE = "visearch_lang"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-def N_(message: str) -> str:
-    """Marks a string for the catalogue where it is written; it is translated where it is shown."""
-    return message
 
 
 def select_locale() -> str:
@@ -37,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals.update(languages=LANGUAGES, current_language=lambda: str(get_locale() or "en"),
-                                 script_messages=script_messages)
+                                 script_messages=script_messages, who=who)
 
     @app.template_filter("urlencode_lang")
     def urlencode_lang(args, language: str) -> str:
@@ -64,6 +59,13 @@ def init_app(app: Flask) -> None:
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", path="/")
         return response
+
+
+def who(person) -> str:
+    """A person as every page names them: their name, or "Unnamed person 3" (one label for the unnamed)."""
+    name = person.get("name") if isinstance(person, dict) else getattr(person, "name", "")
+    number = person.get("id") if isinstance(person, dict) else getattr(person, "id", "")
+    return name or gettext("Unnamed person %(id)s", id=number)
 
 
 def script_messages() -> str:
@@ -97,69 +99,6 @@ def script_calls() -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     return tuple(dict.fromkeys(singles)), tuple(dict.fromkeys(plurals))
 
 
-# Error messages the domain raises with values in them: each pattern's msgid is translated and the values
-# put back. Anything not listed is shown as it was raised (English).
-ERRORS = [
-    (re.compile(r"^no (face|person) (?P<key>\d+)(?: with faces)?: (?:it was indexed again|merged) "),
-     N_("%(what)s %(key)s is gone: indexed again, merged or forgotten since; reload the page")),
-    (re.compile(r"^face (?P<face>\d+) already belongs to person (?P<person>\d+)$"),
-     N_("face %(face)s already belongs to person %(person)s")),
-    (re.compile(r"^(?:face|track) \d+ cannot be person (?P<person>\d+): "),
-     N_("this face cannot be person %(person)s: they are both in one picture, or it was said not to be them")),
-    (re.compile(r"^(?:face|track) \d+ and (?:face|track) \d+ are in one picture"),
-     N_("two of these faces are in one picture: they are two people")),
-    (re.compile(r"^time: (?P<t>[\d.]+) s is outside (?P<name>.+) \(0 to (?P<d>[\d.]+) s\)$"),
-     N_("time: %(t)s s is outside %(name)s (0 to %(d)s s)")),
-    (re.compile(r"^nothing to cut out there"), N_("nothing to cut out there: the region holds no object apart from "
-                                                  "its background")),
-    (re.compile(r"^no (person|item|video|tag|face) (?P<key>.+)$"), N_("no %(what)s %(key)s")),
-    (re.compile(r"^no person '(?P<key>.+)' \(see `visearch people list`\)$"), N_("no person '%(key)s'")),
-    (re.compile(r"^(?P<name>[^:]+): not an image \(JPEG, PNG, WebP, GIF, TIFF or BMP expected\)$"),
-     N_("%(name)s: not an image (JPEG, PNG, WebP, GIF, TIFF or BMP expected)")),
-    (re.compile(r"^(?P<name>[^:]+): the file is empty$"), N_("%(name)s: the file is empty")),
-    (re.compile(r"^the upload is larger than (?P<size>\d+) MB$"), N_("the upload is larger than %(size)s MB")),
-    (re.compile(r"^this server needs a write token"), N_("this server needs a write token for changes: open the "
-                                                          "address it printed with ?token=… once")),
-    (re.compile(r"^another (request|visearch process).* is writing to "), N_("the library is being changed by "
-                                                                               "someone else; try again in a moment")),
-    (re.compile(r"^people (?P<a>\d+) and (?P<b>\d+) are both in (?P<where>.+?)(?: \(and .*)?: two faces in one "),
-     N_("people %(a)s and %(b)s are both in %(where)s: two faces in one picture are two people")),
-    (re.compile(r"^other: cannot merge a person into themselves$"), N_("other: cannot merge a person into themselves")),
-    (re.compile(r"^no visearch library at (?P<path>.+?)(?: \(.*)?$"), N_("no visearch library at %(path)s")),
-    (re.compile(r"^a tag named '(?P<name>.+)' exists"), N_("a tag named '%(name)s' exists: pick another name")),
-    (re.compile(r"^box (?P<box>.+) leaves less than (?P<side>.+) pixels inside the (?P<size>.+) picture$"),
-     N_("box %(box)s leaves less than %(side)s pixels inside the %(size)s picture")),
-    (re.compile(r"^box must have x1 > x0 and y1 > y0, got (?P<box>.+)$"),
-     N_("box must have x1 > x0 and y1 > y0, got %(box)s")),
-    (re.compile(r"^box must be four numbers x0,y0,x1,y1 in pixels, got (?P<box>.+)$"),
-     N_("box must be four numbers x0,y0,x1,y1 in pixels, got %(box)s")),
-    (re.compile(r"^upload: that photo is no longer kept; upload it again$"),
-     N_("upload: that photo is no longer kept; upload it again")),
-    (re.compile(r"^internal error \((?P<kind>\w+)\); see the server log$"),
-     N_("internal error (%(kind)s); see the server log")),
-    (re.compile(r"^(?P<path>.+): (?P<count>\d+) damaged packets skipped; the frames around them are indexed$"),
-     N_("%(path)s: %(count)s damaged packets skipped; the frames around them are indexed")),
-    (re.compile(r"^text-to-image search is off: this library's encoder \((?P<clip>.+)\) is not semantic"),
-     N_("text-to-image search is off: this library's encoder (%(clip)s) is not semantic; results come from OCR "
-        "and catalogue text only")),
-]
-WHAT = {"person": N_("person"), "item": N_("item"), "video": N_("video"), "tag": N_("tag"), "face": N_("face")}
-
-
-def translate_error(message: str) -> str:
-    """An error message in the request's language, where its pattern is in the catalogue."""
-    if str(get_locale() or "en") == "en":
-        return message
-    for pattern, msgid in ERRORS:
-        found = pattern.match(message)
-        if found:
-            values = found.groupdict()
-            if "what" in msgid and found.groups():
-                values["what"] = gettext(WHAT.get(found.group(1), found.group(1)))
-            return gettext(msgid, **values)
-    return message
-
-
 def translate_document(node):
     """An OpenAPI document with its summaries and descriptions in the request's language."""
     if isinstance(node, dict):
@@ -183,11 +122,11 @@ def translate_answer(data: dict) -> dict:
 
 
 def translate_text(text: str) -> str:
-    """A sentence the library said, in the request's language: as written in the catalogue, or by pattern."""
+    """A sentence the library said (a catalogue message, `N_` where it is written), in the request's language."""
     if not text or str(get_locale() or "en") == "en":
         return text
-    translated = gettext(text)
-    return translated if translated != text else translate_error(text)
+    return gettext(text)
+
 
 def extract_openapi(fileobj, keywords, comment_tags, options):
     """Babel extraction: every summary and description of the OpenAPI document (web/openapi.py)."""

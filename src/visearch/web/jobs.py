@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ KEEP = 20  # finished fancams kept on disk
 
 class JobsBusy(VisearchError):
     """Too many fancams waiting: the API answers 429."""
+
+    kind = "busy"
 
 
 @dataclass
@@ -73,7 +76,8 @@ class FancamJobs:
         with self._lock:
             waiting = sum(1 for job in self._jobs.values() if job.state in ("queued", "running"))
             if waiting > MAX_WAITING:
-                raise JobsBusy(f"{waiting} fancams are being made already; try again when one has finished")
+                raise JobsBusy(N_("%(waiting)s fancams are being made already; try again when one has finished"),
+                               code="fancams_busy", waiting=waiting)
             job = Job(secrets.token_hex(8), request)
             self._jobs[job.id] = job
         self._save(job)

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, after_this_request, g, render_template, request, send_file, url_for
 
+from visearch.defaults import QUERY_SIDE
 from visearch.search import details
-from visearch.storage.media import MediaUnavailable, face_crop, item_file, thumbnail_file, video_file
+from visearch.app.library import MediaUnavailable, face_crop, item_file, thumbnail_file, video_file
 from visearch.app import people as people_cases
 from visearch.web import queries, views
 from visearch.web.services import services
@@ -25,7 +26,8 @@ def home():
     stats = details.library_stats(library) if library else None
     params = g.params
     return render_template("search.html", stats=stats, page="search", q=params.get("q") or "",
-                           photo=params.get("photo") or "", box=params.get("box") or "", shop=params.get("shop") == "1")
+                           photo=params.get("photo") or "", box=params.get("box") or "", shop=params.get("shop") == "1",
+                           query_side=QUERY_SIDE)
 
 
 @pages.get("/shop/<int:video_id>")

@@ -12,21 +12,22 @@ import re
 
 from flask import g, request
 
-from visearch.indexer.messages import N_
+from visearch.defaults import MAX_TEXT, MOMENT_GAP
+from visearch.errors import N_, InvalidInput
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER; larger path ids never match a route (404)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class InvalidParameter(Exception):
-    """A 400 naming the field: raised before the view runs. `reason` is a catalogue sentence with %(…)s values
-    (web/i18n.py shows it in the page's language)."""
+class InvalidParameter(InvalidInput):
+    """A 400 naming the field (raised before the view runs): "NAME: REASON", the reason a catalogue sentence."""
 
     def __init__(self, name: str, reason: str, status: int = 400, **values) -> None:
-        self.name, self.template, self.values, self.status = name, reason, values, status
-        self.reason = reason % values if values else reason
-        self.message = f"{name}: {self.reason}"
-        super().__init__(self.message)
+        self.name, self.status = name, status
+        super().__init__(reason, code="parameter_invalid", **values)
+
+    def format(self, translate=str) -> str:
+        return f"{self.name}: {super().format(translate)}"
 
 
 def _query(name: str, schema: dict, description: str = "") -> dict:
@@ -40,7 +41,7 @@ K = _query("k", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}
 ALL = _query("all", {"type": "string", "enum": ["0", "1"]}, "1: include hidden people")
 PEOPLE_QUERY = _query("q", {"type": "string", "maxLength": 100},
                       "only people this name could mean: part of a name or alias, in Hangul or Latin letters")
-GAP = _query("gap", {"type": "number", "minimum": 0, "maximum": 60, "default": 2},
+GAP = _query("gap", {"type": "number", "minimum": 0, "maximum": 60, "default": MOMENT_GAP},
              "seconds between sightings that still count as one clip")
 BROWSE = [
     _query("kind", {"type": "string", "enum": ["image", "frame"]}),
@@ -59,7 +60,7 @@ BROWSE = [
 ]
 UPLOAD_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 BOX = {"type": "string", "maxLength": 200, "description": "x0,y0,x1,y1 in the photo's pixels"}
-HOME = [_query("q", {"type": "string", "maxLength": 500}, "text query"),
+HOME = [_query("q", {"type": "string", "maxLength": MAX_TEXT}, "text query"),
         _query("photo", UPLOAD_ID, "an uploaded query photo"), _query("box", BOX),
         _query("shop", {"type": "string", "enum": ["0", "1"]}, "1: catalogue products only (a video frame)")]
 CLIP_RANGE = [_query("start", {"type": "number", "minimum": 0, "maximum": 1e7}),
@@ -83,11 +84,11 @@ QUERY: dict[str, list[dict]] = {
 SEARCH_FORM = {"type": "object", "properties": {
     "image": {"type": "string", "format": "binary"},
     "upload": UPLOAD_ID | {"description": "search a photo uploaded before (its `query.upload`) again"},
-    "box": BOX, "text": {"type": "string", "minLength": 1, "maxLength": 500},
+    "box": BOX, "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
     "k": {"type": "integer", "minimum": 1, "maximum": 100}, "suggest": {"type": "string", "enum": ["0", "1"]},
     "products": {"type": "string", "enum": ["0", "1"], "description": "1: catalogue products only"}}}
 SEARCH_JSON = {"type": "object", "required": ["text"], "properties": {
-    "text": {"type": "string", "minLength": 1, "maxLength": 500},
+    "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
     "k": {"type": "integer", "minimum": 1, "maximum": 100}}}
 NAME_BODY = {"type": "object", "required": ["name"], "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 200}}}
@@ -119,9 +120,9 @@ FANCAM_BODY = {"type": "object", "required": ["video"], "properties": {
                "description": "output height in px (default 1280, a grid 720, at most the video's own)"}}}
 
 _MOMENT_FIELDS = {
-    "text": {"type": "string", "minLength": 1, "maxLength": 500, "description": "words seen on screen"},
+    "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "description": "words seen on screen"},
     "person": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "a person on screen"},
-    "clip_text": {"type": "string", "minLength": 1, "maxLength": 500,
+    "clip_text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT,
                   "description": "a description (libraries with a semantic CLIP model)"},
     "upload": UPLOAD_ID | {"description": "an example picture uploaded before (its `upload`)"},
     "threshold": {"type": "number", "minimum": 0, "maximum": 1, "description": "the score a frame needs"},

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, request
 
+from visearch.errors import N_, VisearchError
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -22,10 +24,12 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "ip6-localhost")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+class Refused(VisearchError):
+    """A request this server will not answer (a foreign Host, a cross-site write): 400 or 403."""
+
+    def __init__(self, status: int, template: str, /, code: str = "refused", **values) -> None:
+        self.status = status
+        super().__init__(template, code=code, **values)
 
 
 def allowed_hosts(bind_host: str = "127.0.0.1", extra: list[str] | tuple[str, ...] = ()) -> set[str]:
@@ -47,16 +51,17 @@ def host_name(host_header: str) -> str:
 def check_request(allowed: set[str] | None) -> None:
     """Raise Refused for a foreign Host or a cross-origin write."""
     if allowed is not None and host_name(request.host) not in allowed:
-        raise Refused(400, f"this server does not answer to the host name {host_name(request.host)!r}; "
-                           "start it with --allowed-host NAME to allow it")
+        raise Refused(400, N_("this server does not answer to the host name %(host)s; start it with --allowed-host "
+                              "NAME to allow it"), code="host_refused", host=repr(host_name(request.host)))
     if request.method in SAFE_METHODS:
         return
     site = request.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
-        raise Refused(403, "cross-site requests may not change this library")
+        raise Refused(403, N_("cross-site requests may not change this library"), code="cross_site")
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(origin, request.host_url):
-        raise Refused(403, f"requests from {origin} may not change this library")
+        raise Refused(403, N_("requests from %(origin)s may not change this library"), code="cross_site",
+                      origin=origin)
 
 
 def same_origin(origin: str, host_url: str) -> bool:

@@ -11,6 +11,7 @@ import threading
 
 from flask import Flask, current_app, g, has_request_context
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 
 
@@ -45,6 +46,7 @@ class Services:
         self._loader: threading.Thread | None = None
         self.model_state = "idle"  # idle | loading | ready | error
         self.model_error = ""
+        self._load_error: VisearchError | None = None  # what loading the models raised, said again to each query
         # A search runs its models on every core; more at once only thrash. Pages and thumbnails
         # (other server threads) keep flowing around them (bench/http_load.py measures the choice).
         self._searching = threading.BoundedSemaphore(settings.concurrent_searches)
@@ -57,24 +59,21 @@ class Services:
     # -- the library, one generation per manifest version
 
     def _manifest_mtime(self) -> int | None:
-        from visearch.storage.library import MANIFEST
+        from visearch.app.library import manifest_version
 
-        try:
-            return (self.library_path / MANIFEST).stat().st_mtime_ns
-        except OSError:
-            return None
+        return manifest_version(self.library_path)
 
     def lease(self) -> Generation:
         """The current generation, counted as in use until `release`."""
-        from visearch.storage.library import LibraryError
-        from visearch.app.library import open_library
+        from visearch.app.library import LibraryError, open_library
 
         mtime = self._manifest_mtime()
         with self._lock:
             current = self._current
             if current is None or mtime != current.mtime:
                 if mtime is None:
-                    raise LibraryError(f"no visearch library at {self.library_path}")
+                    raise LibraryError(N_("no visearch library at %(library_path)s"), code="library_missing",
+                                       library_path=self.library_path)
                 # FAISS memory-mapped read-only: the index stays in the page cache, not on this heap;
                 # an indexer's save rewrites the manifest, and the next request opens the new file.
                 self._current = Generation(open_library(self.settings, map_vectors=True), mtime)
@@ -114,11 +113,6 @@ class Services:
     def has_library(self) -> bool:
         return self._manifest_mtime() is not None
 
-    def people(self):
-        from visearch.people.index import people_index
-
-        return people_index(self.library)
-
     def fancams(self):
         """The background fancam jobs of this library (web/jobs.py)."""
         from visearch.web.jobs import FancamJobs
@@ -132,16 +126,16 @@ class Services:
 
     def engine(self):
         """The search engine over this request's library, or ModelsLoading while models load."""
-        from visearch.search.query_models import open_engine
+        from visearch.app.engines import engine_for
 
         generation = self._generation()
         with self._lock:
             if self._models is not None:
                 if generation.engine is None:
-                    generation.engine = open_engine(generation.library, self._models)
+                    generation.engine = engine_for(generation.library, self._models)
                 return generation.engine
             if self.model_state == "error":
-                raise VisearchError(self.model_error)
+                raise self._load_error
             self._start_loading(generation.library.manifest)
         raise ModelsLoading()
 
@@ -157,36 +151,37 @@ class Services:
         return self._loader
 
     def _load(self, manifest) -> None:
-        from visearch.search.query_models import load_query_models, query_device
+        from visearch.app.engines import query_models
 
         try:
-            models = load_query_models(manifest, self.library_path, self.ocr_name, eager=True,
-                                       threads=self.settings.threads, device=query_device(self.settings.device))
+            models = query_models(self.settings, manifest, self.library_path, ocr=self.ocr_name, eager=True)
             with self._lock:
                 self._models = models
                 self.model_state = "ready"
         except Exception as exc:  # shown to the user as a friendly state, not a 500
             with self._lock:
                 self.model_state, self.model_error = "error", str(exc)
+                self._load_error = exc if isinstance(exc, VisearchError) else VisearchError(
+                    N_("the search models could not be loaded: %(detail)s"), code="models_failed", detail=exc)
 
     def load_models(self) -> None:
         """Load the models now and wait for them (tests, scripts); raises what loading raised."""
-        from visearch.storage.library import read_manifest
+        from visearch.app.library import manifest_at
 
         with self._lock:
             if self._models is not None:
                 return
-            loader = self._start_loading(read_manifest(self.library_path))
+            loader = self._start_loading(manifest_at(self.library_path))
         loader.join()
         if self.model_state == "error":
-            raise VisearchError(self.model_error)
+            raise self._load_error
 
     def warm_up(self) -> None:
         """Start loading models now, so the first search does not wait."""
-        from visearch.storage.library import LibraryError, read_manifest
+        from visearch.app.library import LibraryError, manifest_at
 
         try:
-            manifest = read_manifest(self.library_path)
+            manifest = manifest_at(self.library_path)
         except LibraryError:
             return
         if not manifest.clip:

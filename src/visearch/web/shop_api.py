@@ -6,6 +6,7 @@ import json
 
 from flask import Response, g, jsonify, request
 
+from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 from visearch.indexer.images import parse_box
 from visearch.cutout.grabcut import png_bytes
@@ -43,7 +44,8 @@ def cutout():
     elif params.get("video") is not None and params.get("time") is not None:
         source = cutting.source_photo(services().library, frame=_moment(params))
     else:
-        raise InvalidInput("send an image (multipart field 'image'), an 'upload' id, or a 'video' and a 'time'")
+        raise InvalidInput(N_("send an image (multipart field 'image'), an 'upload' id, or a 'video' and a 'time'"),
+                           code="frame_search_needs_input")
     reference = cutting.reference_image(services().library, params["item"]) if params.get("item") and outline else None
     done = cutting.cutout(source, box=box, outline=outline, reference=reference, background=params.get("background"))
     return Response(png_bytes(done), mimetype="image/png",
@@ -59,8 +61,8 @@ def _outline(value):
         try:
             value = json.loads(value)
         except ValueError:
-            raise InvalidInput("outline: a JSON list of [x, y] points") from None
+            raise InvalidInput(N_("outline: a JSON list of [x, y] points"), code="cutout_outline") from None
     if not isinstance(value, list) or not 3 <= len(value) <= 64 or not all(
             isinstance(p, list) and len(p) == 2 and all(isinstance(v, (int, float)) for v in p) for p in value):
-        raise InvalidInput("outline: 3 to 64 [x, y] points")
+        raise InvalidInput(N_("outline: 3 to 64 [x, y] points"), code="cutout_outline")
     return value

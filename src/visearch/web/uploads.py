@@ -1,16 +1,16 @@
 """Uploaded query photos: the form's file (or a kept upload's id) into the use case's QueryPhoto."""
 from __future__ import annotations
 
+from visearch.errors import N_, VisearchError
 from visearch.app.searching import BadPhoto, QueryPhoto, read_photo
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-class BadUpload(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class BadUpload(VisearchError):
+    """An upload id that is not (or no longer) kept."""
+
+    kind = "missing"
 
 
 def read_upload(storage) -> QueryPhoto:
@@ -26,7 +26,7 @@ def uploaded_photo(storage, upload: str | None, kept) -> tuple[QueryPhoto, str]:
         return photo, kept.put(photo.image)
     image = kept.get(upload)
     if image is None:
-        raise BadUpload(404, "upload: that photo is no longer kept; upload it again")
+        raise BadUpload(N_("upload: that photo is no longer kept; upload it again"), code="upload_gone")
     return QueryPhoto(image, image.size, f"photo {upload[:8]}"), upload
 
 

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from visearch.errors import N_, InvalidInput
 from visearch.indexer.errors import ModelUnavailableError, UnknownModelError
 from visearch.indexer.models.base import InferenceModel
 from visearch.indexer.models.clip_weights import resolve_checkpoint
@@ -73,28 +74,27 @@ def parse_clip_spec(text: str, weights: str | Path | None = None, *, check: bool
     name, _, tag = text.strip().partition(":")
     if name == TINY:
         if tag or weights:
-            raise UnknownModelError("the 'tiny' encoder has no pretrained tags or weights")
+            raise UnknownModelError(N_("the 'tiny' encoder has no pretrained tags or weights"),
+                                    code="clip_tag_unknown")
         return ClipSpec(TINY, RANDOM_TAG)
     if not check:
         return ClipSpec(name, tag or None, Path(weights).expanduser() if weights else None)
     import open_clip
 
     if open_clip.get_model_config(name) is None:
-        raise UnknownModelError(
-            f"unknown CLIP architecture '{name}'; try one of: tiny, ViT-B-32, ViT-B-16, MobileCLIP2-S2, "
-            f"or see open_clip.list_models()"
-        )
+        raise UnknownModelError(N_("unknown CLIP architecture '%(name)s'; try one of: tiny, ViT-B-32, ViT-B-16, MobileCLIP2-S2, or see open_clip.list_models()"),
+                                code="clip_unknown", name=name)
     if weights is not None:
         return ClipSpec(name, tag or None, Path(weights).expanduser())
     if not tag:
         tags = open_clip.list_pretrained_tags_by_model(name)
-        raise UnknownModelError(
-            f"'{name}' needs a pretrained tag, e.g. '{name}:{tags[0] if tags else RANDOM_TAG}' "
-            f"(known: {', '.join(tags) or 'none'}), or '{name}:{RANDOM_TAG}' for untrained weights"
-        )
+        raise UnknownModelError(N_("'%(name)s' needs a pretrained tag, e.g. '%(name2)s:%(value)s' (known: %(value2)s), or '%(name3)s:%(random_tag)s' for untrained weights"),
+                                code="clip_tag_needed", name=name, name2=name, value=tags[0] if tags else RANDOM_TAG,
+                                value2=', '.join(tags) or 'none', name3=name, random_tag=RANDOM_TAG)
     if tag != RANDOM_TAG and not open_clip.get_pretrained_cfg(name, tag):
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(name)) or "none"
-        raise UnknownModelError(f"'{tag}' is not a pretrained tag of {name}; known tags: {tags}")
+        raise UnknownModelError(N_("'%(tag)s' is not a pretrained tag of %(name)s; known tags: %(tags)s"),
+                                code="clip_tag_unknown", tag=tag, name=name, tags=tags)
     return ClipSpec(name, tag)
 
 
@@ -119,11 +119,13 @@ def cpu_has_native_bf16() -> bool:
 def resolve_precision(precision: str, device: str = "cpu") -> str:
     """The image tower's precision for a device (`auto`: per device, see devices.device_precision)."""
     if precision not in PRECISIONS:
-        raise UnknownModelError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        raise UnknownModelError(N_("precision must be one of %(precisions)s, not %(precision)s"),
+                                code="precision_unknown", precisions=', '.join(PRECISIONS),
+                                precision=f'{precision!r}')
     try:
         return device_precision(precision, device, cpu_has_native_bf16() if precision == "auto" else False)
-    except ValueError as exc:
-        raise UnknownModelError(str(exc)) from None
+    except InvalidInput as exc:
+        raise UnknownModelError.like(exc) from None
 
 
 class ClipEncoder(InferenceModel):
@@ -272,9 +274,9 @@ class ClipEncoder(InferenceModel):
                     force_quick_gelu=bool(cfg.get("quick_gelu", False)) or None,
                 )
             except Exception as exc:  # a corrupt or mismatched checkpoint
-                raise ModelUnavailableError(
-                    f"could not load CLIP weights {checkpoint} into {self.spec.arch}: {exc}"
-                ) from exc
+                raise ModelUnavailableError(N_("could not load CLIP weights %(checkpoint)s into %(arch)s: %(exc)s"),
+                                            code="clip_weights_unloadable", checkpoint=checkpoint,
+                                            arch=self.spec.arch, exc=exc) from exc
             tokenizer = open_clip.get_tokenizer(self.spec.arch)
         model.eval()
         if self.precision in ("bf16", "fp16"):
@@ -344,7 +346,8 @@ class ClipEncoder(InferenceModel):
         import copy
 
         if not self._standard_transform:
-            raise ModelUnavailableError(f"{self.identity}: only the shortest-side resize and centre crop export")
+            raise ModelUnavailableError(N_("%(identity)s: only the shortest-side resize and centre crop export"),
+                                        code="onnx_export_unsupported", identity=self.identity)
         self.load()
         mean, std = self._pixel_statistics()
         return copy.deepcopy(self._model.visual).float().to("cpu").eval(), mean, std

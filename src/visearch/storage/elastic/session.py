@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 from visearch.storage.codec import chunks
 from visearch.storage.elastic import schema
@@ -40,8 +41,9 @@ class BulkWriteError(EsError):
     def __init__(self, failures: list[tuple[str, str, str]]) -> None:
         self.failures = failures  # (index, id, reason)
         shown = "; ".join(f"{index}/{doc_id}: {reason}" for index, doc_id, reason in failures[:5])
-        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__(f"{len(failures)} documents were not written to Elasticsearch: {shown}{more}")
+        more = f" (+{len(failures) - 5})" if len(failures) > 5 else ""
+        super().__init__(N_("%(count)s documents were not written to Elasticsearch: %(detail)s"), code="es_bulk_failed",
+                         count=len(failures), detail=shown + more)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ def connect(settings: EsSettings):
     try:
         import elasticsearch
     except ImportError:
-        raise EsError(f"the Elasticsearch client is not installed: {INSTALL_HINT[9]}, or for an 8.x "
-                      f"server {INSTALL_HINT[8]}") from None
+        raise EsError(N_("the Elasticsearch client is not installed: %(install_hint)s, or for an 8.x server %(install_hint2)s"),
+                      code="es_client_missing", install_hint=INSTALL_HINT[9], install_hint2=INSTALL_HINT[8]) from None
     options: dict = {
         "request_timeout": settings.request_timeout,
         "max_retries": 5,
@@ -92,7 +94,8 @@ def _server_version(client, url: str) -> str:
             plain = client.perform_request("GET", "/", headers={"accept": "application/json"})
             return str(plain.body["version"]["number"])
         except Exception:
-            raise EsError(f"cannot reach Elasticsearch at {url}: {exc}") from None
+            raise EsError(N_("cannot reach Elasticsearch at %(url)s: %(exc)s"), code="es_unreachable", url=url,
+                          exc=exc) from None
 
 
 def check_server(version: str, client_major: int, url: str = "the server") -> None:
@@ -104,12 +107,13 @@ def check_server(version: str, client_major: int, url: str = "the server") -> No
     parts = [int(p) for p in version.split("-")[0].split(".")[:2] if p.isdigit()]
     major, minor = (parts + [0, 0])[:2]
     if (major, minor) < MIN_SERVER:
-        raise EsError(f"Elasticsearch {version} at {url} is too old: visearch needs {MIN_SERVER[0]}.{MIN_SERVER[1]}+ "
-                      "(the int8_hnsw vector index)")
+        raise EsError(N_("Elasticsearch %(version)s at %(url)s is too old: visearch needs %(min_server)s.%(min_server2)s+ (the int8_hnsw vector index)"),
+                      code="es_too_old", version=version, url=url, min_server=MIN_SERVER[0],
+                      min_server2=MIN_SERVER[1])
     if client_major > major:
         hint = INSTALL_HINT.get(major, f"pip install 'elasticsearch>={major},<{major + 1}'")
-        raise EsError(f"Elasticsearch at {url} is {version}, but the installed Python client is {client_major}.x, "
-                      f"which it cannot talk to: {hint}")
+        raise EsError(N_("Elasticsearch at %(url)s is %(version)s, but the installed Python client is %(client_major)s.x, which it cannot talk to: %(hint)s"),
+                      code="es_client_mismatch", url=url, version=version, client_major=client_major, hint=hint)
 
 
 def without_credentials(url: str) -> str:

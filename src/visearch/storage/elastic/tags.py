@@ -12,6 +12,7 @@ import secrets
 import time
 from typing import Sequence
 
+from visearch.errors import N_
 from visearch.storage.codec import chunks
 from visearch.storage.tags import TagExistsError, TagRecord, TagSegment
 
@@ -43,7 +44,8 @@ class EsTagStore:
     def create_tag(self, name: str, query: dict, threshold: float | None) -> int:
         taken = self.find_tag(name)
         if taken is not None:
-            raise TagExistsError(f"a tag named '{taken.name}' exists: pick another name, or --replace it")
+            raise TagExistsError(N_("a tag named '%(name)s' exists: pick another name, or --replace it"),
+                                 code="tag_exists", name=taken.name)
         [tag_id] = self.session.allocate("tags", 1)
         self.session.write([{"_op_type": "create", "_index": self.session.index("tags"), "_id": name.lower(),
                              "_source": tag_source(tag_id, name, query, threshold)}])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Iterable, Iterator
 
+from visearch.errors import N_
 from visearch.storage.backends import SQLITE_FILE, Backend, open_elasticsearch, open_faiss, open_sqlite
 from visearch.storage.codec import chunks
 from visearch.storage.library import Library, LibraryError, vectors_file
@@ -36,7 +37,8 @@ class MigrationReport:
 def migrate(library: Library, to: str, settings=None) -> MigrationReport:
     """Copy documents, people and (from ES kNN) vectors to the `to` backend, then switch the manifest."""
     if to == library.manifest.backend:
-        raise LibraryError(f"{library.root} already keeps its documents in {to}")
+        raise LibraryError(N_("%(root)s already keeps its documents in %(to)s"), code="migrate_already_there",
+                           root=library.root, to=to)
     if to == "elasticsearch":
         from visearch.storage.elastic.session import without_credentials
 
@@ -45,11 +47,13 @@ def migrate(library: Library, to: str, settings=None) -> MigrationReport:
     elif to == "sqlite":
         path = library.root / SQLITE_FILE
         if path.exists():
-            raise LibraryError(f"{path} exists (the backup of an earlier migration?): move it away first")
+            raise LibraryError(N_("%(path)s exists (the backup of an earlier migration?): move it away first"),
+                               code="migrate_backup_exists", path=path)
         target = open_sqlite(path)
         switch = {"backend": to, "es_url": "", "es_prefix": "", "vector_store": "faiss"}
     else:
-        raise LibraryError(f"unknown backend {to!r}: choose sqlite or elasticsearch")
+        raise LibraryError(N_("unknown backend %(to)s: choose sqlite or elasticsearch"), code="backend_unknown",
+                           to=f'{to!r}')
     try:
         report = copy_documents(library, target)
         if to == "sqlite" and library.manifest.vector_store == "elasticsearch" and library.manifest.dim:
@@ -89,7 +93,8 @@ def copy_documents(library: Library, target: Backend) -> MigrationReport:
 def _vectors_to_faiss(library: Library) -> int:
     path = vectors_file(library.root, library.manifest)
     if path.exists():
-        raise LibraryError(f"{path} exists: move it away so the cluster's vectors can be written there")
+        raise LibraryError(N_("%(path)s exists: move it away so the cluster's vectors can be written there"),
+                           code="migrate_vectors_exist", path=path)
     store = open_faiss(path, library.manifest.dim, options=library.options)
     for ids, vectors in library.vectors.blocks():
         store.add(ids, vectors)

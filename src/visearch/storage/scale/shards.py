@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from visearch.errors import N_
 from visearch.storage.backends import StoreOptions, open_faiss
 from visearch.storage.library import Library, LibraryError, read_manifest, vectors_file, write_manifest
 from visearch.storage.vectors.faiss_store import FaissVectorStore
@@ -38,16 +39,19 @@ def merge_shards(target_root: Path, shard_roots: Sequence[Path], options: StoreO
     for root, manifest in zip(shard_roots, manifests):
         same = (manifest.encoder, manifest.dim, manifest.backend, manifest.es_url, manifest.es_prefix)
         if same != (first.encoder, first.dim, first.backend, first.es_url, first.es_prefix):
-            raise LibraryError(f"{root} was built with another encoder or document store than {shard_roots[0]}")
+            raise LibraryError(N_("%(root)s was built with another encoder or document store than %(shard_roots)s"),
+                               code="shards_differ", root=root, shard_roots=shard_roots[0])
     target_root = Path(target_root)
     target = vectors_file(target_root, replace(first, shard=""))
     if target.exists():
-        raise LibraryError(f"{target} exists: merge into a new library folder")
+        raise LibraryError(N_("%(target)s exists: merge into a new library folder"), code="merge_target_exists",
+                           target=target)
     target_root.mkdir(parents=True, exist_ok=True)
     sources = [vectors_file(root, manifest) for root, manifest in zip(shard_roots, manifests)]
     missing = [str(path) for path in sources if not path.exists()]
     if missing:
-        raise LibraryError(f"no vectors in {', '.join(missing)}: has that worker finished?")
+        raise LibraryError(N_("no vectors in %(missing)s: has that worker finished?"), code="shard_unfinished",
+                           missing=', '.join(missing))
     store, method = merge_vector_files(target, sources, first.dim, options)
     thumbnails = sum(_copy_thumbnails(Path(root), target_root) for root in shard_roots)
     merged = replace(first, shard="", vector_index=store.kind,
@@ -89,7 +93,8 @@ def _merge_ivf_on_disk(target: Path, sources: Sequence[Path], dim: int) -> None:
             with open(str(path) + ".f16", "rb") as vectors:
                 shutil.copyfileobj(vectors, out)
                 if out.tell() != (sum(len(r) for r in rows) + len(shard_rows)) * dim * 2:
-                    raise LibraryError(f"{path}.f16 does not match its row table: re-run that worker")
+                    raise LibraryError(N_("%(path)s.f16 does not match its row table: re-run that worker"),
+                                       code="shard_rows_mismatch", path=path)
             rows.append(shard_rows)
     np.save(str(target) + ".rows.npy", np.concatenate(rows))
     faiss.write_index(trained, str(target))
@@ -102,7 +107,7 @@ def train_template(library: Library, out: Path, *, expected: int = 0, seed: int 
     vectors = library.vectors
     blocks = [block for _, block in vectors.blocks()]
     if not blocks:
-        raise LibraryError(f"{library.root} has no vectors to train on")
+        raise LibraryError(N_("%(root)s has no vectors to train on"), code="no_vectors_to_train", root=library.root)
     sample = np.vstack(blocks)
     if len(sample) > TRAIN_MAX:
         sample = sample[np.random.default_rng(seed).choice(len(sample), TRAIN_MAX, replace=False)]

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from visearch.errors import N_
 from visearch.indexer.errors import VisearchError
 from visearch.storage.faces import cover_score
 from visearch.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
@@ -49,8 +50,8 @@ class Database:
         self.migrated_from = version
         if version > SCHEMA_VERSION:
             raise SchemaTooNewError(
-                f"{self.path} has schema version {version}; this visearch knows up to {SCHEMA_VERSION}: upgrade it"
-            )
+                N_("%(path)s has schema version %(version)s; this visearch knows up to %(known)s: upgrade it"),
+                code="schema_too_new", path=self.path, version=version, known=SCHEMA_VERSION)
         for step in range(version, SCHEMA_VERSION):
             with self.connection:
                 self.connection.executescript(f"BEGIN; {MIGRATIONS[step]} PRAGMA user_version = {step + 1}; COMMIT;")

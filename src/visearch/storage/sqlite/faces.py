@@ -245,8 +245,12 @@ class SqliteFaceStore:
                 row = self._db.execute("SELECT id FROM people WHERE id = ?", (int(key),)).fetchone()
                 if row:
                     return row[0]
-            rows = self._db.execute("SELECT id, name, aliases FROM people").fetchall()
-        return best_match(key, [(r[0], r[1], _aliases(r[2])) for r in rows])
+        return best_match(key, self.names())
+
+    def names(self) -> list[tuple[int, str, list[str]]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, name, aliases FROM people ORDER BY id").fetchall()
+        return [(r[0], r[1], list(_aliases(r[2]))) for r in rows]
 
     def tracks(self, person_id: int | None = None, track_ids: Sequence[int] | None = None) -> list[TrackRow]:
         query = (

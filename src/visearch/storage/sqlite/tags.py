@@ -5,6 +5,7 @@ import json
 import time
 from typing import Sequence
 
+from visearch.errors import N_
 from visearch.storage.codec import chunks
 from visearch.storage.tags import TagExistsError, TagRecord, TagSegment
 from visearch.storage.sqlite.database import MAX_PARAMETERS, Database, placeholders
@@ -22,7 +23,8 @@ class SqliteTagStore:
         with self._lock:
             taken = self._db.execute("SELECT name FROM tags WHERE name = ?", (name,)).fetchone()
             if taken:
-                raise TagExistsError(f"a tag named '{taken[0]}' exists: pick another name, or --replace it")
+                raise TagExistsError(N_("a tag named '%(taken)s' exists: pick another name, or --replace it"),
+                                     code="tag_exists", taken=taken[0])
             cursor = self._db.execute("INSERT INTO tags (name, query, threshold, created_at) VALUES (?,?,?,?)",
                                       (name, json.dumps(query), threshold, time.time()))
             return cursor.lastrowid

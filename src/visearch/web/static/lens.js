@@ -8,7 +8,7 @@
   const $ = (id) => document.getElementById(id);
   const status = $("status"), lens = $("lens"), photo = $("photo"), stage = $("stage"), box = $("box");
   const suggestionsLayer = $("suggestions"), fileInput = $("file"), drop = $("drop"), textInput = $("text");
-  const MAX_SIDE = 2048; // photos are shrunk in the browser before upload
+  const MAX_SIDE = Number(lens.dataset.maxSide); // the server's query side (visearch/defaults.py): photos are shrunk to it before upload
   const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/bmp"];
   let upload = null; // the id of the uploaded photo, once the server has it
   const shopping = lens.dataset.shop === "1"; // a video frame: catalogue products only
@@ -55,7 +55,9 @@
     lastData = data;
     if (data.query && data.query.upload) upload = data.query.upload; // before the cards: "Cut out" needs it
     drawMatches(data.results);
-    const notes = (data.notices || []).filter((n) => !n.startsWith("text-to-image search is off"));
+    // the page says this once already (the encoder note above the results), in the same words
+    const offNote = t("text-to-image search is off: this library's CLIP model is not semantic; results come from OCR and catalogue text only");
+    const notes = (data.notices || []).filter((n) => n !== offNote);
     banner([encoderNote, ...notes]);
     let list = data.results;
     if (onlyId !== null) list = list.filter((r) => r.id === onlyId);
@@ -67,6 +69,10 @@
       return;
     }
     const shown = onlyId !== null ? " · " + t("one outlined product shown") : "";
+    // On a phone the photo fills the first screen: bring the answer up to meet the shopper.
+    if (data.query.type === "image" && window.matchMedia("(max-width: 600px)").matches) {
+      requestAnimationFrame(() => status.scrollIntoView({ block: "start" }));
+    }
     setStatus(`${data.message ? data.message + " " : ""}${tn("{n} result", "{n} results", data.results.length)}${shown}`);
     results.innerHTML = (onlyId !== null ? `<p class="inline-note"><button type="button" class="link" id="show-all">${escapeHtml(t("Show all results"))}</button></p>` : "") + answerCards(data, list);
     const showAll = $("show-all");
@@ -131,7 +137,8 @@
     const why = [];
     const partialTitle = t("the matching points cover only a small part of this product, such as a logo it shares with others");
     if (reasons.includes("exact")) why.push(`<span class="badge exact">${escapeHtml(t("exact product"))} · ${escapeHtml(tn("{n} point", "{n} points", r.evidence.local.inliers))}</span>`);
-    if (reasons.includes("variant")) why.push(`<span class="badge variant" title="${escapeHtml(t("the photo does not show what tells these variants apart: check the pack"))}">${escapeHtml(t("one of the variants"))}</span>`);
+    const variantTitle = t("the photo does not show what tells these variants apart: check the pack");
+    if (reasons.includes("variant")) why.push(`<span class="badge variant" title="${escapeHtml(variantTitle)}">${escapeHtml(t("one of the variants"))}</span>`);
     if (reasons.includes("also")) why.push(`<span class="badge also">${escapeHtml(t("also in this photo"))}</span>`);
     if (reasons.includes("partial")) why.push(`<span class="badge partial" title="${escapeHtml(partialTitle)}">${escapeHtml(t("same logo or part of the package"))}</span>`);
     if (reasons.includes("visual")) why.push(`<span class="badge visual">${escapeHtml(r.evidence.vector_score !== null && lastData.query.type === "image" ? t("looks alike") : t("matches the description"))}</span>`);

@@ -19,7 +19,7 @@
     const parts = [];
     if (evidence.text) parts.push(t("words: {words}", { words: evidence.text.words.join(" ") }));
     if (evidence.image) parts.push(t("picture: {points}", { points: tn("{n} matching point", "{n} matching points", evidence.image.inliers) }));
-    const unnamed = evidence.person ? t("person {id}", { id: evidence.person.id }) : "";
+    const unnamed = evidence.person ? t("Unnamed person {id}", { id: evidence.person.id }) : "";
     if (evidence.person) parts.push(t("person: {name}", { name: evidence.person.name || unnamed }));
     if (evidence.clip_text) parts.push(t("looks like: {score}", { score: evidence.clip_text.similarity }));
     return parts.join(" · ");

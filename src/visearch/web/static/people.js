@@ -10,7 +10,7 @@
   const json = (body) => ({ method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const say = (text) => { status.textContent = text; };
   const cardOf = (id) => grid.querySelector(`.person-card[data-person="${id}"]`);
-  const label = (card) => card.dataset.name || t("unnamed person {id}", { id: card.dataset.person });
+  const label = (card) => card.dataset.name || t("Unnamed person {id}", { id: card.dataset.person });
 
   function selected() {
     return [...grid.querySelectorAll(".select-person:checked")].map((box) => box.closest(".person-card"));

@@ -31,7 +31,7 @@
       event.preventDefault();
       const person = Number(event.target.elements.person.value);
       if (person) settle(stack, { action: "assign", person },
-        (found) => t("Given to {name}.", { name: found.name || t("unnamed person {id}", { id: found.id }) }));
+        (found) => t("Given to {name}.", { name: found.name || t("Unnamed person {id}", { id: found.id }) }));
     });
     stack.querySelector(".stack-hide").addEventListener("click", () =>
       settle(stack, { action: "hide" }, () => t("Hidden as strangers; their later faces stay hidden too.")));
