@@ -127,22 +127,44 @@ def _sound(final: str) -> str:
     return _SAID.get(final) or _SOUND[final]
 
 
-def _boundary(final: str, initial: str) -> tuple[str, str]:
+_ASPIRATED = {"ㄱ": "k", "ㄷ": "t", "ㅈ": "ch"}
+_PALATAL = {"ㄷ": "j", "ㅌ": "ch"}
+# ㅎ after ㄱ, ㄷ, ㅂ is written aspirated in verbs (잡혀 japyeo) but not in nouns (묵호 Mukho, 집현전
+# Jiphyeonjeon); the syllables that make verbs passive or causative stand for the verbs.
+_VERBAL_H = set("히혀혔해했")
+
+
+def _boundary(final: str, initial: str, following: str = "") -> tuple[str, str]:
     """How a final consonant and the next syllable's initial are written, with the sound changes RR transcribes:
-    linking (한국어 hangugeo), nasalisation (국민 gungmin, 독립 dongnip), liquids (신라 silla, 종로 jongno)."""
+    linking (한국어 hangugeo), nasalisation (국민 gungmin, 독립 dongnip), liquids (신라 silla, 종로 jongno),
+    palatalisation (같이 gachi, 해돋이 haedoji), aspiration (좋고 joko, 많다 manta, 잡혀 japyeo); `following` is
+    the next syllable."""
     if not final:
         return "", _RR[initial]
     if initial == "ㅇ":  # a silent initial: the final links over
+        vowel = VOWELS[split_syllable(following)[1]] if following else ""
+        if final in _PALATAL and vowel == "ㅣ":
+            return "", _PALATAL[final]
         if final == "ㅇ":
             return "ng", ""
         if final == "ㅎ":
             return "", ""
         if final in _CLUSTERS:
             kept, moved = _CLUSTERS[final]
-            return _sound(kept), "" if moved == "ㅎ" else _RR[moved]
+            if moved == "ㅎ":  # 앓아 ara: ㅎ falls silent and ㄹ links over
+                return "", _RR[kept] if kept != "ㄹ" else "r"
+            return _sound(kept), _RR[moved]
         return "", "r" if final == "ㄹ" else _RR.get(final, "")
+    if final in ("ㅎ", "ㄶ", "ㅀ") and initial in _ASPIRATED:  # 좋고 joko, 많다 manta, 끓고 kkeulko
+        return ("" if final == "ㅎ" else _sound(_CLUSTERS[final][0])), _ASPIRATED[initial]
+    if initial == "ㅎ" and following in _VERBAL_H and _sound(final) in ("k", "t", "p"):
+        if final in _PALATAL and following[0] in "히":  # 굳히다 guchida
+            return "", "ch"
+        return "", {"k": "k", "t": "t", "p": "p"}[_sound(final)]
     sound = _sound(final)
     if initial == "ㄹ":
+        if final == "ㄴ" and following == "로":  # a road's name: 신문로 Sinmunno (but 신라 Silla)
+            return "n", "n"
         if final in ("ㄴ", "ㄹ") or sound == "l":
             return "l", "l"
         return _NASAL.get(sound, sound), "n"
@@ -150,8 +172,6 @@ def _boundary(final: str, initial: str) -> tuple[str, str]:
         return "l", "l"
     if initial in ("ㄴ", "ㅁ"):
         return _NASAL.get(sound, sound), _RR[initial]
-    if final == "ㅎ" and initial in ("ㄱ", "ㄷ", "ㅈ"):
-        return "", {"ㄱ": "k", "ㄷ": "t", "ㅈ": "ch"}[initial]  # 좋고 joko
     return sound, _RR[initial]
 
 
@@ -172,7 +192,7 @@ def romanize(text: str, *, name: bool = False) -> str:
         if name or not is_syllable(after):
             tail, carried = _sound(FINALS[final]), None
         else:
-            tail, carried = _boundary(FINALS[final], INITIALS[split_syllable(after)[0]])
+            tail, carried = _boundary(FINALS[final], INITIALS[split_syllable(after)[0]], after)
         out.append(head + _RR_VOWELS[vowel] + tail)
     return "".join(out)
 
