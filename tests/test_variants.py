@@ -94,7 +94,7 @@ def test_spots_gather_overlapping_products_and_the_subject_comes_first():
 
 
 def test_standings_say_which_spot_and_which_variant():
-    found = standings([[1, 2], [3]], {1: ([2, 1], 0.4, True), 3: ([3], None, True)})
+    found = standings([[1, 2], [3]], {1: ([2, 1], 0.4, True, 2), 3: ([3], None, True, 1)})
     assert found[2] == Standing(0, 0, True, 2, 0.4) and found[1].rank == 1 and found[3].spot == 1
     assert found[3].rivals == 1
 

@@ -69,13 +69,13 @@ def order_spots(spots: list[list[int]], weight: Mapping[int, float]) -> list[lis
     return sorted(spots, key=lambda spot: -weight[spot[0]])
 
 
-def standings(spots: Sequence[Sequence[int]], decided: Mapping[int, tuple[list[int], float | None, bool]]
+def standings(spots: Sequence[Sequence[int]], decided: Mapping[int, tuple[list[int], float | None, bool, int]]
               ) -> dict[int, Standing]:
-    """Each item's standing, from the spots (subject first) and, for each spot with rivals, the decision taken
-    on it (`decided[first item]`: items best first, the margin, sure or not). Pure."""
+    """Each item's standing, from the spots (subject first) and the decision taken on each (`decided[first
+    item]`: items best first, the margin, sure or not, how many of them were rivals). Pure."""
     out: dict[int, Standing] = {}
     for number, spot in enumerate(spots):
-        order, margin, sure = decided.get(spot[0], (list(spot), None, len(spot) == 1))
+        order, margin, sure, rivals = decided.get(spot[0], (list(spot), None, len(spot) == 1, len(spot)))
         for rank, item in enumerate(order):
-            out[item] = Standing(number, rank, sure, len(order) if margin is not None or not sure else 1, margin)
+            out[item] = Standing(number, rank, sure, rivals, margin)
     return out

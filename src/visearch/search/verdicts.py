@@ -23,6 +23,9 @@ SURE_MARGIN = 0.25  # a variant wins when it explains the differing colours this
 SURE_WITH_WORDS = 0.1  # ... or this much, when the words read on the photo name it and not its rivals
 MIN_WORD = 4  # characters: a shorter word read on a photo is too often a fragment
 MAX_SIBLINGS = 6  # of a spot's best product, weighed beside it
+# Another product verified on the spot is a rival when it is a sibling (same design) or verified nearly as
+# strongly; a weaker match of another design there shares a logo, not the package.
+RIVAL_SHARE = 0.6
 MAX_IMAGES = 20_000  # catalogue thumbnails kept decoded (256 px RGB: ~200 KB each at most)
 
 
@@ -58,7 +61,7 @@ class SpotJudge:
                 order, margin, sure = self._weigh(pixels, [(item, docs.get(item), placed[item]) for item in rivals],
                                                   distinctive_words(words, {i: texts.get(i, "") for i in rivals}),
                                                   set(joined))
-            decided[rivals[0]] = (order + others, margin, sure)
+            decided[rivals[0]] = (order + others, margin, sure, len(rivals))
         standing = standings([rivals + others for rivals, others in contests], decided)
         for rivals, _ in contests:  # how well the chosen one's colours explain the photo, whatever it is
             winner = decided[rivals[0]][0][0]
@@ -72,10 +75,14 @@ class SpotJudge:
     def _rivals(self, spot: list[int], placed, joined) -> tuple[list[int], list[int]]:
         """A spot's rivals (the variants it may show: its best product and every other that covers a real part
         of the package there, siblings joined through the best among them) and the rest (a shared logo)."""
-        rivals = [item for item in spot if placed[item].coverage >= MIN_COVERAGE or item in joined]
-        rivals += [item for item, (best, _) in joined.items() if best in spot and item not in rivals]
-        if not rivals:  # only shared logos here: the strongest leads its spot, and nothing is weighed
+        strong = [item for item in spot if placed[item].coverage >= MIN_COVERAGE]
+        if not strong:  # only shared logos here: the strongest leads its spot, and nothing is weighed
             return [spot[0]], spot[1:]
+        best = strong[0]
+        siblings = {s.item for s in self.library.siblings.of(best)}
+        rivals = [best] + [item for item in strong[1:] if item in siblings
+                           or placed[item].inliers >= RIVAL_SHARE * placed[best].inliers]
+        rivals += [item for item, (by, _) in joined.items() if by == best and item not in rivals]
         return rivals, [item for item in spot if item not in rivals]
 
     def _siblings(self, spots, verified, sku_of, size) -> dict[int, tuple[int, Verification]]:
