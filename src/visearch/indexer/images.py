@@ -43,7 +43,7 @@ def open_image(
                 raise ImageTooLargeError(path, width * height, max_pixels)
             if (draft_size or fit_side) and image.format == "JPEG":
                 scale = min(width, height) / draft_size if draft_size else max(width, height) / fit_side
-                if scale >= 2:
+                if scale >= 2 or (fit_side and scale * FIT_SLACK > 1):
                     scaled = _scaled_jpeg(path, data, (width, height), draft_size, fit_side)
                     if scaled is not None:
                         return _upright(scaled, image.getexif().get(ORIENTATION, 1), (width, height))
@@ -75,6 +75,7 @@ def open_image(
 
 
 ORIENTATION = 0x0112  # the EXIF tag
+FIT_SLACK = 0.95  # a photo decoded for `fit_side` may come out this much smaller: a cheaper DCT scale, no resize
 _TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
               5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
               8: Image.Transpose.ROTATE_90}
@@ -92,8 +93,9 @@ def _scaled_jpeg(path: Path, data: bytes | None, size: tuple[int, int], draft_si
         return None
     if draft_size:
         wanted = {"min_width": draft_size, "min_height": draft_size}
-    else:
-        wanted = {"min_width": fit_side} if size[0] >= size[1] else {"min_height": fit_side}
+    else:  # a 12-megapixel phone photo (4032 px) comes out at half scale, 2016 px: no resize to 2048 after it
+        side = int(fit_side * FIT_SLACK)
+        wanted = {"min_width": side} if size[0] >= size[1] else {"min_height": side}
     try:
         pixels = simplejpeg.decode_jpeg(data if data is not None else Path(path).read_bytes(), colorspace="RGB",
                                         **wanted)

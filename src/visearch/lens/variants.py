@@ -21,6 +21,7 @@ MIN_SHARED = 0.05  # pixels the colour mapping needs, as a share of the product
 ERROR_CAP = 60.0  # ΔE: a pixel hidden by a hand or glare costs every candidate at most this
 BLUR = 1.5  # px (at thumbnail scale): forgives the last pixel of misalignment
 WHITE = 235  # a studio background: every channel at or above this
+FIT_SAMPLE = 4000  # pixels the colour map is fitted on (evenly spread over those given)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,9 @@ def duel(query: np.ndarray, a: Candidate, b: Candidate) -> tuple[tuple[float, fl
 def fit_colour_map(template: np.ndarray, photo: np.ndarray, rounds: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel gain and offset taking catalogue colours to the photo's (N × 3 Lab each), by least squares
     that drops the worst-fitting fifth each round (glare, a thumb). Pure."""
+    if len(template) > FIT_SAMPLE:  # a map of three gains and offsets needs no more pixels than this
+        step = len(template) // FIT_SAMPLE + 1
+        template, photo = template[::step], photo[::step]
     keep = np.ones(len(template), bool)
     gain, offset = np.ones(3), np.zeros(3)
     for _ in range(rounds):
