@@ -45,7 +45,8 @@ def main() -> None:
 
     from visearch.indexer.images import open_image
     from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec, resolve_precision
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
     from visearch.indexer.pipeline import ImagePipeline, PipelineConfig
     from visearch.indexer.records import SourceFile
 

@@ -45,7 +45,8 @@ def main() -> None:
     from visearch.indexer.local_features import RootSift
     from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
     from visearch.indexer.models.faces import create_faces
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
     from visearch.app.indexing import IndexModels
 
     video = people_video()
@@ -93,7 +94,8 @@ def text_speed(video: Path, args) -> None:
     from visearch.indexer.local_features import RootSift
     from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
     from visearch.indexer.models.faces import create_faces
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
     from visearch.app.indexing import IndexModels
 
     ocr = create_ocr(args.ocr or DEFAULT_OCR, threads=1)

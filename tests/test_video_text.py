@@ -60,7 +60,8 @@ def test_a_caption_that_appears_mid_shot_is_found_with_the_defaults(captioned, c
 
 
 def test_a_korean_caption_over_a_moving_picture_typed_in_nfd(captioned, capsys):
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
 
     if create_ocr(DEFAULT_OCR).hangul_missing:
         pytest.skip("Tesseract's Korean data is not installed (make korean)")
@@ -128,7 +129,8 @@ def test_indexing_the_video_again_replaces_its_spans(captioned, tmp_path, capsys
 
 def test_reading_the_text_again_rebuilds_the_spans(captioned, tmp_path, capsys):
     """Indexed before Korean could be read, then `index --reocr`: the Korean caption is found where it shows."""
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
 
     if create_ocr(DEFAULT_OCR).hangul_missing:
         pytest.skip("Tesseract's Korean data is not installed (make korean)")
@@ -183,7 +185,8 @@ def test_a_wide_caption_band_is_read_not_probed_away():
     from PIL import Image
 
     from fixtures.broadcast import _caption
-    from visearch.indexer.models.ocr import DEFAULT_OCR, create_ocr
+    from visearch.defaults import DEFAULT_OCR
+    from visearch.indexer.models.ocr import create_ocr
     from visearch.indexer.video_text import RegionReader
 
     frame = Image.new("RGB", (1280, 720), (110, 50, 40))

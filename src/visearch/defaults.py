@@ -7,3 +7,4 @@ FANCAM_TOP = 4  # a grid fancam follows this many of the most seen people
 FANCAM_ASPECT = "9:16"  # each picture of a fancam: a phone held upright
 MAX_TEXT = 500  # characters of a text query or of words on screen
 QUERY_SIDE = 2048  # px: a query photo needs no more (the browser shrinks uploads to it; the server decodes at it)
+DEFAULT_OCR = "faster-paddle:tiny+hangul"  # PP-OCR finds the lines, Tesseract reads those PP-OCR cannot (Hangul)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from visearch.app.library import open_library
 from visearch.app.settings import Settings
 from visearch.indexer.errors import ModelUnavailableError
-from visearch.indexer.models.ocr import DEFAULT_OCR
+from visearch.defaults import DEFAULT_OCR
 from visearch.search.engine import SearchEngine
 from visearch.search.query_models import QueryModels, load_query_models
 from visearch.storage.library import Library

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from visearch.app.engines import DEFAULT_OCR
+from visearch.defaults import DEFAULT_OCR
 from visearch.cli.common import EXIT_FAILURES, EXIT_OK
 
 

@@ -171,9 +171,14 @@ def video_timeline(library, video_id: int) -> dict:
     return {**seen["video"], "people": seen["people"], "rows": rows}
 
 
+MIN_ROW_TEXT = 3  # letters or digits: a shorter reading ("CI") is a fragment of a logo or noise, not a caption
+
+
 def text_rows(spans) -> list[dict]:
-    """One timeline row per place text shows on screen, named by what it showed longest; each span its text."""
+    """One timeline row per place text shows on screen, named by what it showed longest; each span its text.
+    A place where nothing longer than a fragment was read has no row. Pure."""
     rows = []
+    spans = [span for span in spans if sum(ch.isalnum() for ch in span.text) >= MIN_ROW_TEXT]
     for number, place in enumerate(places(spans)):
         shown: dict[str, float] = {}
         for span in place:

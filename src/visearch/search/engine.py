@@ -10,7 +10,7 @@ from visearch.indexer.images import crop_box
 from visearch.indexer.local_features import LocalFeatures, RootSift
 from visearch.indexer.models.clip import ClipEncoder
 from visearch.indexer.models.ocr import OcrModel
-from visearch.text.hangul import is_initials_query
+from visearch.text.hangul import initials_word, is_initials_query
 from visearch.text.normalise import compact, query_terms
 from visearch.errors import N_
 from visearch.storage.documents import TextHit
@@ -154,6 +154,9 @@ class SearchEngine:
         results = self._results(rankings, {}, hits, k)
         for result in results:
             result.reasons = ["text"]
+            word = initials_word(letters, [result.ocr_text, *(result.product.text() if result.product else [])])
+            if word:  # the badge names 서울우유, not ㅅㅇㅇㅇ
+                result.evidence.text_terms = [word]
         query = {"type": "text", "text": text, "k": k, "terms": [letters], "initials": True}
         message = N_("Words whose syllables start with these consonants.") if results else \
             N_("No word starts with these consonants.")
@@ -164,7 +167,8 @@ class SearchEngine:
         rankings: dict[str, list[int]] = {}
         scores = self._vector_ranking(self.library.vectors.get([item_id]), rankings)
         rankings["vector"] = [i for i in rankings.get("vector", []) if i != item_id]
-        results = self._results(rankings, scores, {}, k)
+        # A catalogue product is like other products, not like the frames of a video that happen to be near.
+        results = self._results(rankings, scores, {}, k, products_only=bool(self.library.docs.products_for([item_id])))
         for result in results:
             result.reasons = ["visual"]
         return SearchResponse({"type": "similar", "id": item_id, "k": k}, results, [], SIMILAR if results else NONE)

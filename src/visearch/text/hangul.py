@@ -67,6 +67,15 @@ def is_initials_query(text: str) -> bool:
     return len(set(letters)) > 1 or len(letters) == 2
 
 
+def initials_word(letters: str, texts) -> str:
+    """The first word in `texts` whose syllables' initial consonants hold `letters` (서울우유 for ㅅㅇㅇㅇ), or ""."""
+    for text in texts:
+        for word in text.split():
+            if letters in initials(word):
+                return word
+    return ""
+
+
 def one_jamo_apart(a: str, b: str) -> bool:
     """Two syllables that differ in exactly one of initial, vowel and final (서 / 사, 유 / 요, 울 / 우)."""
     if not (is_syllable(a) and is_syllable(b)) or a == b:

@@ -21,7 +21,6 @@ from visearch.text.normalise import normalise
 
 # Chosen by bench/ocr_eval.py: as many strings found as PP-OCRv4 and more, in 40 % of its time; Hangul lines
 # read again by Tesseract where its Korean data is installed (bench/korean_eval.py).
-DEFAULT_OCR = "faster-paddle:tiny+hangul"
 HANGUL = "+hangul"
 MIN_CONFIDENCE = 0.5
 # An image this small, or this thin, is treated as a crop around a word or a line.

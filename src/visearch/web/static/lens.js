@@ -62,7 +62,7 @@
     let list = data.results;
     if (onlyId !== null) list = list.filter((r) => r.id === onlyId);
     if (!data.results.length) {
-      setStatus(data.message || t("No results"));
+      setStatus(t("No results"));  // the card below says why, once
       results.innerHTML = emptyState(data);
       const focusText = $("focus-text");
       if (focusText) focusText.addEventListener("click", () => textInput.focus());
@@ -148,7 +148,7 @@
     const when = r.kind === "frame" ? `<span class="badge">${escapeHtml(t("video {time}", { time: timecode(r.time) }))}</span>` : "";
     const link = `<a class="card result" href="/items/${r.id}" data-id="${r.id}">
       <div class="thumb"><img src="/thumb/${r.id}" alt="" loading="lazy">${marks}</div>
-      <div class="meta">${product}<span class="score">${(100 * r.score).toFixed(0)}% ${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
+      <div class="meta">${product}<span class="score">${r.evidence.local ? "" : `${(100 * r.score).toFixed(0)}% `}${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
     if (!(upload && p && r.evidence.local)) return link;
     return `<div class="result-wrap">${link}<button type="button" class="link cutout-button" data-id="${r.id}">${escapeHtml(t("Cut out"))}</button></div>`;
   }
