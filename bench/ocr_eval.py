@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" / "data"
-ENGINES = ["rapidocr", "rapidocr:v5", "faster-paddle:tiny", "faster-paddle:small"]
+ENGINES = ["faster-paddle:tiny+hangul@full", "faster-paddle:tiny+hangul", "faster-paddle:tiny@full", "faster-paddle:tiny"]
 DOCUMENTS = {"english.png", "254.jpg", "img_12.jpg", "11.jpg", "page.png"}  # the rest are scenes or crops
 
 
@@ -94,10 +94,13 @@ def edit_distance(a: str, b: str) -> int:
 def evaluate(name: str, all_cases: list[Case], images: dict) -> Score:
     from visearch.indexer.models.ocr import create_ocr
 
-    # "faster-paddle:tiny@max960": the detector sees the long side at 960 px; "@min736": the short side at ≥ 736
+    # "faster-paddle:tiny@max960": the detector sees the long side at 960 px; "@min736": the short side at ≥ 736;
+    # "@full": no cheap first look (every picture read at the full detector side, as before the look)
     engine, _, size = name.partition("@")
-    options = {"detect_limit": size[:3], "detect_side": int(size[3:])} if size else {}
+    options = {"detect_limit": size[:3], "detect_side": int(size[3:])} if size and size != "full" else {}
     model = create_ocr(engine, threads=2, **options)
+    if size == "full":
+        model.probe_side = None
     model.load()
     model.read(images[all_cases[0].path])  # warm-up: sessions, allocations
     score = Score()

@@ -50,3 +50,34 @@ def test_backend_registry():
     with pytest.raises(UnknownModelError):
         create_ocr("rapidocr:korean")
     assert create_ocr("paddleocr:korean").identity == "paddleocr:korean"
+
+
+def test_the_cheap_look_is_trusted_only_for_a_few_tall_sure_plain_lines():
+    from visearch.indexer.models.ocr import plain_words, trust_probe
+
+    assert trust_probe([20.0, 14.0], [0.95, 0.9])  # a package's brand and model, large and sure
+    assert not trust_probe([20.0, 9.0], [0.95, 0.9])  # small print: it may have missed more of it
+    assert not trust_probe([20.0] * 6, [0.95] * 6)  # a page: read in full
+    assert not trust_probe([20.0, 20.0], [0.95, 0.55])  # unsure
+    assert not trust_probe([], [])
+    assert plain_words("AX-2040 PRO") and not plain_words("50óml") and not plain_words("HE")
+    assert not plain_words("서울우유")
+
+
+def test_a_tilted_lines_orientation_is_looked_for_around_it_only():
+    import numpy as np
+
+    from visearch.indexer.models.tesseract import QuadFinder
+
+    seen = []
+
+    class Recording(QuadFinder):
+        def __call__(self, pixels):
+            seen.append(pixels.shape)
+            return [np.float32([[1, 1], [9, 1], [9, 4], [1, 4]])]
+
+    picture = np.zeros((1000, 1400, 3), np.uint8)
+    quads = Recording().around(picture, (400.0, 300.0, 700.0, 380.0))  # an 80 px tall line
+    assert seen[0][0] < 200 and seen[0][1] < 250  # a window around it, shrunk to ~40 px text: not the picture
+    x0, y0 = quads[0].min(axis=0)
+    assert 300 <= x0 <= 420 and 200 <= y0 <= 320  # back in the picture's pixels

@@ -31,6 +31,12 @@ CONFIDENT_LINE = 0.85
 # Longer than this many times its width, an image is read in overlapping tiles: PP-OCR's
 # recogniser cannot resize a 10000×10 strip (ResizeImgError), and nor can its detector.
 MAX_ASPECT = 100
+# The cheap first look (bench/ocr_eval.py, bench/index_throughput.py): at 480 px a line at least 12 px tall
+# and a sure reading (a package's brand and model) is all there is; smaller or unsure text gets the full read.
+PROBE_MIN_HEIGHT = 12.0
+PROBE_SURE = 0.8
+PROBE_GAIN = 1.5  # a picture less than this much larger than the look gains too little from it
+PROBE_MAX_LINES = 5  # more lines than this is a page (a receipt, a menu): it is read in full
 TILE_ASPECT = 25
 MAX_TILES = 32
 
@@ -44,7 +50,7 @@ class OcrModel(InferenceModel):
     #: What the detector sees unless told: the image with its short side enlarged to at least 736 px
     #: ("min"), or its long side at exactly so many px ("max"). Each backend's is measured by bench/ocr_eval.py.
     detect = ("min", 736)
-
+    probe_side: int | None = None  # the cheap first look's long side, where the backend takes one
     def __init__(
         self, *, min_confidence: float = MIN_CONFIDENCE, threads: int = 0, detect_side: int | None = None,
         detect_limit: str | None = None, hangul: bool = False,
@@ -56,6 +62,7 @@ class OcrModel(InferenceModel):
         self.second_look = None  # the Tesseract line reader, once loaded
         self.quads = None  # the oriented line detector that straightens tilted lines for it
         self._hangul_missing: str | None = None  # why Hangul is not read ("" when it is), once looked up
+        self._probe: OcrModel | None = None  # the cheap first look (`probe_side`), made on first use
         self.detect_limit = detect_limit or self.detect[0]
         self.detect_side = detect_side or self.detect[1]
         if self.detect_limit not in ("max", "min"):
@@ -122,7 +129,7 @@ class OcrModel(InferenceModel):
         if max(height, width) > MAX_ASPECT * max(1, min(height, width)):
             lines = self._read_tiles(pixels)
         elif max(height, width) >= SMALL_SIDE and min(height, width) >= THIN_SIDE:
-            lines = self._detect_and_read(pixels)
+            lines = self._read_picture(pixels)
         else:
             lines = self._read_small(pixels)
             if not lines and self.second_look is not None:  # a word crop PP-OCR found nothing in: one whole line
@@ -133,6 +140,26 @@ class OcrModel(InferenceModel):
 
             lines = read_again(self.second_look, self.quads, pixels, lines)
         return [line for line in lines if line.text and line.confidence >= self.min_confidence]
+
+    def _read_picture(self, pixels: np.ndarray) -> list[OcrLine]:
+        """A whole picture: read first by a cheap look (the detector at `probe_side`); where that finds text
+        tall enough to trust it found all of it, surely read, its reading stands; else the full read. Phone
+        photos of packages are read at a third of the cost; documents and signs pay the look on top."""
+        probing = self.probe_side and self.detect_limit == "max" and max(pixels.shape[:2]) > PROBE_GAIN * self.probe_side
+        if probing:
+            if self._probe is None:
+                probe = self.with_detect_side(self.probe_side)
+                probe.hangul, probe.second_look, probe.quads, probe.probe_side = False, None, None, None
+                probe.load()  # its own engine: the detector's side is set when the engine is made
+                self._probe = probe
+            looked = self._probe._detect_and_read(pixels)
+            scale = self.probe_side / max(pixels.shape[:2])
+            # Plain English words only: a line in another script (Hangul read as Han or as accented letters, 50óml)
+            # or a fragment (HE) may be what the look half saw; the full look reads those pictures
+            if looked and all(plain_words(line.text) for line in looked) and trust_probe(
+                    [(line.bounds[3] - line.bounds[1]) * scale for line in looked], [line.confidence for line in looked]):
+                return looked
+        return self._detect_and_read(pixels)
 
     def _read_tiles(self, pixels: np.ndarray) -> list[OcrLine]:
         """An extreme strip, recognised as overlapping tiles along its long side, each tile one line
@@ -175,6 +202,19 @@ class OcrModel(InferenceModel):
     @abstractmethod
     def _recognise(self, pixels: np.ndarray) -> list[tuple[str, float]]:
         """Recognition only: the whole image is one line."""
+
+
+def plain_words(text: str) -> bool:
+    """ASCII letters, digits and punctuation, with at least three letters or digits: what a look at low
+    resolution reads surely when it reads it at all. Pure."""
+    return all(ord(ch) < 128 for ch in text) and sum(ch.isalnum() for ch in text) >= 3
+
+
+def trust_probe(heights: list[float], confidences: list[float]) -> bool:
+    """Whether a cheap look found all a picture's text: a few lines (not a page), each tall at its scale (small
+    print would have been there too, at least partly) and read surely. Pure."""
+    return 0 < len(heights) <= PROBE_MAX_LINES and min(heights) >= PROBE_MIN_HEIGHT and \
+        sum(confidences) / len(confidences) >= PROBE_SURE and min(confidences) >= MIN_CONFIDENCE
 
 
 def tile_spans(length: int, tile: int, overlap: int, limit: int) -> list[tuple[int, int]]:
@@ -272,6 +312,7 @@ class FasterPaddleOcr(OcrModel):
     # against 84 in 81 / 168 ms with the short side enlarged to ≥ 736; small: 92 either way, 150 / 349 ms
     # against 206 / 427. (PP-OCRv4 through rapidocr lost a string that way, so it keeps the short side.)
     detect = ("max", 960)
+    probe_side = 480
 
     def __init__(self, *, size: str = "tiny", **kwargs) -> None:
         super().__init__(**kwargs)
