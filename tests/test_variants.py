@@ -99,6 +99,20 @@ def test_standings_say_which_spot_and_which_variant():
     assert found[3].rivals == 1
 
 
+def test_a_weak_match_that_joins_as_a_sibling_never_leads_its_spot():
+    """Product 2 verified weakly on product 1's pack and joined it as 1's sibling, with 1's coverage; product 3
+    joined through 1 without verifying. 1 still leads, and every one of them is weighed on that spot."""
+    from types import SimpleNamespace
+
+    from visearch.search.verdicts import SpotJudge
+
+    library = SimpleNamespace(siblings=SimpleNamespace(of=lambda item: []))
+    strong = match(80, (100, 100, 300, 400))
+    joined = {2: (1, strong), 3: (1, strong)}  # placed: 2's weak verification is replaced by its join
+    rivals, others = SpotJudge(library)._rivals([2, 1], {1: strong, 2: strong, 3: strong}, joined)
+    assert rivals[0] == 1 and set(rivals) == {1, 2, 3} and others == []
+
+
 def test_reasons_never_call_an_unsure_variant_exact():
     sure, unsure = Signals(inliers=60, coverage=0.3, rivals=2), Signals(inliers=60, coverage=0.3, rivals=2,
                                                                         variant_sure=False)

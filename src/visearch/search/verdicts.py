@@ -75,7 +75,9 @@ class SpotJudge:
     def _rivals(self, spot: list[int], placed, joined) -> tuple[list[int], list[int]]:
         """A spot's rivals (the variants it may show: its best product and every other that covers a real part
         of the package there, siblings joined through the best among them) and the rest (a shared logo)."""
-        strong = [item for item in spot if placed[item].coverage >= MIN_COVERAGE]
+        # A weak match that joined as a sibling carries its guide's coverage: it may be weighed, never lead,
+        # or the siblings joined through the real leader would belong to no spot.
+        strong = [item for item in spot if item not in joined and placed[item].coverage >= MIN_COVERAGE]
         if not strong:  # only shared logos here: the strongest leads its spot, and nothing is weighed
             return [spot[0]], spot[1:]
         best = strong[0]
