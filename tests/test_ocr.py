@@ -53,7 +53,7 @@ def test_backend_registry():
 
 
 def test_the_cheap_look_is_trusted_only_for_a_few_tall_sure_plain_lines():
-    from visearch.indexer.models.ocr import plain_words, trust_probe
+    from visearch.indexer.models.ocr_rules import plain_words, trust_probe
 
     assert trust_probe([20.0, 14.0], [0.95, 0.9])  # a package's brand and model, large and sure
     assert not trust_probe([20.0, 9.0], [0.95, 0.9])  # small print: it may have missed more of it
