@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 LIBRARY ?= visearch-library
 PORT    ?= 5000
 
-.PHONY: install korean browser demo test bench clean translations
+.PHONY: install korean models browser demo test bench clean translations
 
 # torch, torchvision and the rest in ONE pip step, pinned by constraints.txt (see README, "Install notes").
 $(STAMP): pyproject.toml constraints.txt
@@ -15,7 +15,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,es9]"
 	touch $(STAMP)
 
-install: $(STAMP) korean
+install: $(STAMP) korean models
+
+# MediaPipe's person models (people cut-outs and the portrait blur) from the npm registry, pinned and
+# checksummed; nothing is fetched again once they are in place. Without them people are cut with GrabCut.
+models: $(STAMP)
+	@$(VENV)/bin/visearch models | grep -q '^missing' || exit 0; \
+	command -v npm >/dev/null 2>&1 || { echo "installing npm for the person models"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) || true; }; \
+	$(VENV)/bin/visearch models fetch || echo "could not install the person models: people are cut with GrabCut"
 
 # Tesseract's Korean model (Hangul on packages, signs and captions; tesserocr brings the library itself) and
 # Korean fonts (the demo's Korean products). Through apt where it can; otherwise it says what to install.

@@ -6,7 +6,11 @@ Products: the grocery catalogue's iconic images (on white: the object is what is
 real in-store photos of the same dataset, at several scales and rotations, a third of them partly covered
 by an occluder. Each is cut twice, the way the product would be known: from the outline the lens verifies
 (the catalogue image's four corners, as its homography maps them) and from a box alone (the object's box,
-loosened by 5 %). People: face photos cut to a head-and-shoulders shape pasted the same way, cut from a box.
+loosened by 5 %). People: face photos cut to a head-and-shoulders shape pasted the same way, cut from a box
+by GrabCut and, where `visearch models fetch` installed them, by the person models; and the same photos pasted
+as the silhouette the person models find on the source photo (a shape of a real person, so GrabCut and the
+models are compared on it; the models are favoured there, having drawn it). Last, the portrait blur of a
+12-megapixel phone photo, end to end (decode, person, blur, JPEG).
 Reports mask IoU, boundary F-score (2 px) and milliseconds per cut-out, through app/cutout.py.
 """
 from __future__ import annotations
@@ -18,6 +22,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+from visearch.app.models import person_model
+from visearch.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,7 +132,22 @@ def boundary_f(a: np.ndarray, b: np.ndarray, tolerance: int = 2) -> float:
     return float(2 * precision * recall / max(precision + recall, 1e-9))
 
 
-def measure(kind: str, objects, seeds: list[str], rng) -> None:
+def silhouettes(people_model) -> list[tuple[Image.Image, np.ndarray]]:
+    """The face photos with the person models' own mask of them: a real person's shape to paste."""
+    from visearch.cutout.people import cut_person
+
+    found = []
+    for image, _ in people_images():
+        mask = cut_person(image, people_model).mask
+        if 0.1 < mask.mean() < 0.95:
+            found.append((image, mask))
+    return found
+
+
+NAMES = {"outline": "the verified outline", "box": "a box", "person": "a box, person models"}
+
+
+def measure(kind: str, objects, seeds: list[str], rng, people_model=None) -> None:
     from visearch.app.cutout import cutout
     from visearch.app.searching import QueryPhoto
 
@@ -136,13 +158,14 @@ def measure(kind: str, objects, seeds: list[str], rng) -> None:
         picture, truth, corners, box, _ = composite(obj, mask, scenes[number % len(scenes)], rng)
         for seed in seeds:
             started = time.perf_counter()
-            done = cutout(QueryPhoto(picture, picture.size), box=box if seed == "box" else None,
-                          outline=corners if seed == "outline" else None, reference=obj if seed == "outline" else None)
+            done = cutout(QueryPhoto(picture, picture.size), box=None if seed == "outline" else box,
+                          outline=corners if seed == "outline" else None, reference=obj if seed == "outline" else None,
+                          person=seed == "person", people=people_model).cutout
             scores[seed][2].append(1000 * (time.perf_counter() - started))
             scores[seed][0].append(iou(done.mask, truth))
             scores[seed][1].append(boundary_f(done.mask, truth))
     for seed, (ious, fs, ms) in scores.items():
-        print(f"  {kind:8s} from {'the verified outline' if seed == 'outline' else 'a box':20s} "
+        print(f"  {kind:11s} from {NAMES[seed]:20s} "
               f"IoU mean {np.mean(ious):.3f} (p10 {np.percentile(ious, 10):.3f})  boundary F {np.mean(fs):.3f}  "
               f"{np.median(ms):.0f} ms p50, {np.percentile(ms, 90):.0f} ms p90  (n={len(ious)})")
 
@@ -154,9 +177,39 @@ def main() -> int:
     rng = np.random.default_rng(7)
     print("cut-outs on composites with known masks (800x600 pictures, GrabCut at 800 px):")
     measure("products", product_images(), ["outline", "box"], rng)
-    measure("people", people_images(), ["box"], rng)
+    people_model = person_model(Settings.from_env())
+    seeds = ["box", "person"] if people_model is not None else ["box"]
+    measure("people", people_images(), seeds, rng, people_model)
+    if people_model is None:
+        print("  (person models not installed: `visearch models fetch`; GrabCut only)")
+        return 0
+    measure("silhouettes", silhouettes(people_model), seeds, rng, people_model)
     print("goals: products IoU >= 0.9 from the verified outline, >= 0.8 from a box; people >= 0.85")
+    blur_timing(people_model)
     return 0
+
+
+def blur_timing(people_model, runs: int = 5) -> None:
+    """The portrait blur of a 12-megapixel JPEG end to end, as `visearch cutout --person --blur` runs it."""
+    import tempfile
+
+    from visearch.app.cutout import cutout, encoded
+    from visearch.app.searching import open_photo
+
+    person = Image.open(SHARED / "faces" / "deepface" / "img1.jpg").convert("RGB")
+    picture = backgrounds()[0].resize((4032, 3024), Image.BICUBIC)
+    picture.paste(person.resize((1800, 2432)), (1100, 592))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "phone.jpg"
+        picture.save(path, quality=92)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            done = cutout(open_photo(path), person=True, people=people_model, blur=0.6)
+            encoded(done, ".jpg")
+            times.append(1000 * (time.perf_counter() - started))
+    print(f"portrait blur of a 12 MP JPEG, end to end: {np.median(times):.0f} ms p50 ({runs} runs; "
+          f"the result {done.image.width}x{done.image.height})")
 
 
 if __name__ == "__main__":

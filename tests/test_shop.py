@@ -148,7 +148,7 @@ def test_a_huge_photo_is_cut_at_a_bounded_size(tmp_path):
     path = tmp_path / "big.jpg"
     big.save(path, quality=90)
     done = cutout(open_photo(path), box=(1800, 800, 4200, 3200))
-    assert max(done.mask.shape) == 2048  # cut at the query size, not 24 megapixels
+    assert max(done.cutout.mask.shape) == 2048  # cut at the query size, not 24 megapixels
     assert done.image.width == pytest.approx(2000 * 2048 / 6000, abs=25)
 
 
@@ -199,11 +199,24 @@ def test_api_cutout_from_an_upload_with_the_lens_outline(client, fixture_set):
 @pytest.mark.parametrize("body, status", [({}, 400), ({"upload": "0" * 32}, 404), ({"video": 1, "time": 99}, 400),
                                           ({"video": 1, "time": 1, "outline": [[0, 0], [1, 1]]}, 400),
                                           ({"video": 1, "time": 1, "box": "0,0,9999,-5"}, 400),
-                                          ({"video": 1, "time": 1, "background": "pink"}, 400)])
+                                          ({"video": 1, "time": 1, "background": "pink"}, 400),
+                                          ({"video": 1, "time": 1, "blur": 2}, 400),
+                                          ({"video": 1, "time": 1, "blur": "soft"}, 400),
+                                          ({"video": 1, "time": 1, "person": "yes"}, 400)])
 def test_api_cutout_bad_input_is_4xx_never_500(client, body, status):
     response = client.post("/api/cutout", json=body)
     assert response.status_code == status, response.data
     assert response.get_json()["error"]
+
+
+def test_api_blur_gives_the_whole_frame_back_as_jpeg(client, shop):
+    seen = next(a for a in shop[1].truth if a["how"] == "large")
+    body = {"video": 1, "time": (seen["start"] + seen["end"]) / 2, "box": ",".join(map(str, seen["box"])), "blur": 0.7}
+    response = client.post("/api/cutout", json=body)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg", response.data
+    from fixtures.shop import HEIGHT, WIDTH
+
+    assert Image.open(io.BytesIO(response.data)).size == (WIDTH, HEIGHT)
 
 
 def test_shop_this_frame_opens_the_lens_on_the_frame(client):

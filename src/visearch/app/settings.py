@@ -75,6 +75,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("VISEARCH_CHECKPOINT_SECONDS", "checkpoint_seconds",
              "an indexer run writes vectors, keypoints and documents to disk at least this often", "60"),
     Variable("VISEARCH_CHECKPOINT_ITEMS", "checkpoint_items", "... or after this many items", "4096"),
+    Variable("VISEARCH_MODELS", "models", "where `visearch models fetch` installs the person models (MediaPipe's, "
+             "from the npm registry)", "~/.cache/visearch/models"),
     Variable("VISEARCH_ES_URL", "es_url", "Elasticsearch URL (the `--es-*` options win)", ""),
     Variable("VISEARCH_ES_API_KEY", "es_api_key", "Elasticsearch API key; never written to the manifest", ""),
     Variable("VISEARCH_ES_USER", "es_user", "Elasticsearch basic-auth user", ""),
@@ -102,6 +104,7 @@ class Settings:
     face_reuse: bool = True
     checkpoint_seconds: float = 60.0
     checkpoint_items: int = 4096
+    models: Path = Path("~/.cache/visearch/models")  # expanded where used (`models_folder`), not at import
     es_url: str = ""
     es_api_key: str = ""
     es_user: str = ""
@@ -127,6 +130,10 @@ class Settings:
     def with_options(self, **options) -> "Settings":
         """These settings with the options a user gave (None: not given) in place of the environment's."""
         return replace(self, **{key: value for key, value in options.items() if value not in (None, "")})
+
+    @property
+    def models_folder(self) -> Path:
+        return self.models.expanduser()
 
     @property
     def threads(self) -> int:

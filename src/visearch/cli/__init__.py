@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from visearch.indexer.errors import ModelUnavailableError, VisearchError
-from visearch.cli import cutting, demo, fancam, indexing, moments, people, querying, scaling, serving
+from visearch.cli import cutting, demo, fancam, indexing, models, moments, people, querying, scaling, serving
 from visearch.app.settings import DEFAULT_LIBRARY, Settings
 from visearch.cli.common import EXIT_USAGE, command_settings
 
@@ -55,6 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--es-vectors", action="store_true",
                        help="new library: CLIP vectors in Elasticsearch (int8_hnsw kNN) instead of a FAISS file")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (indexing, querying, people, moments, fancam, cutting, serving, demo, scaling):
+    for module in (indexing, querying, people, moments, fancam, cutting, serving, demo, scaling, models):
         module.register(commands)
     return parser

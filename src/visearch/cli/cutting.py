@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from visearch.cli.common import EXIT_OK, open_library
+from visearch.defaults import BLUR_STRENGTH as DEFAULT_STRENGTH
 
 
 def register(commands) -> None:
@@ -15,23 +16,34 @@ def register(commands) -> None:
     cut.add_argument("--box", help="x0,y0,x1,y1: the object's box in the picture's pixels (default: the middle)")
     cut.add_argument("--lens", action="store_true",
                      help="seed with the outline of the catalogue product the lens verifies there (needs a library)")
+    cut.add_argument("--person", action="store_true",
+                     help="the person there (in --box, or the most prominent), by the person model "
+                          "(`visearch models fetch`)")
+    cut.add_argument("--blur", nargs="?", type=float, const=DEFAULT_STRENGTH, metavar="STRENGTH",
+                     help=f"keep the whole photo and blur its background by distance from the object (0-1, default "
+                          f"{DEFAULT_STRENGTH}): the portrait look; --out may then be .jpg")
     cut.add_argument("--background", choices=["white"], help="white: flatten onto white (the marketplace format)")
     cut.add_argument("--out", type=Path, required=True, metavar="FILE.png")
     cut.set_defaults(handler=cmd_cutout)
 
 
 def cmd_cutout(args) -> int:
+    from visearch.app import cutout as cases
+    from visearch.app.models import person_model
     from visearch.indexer.errors import BadBox
     from visearch.indexer.images import parse_box
-    from visearch.cutout.grabcut import png_bytes
-    from visearch.app import cutout as cases
 
     try:
         box = parse_box(args.box) if args.box else None
     except BadBox as exc:
         raise ValueError(f"--{exc}") from None
-    if args.out.suffix.lower() != ".png" and not args.background:
+    if args.blur is not None and not 0 <= args.blur <= 1:
+        raise ValueError(f"--blur: a strength from 0 to 1, not {args.blur:g}")
+    suffix = args.out.suffix.lower()
+    if args.blur is None and suffix != ".png" and not args.background:
         raise ValueError(f"--out: {args.out} must end in .png (transparency needs PNG)")
+    if args.blur is not None and suffix not in (".png", ".jpg", ".jpeg"):
+        raise ValueError(f"--out: {args.out} must end in .jpg or .png")
     needs_library = args.frame is not None or args.lens
     library = open_library(args, read_only=True) if needs_library else None
     try:
@@ -39,13 +51,19 @@ def cmd_cutout(args) -> int:
         outline, item = _lens_outline(args, picture, box) if args.lens else (None, None)
         reference = cases.reference_image(library, item) if item is not None else None
         done = cases.cutout(picture, box=box if outline is None else None, outline=outline, reference=reference,
-                            background=args.background)
+                            background=args.background, person=args.person,
+                            people=person_model(args.settings) if args.person else None, blur=args.blur)
     finally:
         if library is not None:
             library.close()
+    for notice in done.notices:
+        print(f"note: {notice}", file=sys.stderr)
     args.out.expanduser().parent.mkdir(parents=True, exist_ok=True)
-    args.out.expanduser().write_bytes(png_bytes(done))
-    x0, y0, x1, y1 = done.box
+    args.out.expanduser().write_bytes(cases.encoded(done, suffix))
+    if done.cutout is None:
+        print(f"wrote {args.out} ({done.image.width}×{done.image.height}, the background blurred)")
+        return EXIT_OK
+    x0, y0, x1, y1 = done.cutout.box
     print(f"wrote {args.out} ({done.image.width}×{done.image.height}, from {x0},{y0},{x1},{y1} of the picture)")
     return EXIT_OK
 

@@ -198,11 +198,3 @@ def feather(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 def _area(polygon: np.ndarray) -> float:
     x, y = polygon[:, 0], polygon[:, 1]
     return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2)
-
-
-def png_bytes(cutout: Cutout) -> bytes:
-    import io
-
-    out = io.BytesIO()
-    cutout.image.save(out, format="PNG", optimize=False)
-    return out.getvalue()

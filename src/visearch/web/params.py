@@ -161,7 +161,12 @@ _CUTOUT_FIELDS = {
     "upload": UPLOAD_ID | {"description": "a photo uploaded before (a search's `query.upload`)"},
     "item": ID | {"description": "with `outline`: the catalogue item the lens matched (its shape seeds the cut)"},
     "video": ID | {"description": "with `time`: cut from this video's frame"}, "time": TIME, "box": BOX,
-    "background": {"type": "string", "enum": ["white"], "description": "white: flattened onto white"}}
+    "background": {"type": "string", "enum": ["white"], "description": "white: flattened onto white"},
+    "person": {"type": "boolean", "description": "the person there (in `box`, or the most prominent), by the person "
+                                                 "model; GrabCut where it is not installed (the X-Visearch-Notice "
+                                                 "header says so)"},
+    "blur": {"type": "number", "minimum": 0, "maximum": 1,
+             "description": "keep the whole photo, its background blurred by distance from the object (JPEG)"}}
 CUTOUT_JSON = {"type": "object", "properties": {**_CUTOUT_FIELDS, "outline": {
     "type": "array", "minItems": 3, "maxItems": 64, "description": "the lens's verified outline ([x, y] points)",
     "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}}}}

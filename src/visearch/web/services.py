@@ -47,6 +47,7 @@ class Services:
         self.model_state = "idle"  # idle | loading | ready | error
         self.model_error = ""
         self._load_error: VisearchError | None = None  # what loading the models raised, said again to each query
+        self._people, self._people_looked = None, False  # the person model for cut-outs, looked for once
         # A search runs its models on every core; more at once only thrash. Pages and thumbnails
         # (other server threads) keep flowing around them (bench/http_load.py measures the choice).
         self._searching = threading.BoundedSemaphore(settings.concurrent_searches)
@@ -112,6 +113,15 @@ class Services:
 
     def has_library(self) -> bool:
         return self._manifest_mtime() is not None
+
+    def people_model(self):
+        """The person model for cut-outs, loaded once for the server (None where it is not installed)."""
+        with self._lock:
+            if not self._people_looked:
+                from visearch.app.models import person_model
+
+                self._people, self._people_looked = person_model(self.settings), True
+            return self._people
 
     def fancams(self):
         """The background fancam jobs of this library (web/jobs.py)."""

@@ -3,17 +3,17 @@ object lifted from a photo or frame as a PNG. The use cases are app/searching.py
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from flask import Response, g, jsonify, request
 
 from visearch.errors import N_
 from visearch.indexer.errors import InvalidInput
 from visearch.indexer.images import parse_box
-from visearch.cutout.grabcut import png_bytes
 from visearch.app import cutout as cutting, searching
 from visearch.web import queries, views
 from visearch.web.api import api
-from visearch.web.i18n import translate_answer
+from visearch.web.i18n import translate_answer, translate_text
 from visearch.web.services import services
 from visearch.web.uploads import uploaded_photo
 
@@ -47,10 +47,16 @@ def cutout():
         raise InvalidInput(N_("send an image (multipart field 'image'), an 'upload' id, or a 'video' and a 'time'"),
                            code="frame_search_needs_input")
     reference = cutting.reference_image(services().library, params["item"]) if params.get("item") and outline else None
-    done = cutting.cutout(source, box=box, outline=outline, reference=reference, background=params.get("background"))
-    return Response(png_bytes(done), mimetype="image/png",
+    person = bool(params.get("person"))
+    done = cutting.cutout(source, box=box, outline=outline, reference=reference, background=params.get("background"),
+                          person=person, people=services().people_model() if person else None, blur=params.get("blur"))
+    headers = {"X-Visearch-Notice": quote(translate_text(done.notices[0]))} if done.notices else {}
+    if done.cutout is None:  # the whole photo, its background blurred
+        return Response(cutting.encoded(done, ".jpg"), mimetype="image/jpeg",
+                        headers={"Content-Disposition": 'inline; filename="portrait.jpg"', **headers})
+    return Response(cutting.encoded(done), mimetype="image/png",
                     headers={"Content-Disposition": 'inline; filename="cutout.png"',
-                             "X-Visearch-Crop": ",".join(map(str, done.box))})
+                             "X-Visearch-Crop": ",".join(map(str, done.cutout.box)), **headers})
 
 
 def _outline(value):

@@ -150,30 +150,42 @@
       <div class="thumb"><img src="/thumb/${r.id}" alt="" loading="lazy">${marks}</div>
       <div class="meta">${product}<span class="score">${r.evidence.local ? "" : `${(100 * r.score).toFixed(0)}% `}${when}</span><span class="reasons">${why.join(" ")}</span></div></a>`;
     if (!(upload && p && r.evidence.local)) return link;
-    return `<div class="result-wrap">${link}<button type="button" class="link cutout-button" data-id="${r.id}">${escapeHtml(t("Cut out"))}</button></div>`;
+    return `<div class="result-wrap">${link}<span class="result-tools"><button type="button" class="link cutout-button" data-id="${r.id}">${escapeHtml(t("Cut out"))}</button> · <button type="button" class="link cutout-button" data-id="${r.id}" data-blur="1">${escapeHtml(t("Blur the background"))}</button></span></div>`;
   }
 
-  // "Cut out": the product lifted from the photo (seeded by its verified outline), shown with a download link.
-  results.addEventListener("click", async (event) => {
-    const button = event.target.closest(".cutout-button");
-    if (!button) return;
-    const r = lastData.results.find((x) => x.id === Number(button.dataset.id));
+  // A cut-out or a blurred photo from POST /api/cutout, shown in the dialog with a download link.
+  async function showCut(body, name, button) {
     button.disabled = true;
     try {
       const response = await fetch("/api/cutout", { method: "POST", headers: { "Content-Type": "application/json", "X-Visearch-Token": token() },
-        body: JSON.stringify({ upload, outline: r.evidence.local.polygon, item: r.id }) });
+        body: JSON.stringify(body) });
       if (!response.ok) throw new Error((await response.json()).error);
+      const notice = response.headers.get("X-Visearch-Notice");
+      if (notice) setStatus(decodeURIComponent(notice));
       const url = URL.createObjectURL(await response.blob());
-      const dialog = $("cutout-dialog");
       $("cutout-image").src = url;
       $("cutout-download").href = url;
-      $("cutout-download").download = `${(r.product && r.product.sku) || "cutout"}.png`;
-      dialog.showModal();
+      $("cutout-download").download = `${name}.${body.blur !== undefined ? "jpg" : "png"}`;
+      $("cutout-dialog").showModal();
     } catch (error) {
       setStatus(error.message);
     } finally {
       button.disabled = false;
     }
+  }
+  const BLUR = 0.6;
+  const chosenBox = () => (+box.dataset.w < 0.89 || +box.dataset.h < 0.89 ? boxPixels() : undefined); // the user's box, if moved
+  $("cut-person").addEventListener("click", (e) => showCut({ upload, person: true, box: chosenBox() }, "person", e.currentTarget));
+  $("blur-person").addEventListener("click", (e) => showCut({ upload, person: true, blur: BLUR, box: chosenBox() }, "portrait", e.currentTarget));
+
+  // "Cut out" and "Blur the background" on a product: seeded by its verified outline.
+  results.addEventListener("click", (event) => {
+    const button = event.target.closest(".cutout-button");
+    if (!button) return;
+    const r = lastData.results.find((x) => x.id === Number(button.dataset.id));
+    const body = { upload, outline: r.evidence.local.polygon, item: r.id };
+    if (button.dataset.blur) body.blur = BLUR;
+    showCut(body, (r.product && r.product.sku) || "cutout", button);
   });
 
   // -- text
