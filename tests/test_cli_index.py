@@ -154,7 +154,7 @@ def test_demo_runs_offline_and_says_so(tmp_path, capsys):
     code = main(["--library", str(tmp_path / "lib"), "demo", "--out", str(tmp_path / "out"), "--no-serve"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "continuing with the 'tiny' encoder" in out and "semantic text-to-image search is OFF" in out
+    assert "continuing with the small offline 'tiny' model" in out and "searching photos by a description is off" in out
     assert "[AUR-2040] AURA Air purifier" in out
     stats = run_json(capsys, "--library", str(tmp_path / "lib"), "stats", "--json")
     assert stats["products"] == 8 + (3 if korean_fonts() else 0)  # the Korean products need a Korean font

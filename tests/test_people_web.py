@@ -113,6 +113,17 @@ def test_review_pages_in_korean_and_english(client):
     assert client.get("/people/unassigned?lang=ko").status_code == 200
 
 
+def test_every_page_of_a_photo_with_people_names_them_in_both_languages(client):
+    people = client.get("/api/people").get_json()["people"]
+    assert people
+    for person in people:
+        for face in client.get(f"/api/people/{person['id']}/faces").get_json()["faces"][:2]:
+            for language in ("en", "ko"):
+                page = client.get(f"/items/{face['item']}?lang={language}")
+                assert page.status_code == 200, (face, language)
+                assert f'href="/people/{person["id"]}"' in page.get_data(as_text=True)
+
+
 # -- the real browser
 
 
