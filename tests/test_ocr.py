@@ -81,3 +81,25 @@ def test_a_tilted_lines_orientation_is_looked_for_around_it_only():
     assert seen[0][0] < 200 and seen[0][1] < 250  # a window around it, shrunk to ~40 px text: not the picture
     x0, y0 = quads[0].min(axis=0)
     assert 300 <= x0 <= 420 and 200 <= y0 <= 320  # back in the picture's pixels
+
+
+def test_latin_words_pp_ocr_did_not_see_mark_hangul_misread_as_latin():
+    from visearch.indexer.models.tesseract import stray_latin
+
+    pp_ocr = "2言| 早H ·TODAY'S STAGE"  # PP-OCR: the Latin right, the Hangul as Chinese-looking shapes
+    assert stray_latin("오늘의 SCH - TODAY'S STAGE", pp_ocr) == 1  # 무대 read as SCH
+    assert stray_latin("오늘의 무대 - TODAY'S STAGE", pp_ocr) == 0
+    assert stray_latin("신라면 Big Cup 1l4g", "신라면 Bia Cup") == 0  # a slip is the same word; digits are no word
+
+
+def test_the_demo_caption_mixing_hangul_and_english_reads_both():
+    """The README's example: `visearch moments --text "오늘의 무대"` on the demo video's caption."""
+    from visearch.demo.video import CAPTION, HEIGHT, WIDTH, draw_caption
+    from visearch.indexer.models.tesseract import missing_reason
+
+    if missing_reason():
+        pytest.skip(missing_reason())
+    frame = Image.new("RGB", (WIDTH, HEIGHT), (90, 120, 160))
+    draw_caption(ImageDraw.Draw(frame), CAPTION[2], WIDTH, HEIGHT)
+    text = " ".join(line.text for line in create_ocr("faster-paddle:tiny+hangul").read(frame))
+    assert compact("오늘의 무대") in compact(text) and compact("TODAY S STAGE") in compact(text)

@@ -33,6 +33,12 @@ SIGNS = ["서울대입구역", "강남역 2번 출구", "화장실", "주차장"
          "관계자외 출입금지", "계산대", "엘리베이터", "부산 가는 길", "시청 방면"]
 CAPTIONS = ["오늘의 뉴스", "속보", "경기 종료", "홈런", "다음 이 시간에", "감사합니다", "무대 위의 열정",
             "지금 만나러 갑니다", "첫 번째 무대", "잠시 후 공개됩니다", "최종 결과 발표"]
+# One line mixing the scripts, as broadcast captions, price tags and bilingual packages print them: (Hangul, Latin).
+MIXED = [("오늘의 무대", "TODAY'S STAGE"), ("최종 결과", "FINAL RESULT"), ("서울우유", "Seoul Milk"),
+         ("신라면", "Big Cup"), ("바나나맛 우유", "Banana Milk"), ("강남역", "Gangnam Station"), ("비상구", "EXIT"),
+         ("오늘만 할인", "SALE"), ("속보", "BREAKING NEWS"), ("불닭볶음면", "Hot Chicken"), ("편의점", "CONVENIENCE STORE"),
+         ("감사합니다", "THANK YOU"), ("검은콩 두유", "Black Bean Soymilk"), ("첫 번째 무대", "FIRST STAGE")]
+MIXED_JOINS = [" · ", " ", " | "]
 
 
 @dataclass
@@ -86,7 +92,12 @@ def compose(rng: random.Random, kind: str, fonts: list, size=(960, 720)) -> tupl
     """One picture of `kind` with its strings and their boxes (before any rotation of the block)."""
     image = background(rng, size)
     choice = rng.choice(fonts)
-    if kind == "label":
+    if kind == "mixed":  # one line in both scripts, on a caption band or a sign
+        lines = [rng.choice(MIXED_JOINS).join(rng.choice(MIXED))]
+        panel, fill = rng.choice([((10, 10, 30, 255), (255, 255, 255)), ((250, 250, 250, 255), (10, 10, 10)),
+                                  ((200, 30, 30, 255), (255, 255, 255))])
+        text_size = rng.randint(30, 60)
+    elif kind == "label":
         lines = [rng.choice(PRODUCTS), rng.choice(AMOUNTS)]
         panel, fill, text_size = tuple(rng.randint(200, 255) for _ in range(3)) + (255,), (20, 20, 60), rng.randint(40, 80)
     elif kind == "sign":
@@ -140,6 +151,25 @@ def generate_korean(folder: Path, count: int = 60, seed: int = 7) -> list[Korean
         made.append(KoreanImage(path, kind, strings, boxes))
     (folder / "truth.json").write_text(json.dumps([{"path": m.path.name, "kind": m.kind, "strings": m.strings}
                                                    for m in made], ensure_ascii=False, indent=1))
+    return made
+
+
+def generate_mixed(folder: Path, count: int = 28, seed: int = 13) -> list[KoreanImage]:
+    """`count` pictures of one line mixing Hangul and Latin; each half is a string to find."""
+    fonts = korean_fonts()
+    if not fonts:
+        raise RuntimeError("no Korean font found: install fonts-nanum or fonts-noto-cjk")
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        image, lines, boxes = compose(rng, "mixed", fonts)
+        strings = next(list(pair) for pair in MIXED if any(lines[0] == join.join(pair) for join in MIXED_JOINS))
+        if rng.random() < 0.5:
+            image = perspective(image, rng)
+        path = folder / f"mixed-{number:03d}.jpg"
+        image.save(path, "JPEG", quality=rng.choice([60, 75, 90]))
+        made.append(KoreanImage(path, "mixed", strings, boxes * 2))
     return made
 
 

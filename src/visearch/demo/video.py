@@ -87,7 +87,7 @@ def _place(
 CAPTION = (9.5, 12.5, "오늘의 무대 · TODAY'S STAGE")
 
 
-def _caption(draw, text: str, width: int, height: int) -> None:
+def draw_caption(draw, text: str, width: int, height: int) -> None:
     """A lower third: white text on a dark band, in a Korean face where one is installed."""
     from visearch.demo.korean import font, korean_fonts
 
@@ -131,7 +131,7 @@ def generate_video(
                 picture, corner = _place(motion, (time - start) / (end - start), sprites[(person, photo)], width, height)
                 frame.paste(picture, corner)
             if caption and CAPTION[0] <= time < CAPTION[1]:
-                _caption(draw, CAPTION[2], width, height)
+                draw_caption(draw, CAPTION[2], width, height)
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame), format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():

@@ -97,16 +97,22 @@ class LineReader:
         text = PIPE_AS_L.sub("l", normalise(engine.GetUTF8Text()))
         return text, max(0.0, engine.MeanTextConf() / 100.0)
 
-    def best(self, forms: Iterable[np.ndarray]) -> Reading:
-        """The most confident Hangul reading of a line's forms, stopping at the first sure one ("", 0 if none)."""
-        found: Reading = ("", 0.0)
+    def best(self, forms: Iterable[np.ndarray], first: str = "") -> Reading:
+        """The best Hangul reading of a line's forms ("", 0 if none), stopping at the first sure one that
+        needs no excuse: fewest Latin words PP-OCR did not see there (`first`: its reading; Tesseract's
+        Korean model reads some Hangul words as Latin, 무대 as SCH, in one form and not another), then the
+        most confident."""
+        found, rank = ("", 0.0), None
         for form in forms:
             if form.shape[0] < 4 or form.shape[1] < 4:
                 continue
             text, confidence = self.read(form)
-            if has_hangul(text) and confidence > found[1]:
-                found = (text, confidence)
-                if confidence >= SURE_HANGUL:
+            if not has_hangul(text):
+                continue
+            strays = stray_latin(text, first)
+            if rank is None or (strays, -confidence) < rank:
+                found, rank = (text, confidence), (strays, -confidence)
+                if confidence >= SURE_HANGUL and strays == 0:
                     break
         return found
 
@@ -247,6 +253,15 @@ def merged(first: str, second: str) -> str:
     return " ".join(out + [piece for piece in pool if _QUANTITY.fullmatch(piece)])
 
 
+def stray_latin(second: str, first: str) -> int:
+    """Latin words (two letters or more) in Tesseract's reading of a mixed line that PP-OCR's reading of it
+    has nothing close to: Hangul Tesseract misread as Latin, since PP-OCR reads Latin well. Pure."""
+    pool = [piece.casefold() for piece in _SCRIPT_RUNS.findall(first) if plainly_latin(piece)]
+    return sum(1 for piece in _SCRIPT_RUNS.findall(second)
+               if piece.isalpha() and plainly_latin(piece) and len(piece) >= 2
+               and not any(_distance(piece.casefold(), p) <= max(1, len(piece) // 3) for p in pool))
+
+
 def _distance(a: str, b: str) -> int:
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -266,7 +281,7 @@ def read_again(reader: LineReader, finder: QuadFinder, pixels: np.ndarray, lines
     out = []
     for line in lines:
         if not (plainly_latin(line.text) and line.confidence >= LATIN_SURE):
-            reading = reader.best(line_forms(pixels, line.bounds, quads))
+            reading = reader.best(line_forms(pixels, line.bounds, quads), line.text)
             if better_reading((line.text, line.confidence), reading):
                 line = OcrLine(merged(line.text, reading[0]), line.box, reading[1])
         out.append(line)
