@@ -37,12 +37,20 @@ korean:
 	  || echo "could not install Tesseract's Korean data: Hangul will not be read. Debian/Ubuntu: sudo apt-get install \
 tesseract-ocr-kor fonts-nanum; macOS: brew install tesseract tesseract-lang; then visearch index --reocr"; }
 
-# Debian's Chromium for the browser tests (never `playwright install`); they skip if it cannot be had.
-browser:
+# Debian's Chromium for the browser tests (never `playwright install`), and axe-core (npm registry, pinned) for
+# their accessibility checks; they skip if either cannot be had.
+AXE_VERSION := 4.10.3
+AXE := $(VENV)/share/axe-core/axe.min.js
+browser: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "could not install chromium: browser tests will be skipped"; }
+	@test -f $(AXE) || { command -v npm >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) || true; \
+	  mkdir -p $(dir $(AXE)) && cd $(dir $(AXE)) && npm pack axe-core@$(AXE_VERSION) --silent >/dev/null 2>&1 && \
+	  tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js && rm axe-core-$(AXE_VERSION).tgz \
+	  || echo "could not fetch axe-core: the accessibility checks will be skipped"; }
 
 # The web UI's catalogue: extract every message (templates, scripts, errors, OpenAPI), merge into the
 # translations, compile. The compiled .mo files are committed; a test checks they are current and complete.

@@ -89,7 +89,8 @@ def test_a_late_kill_keeps_the_checkpointed_work(tmp_path):
     run = visearch(*index_args(library, folder), env={"VISEARCH_CHECKPOINT_ITEMS": "32"})
     deadline = time.time() + 400
     while time.time() < deadline and run.poll() is None:
-        if (library / "items.sqlite").exists() and library_state(library)[1] >= 64:
+        ready = all((library / name).exists() for name in ("manifest.json", "items.sqlite"))
+        if ready and library_state(library)[1] >= 64:
             break
         time.sleep(0.3)
     assert run.poll() is None, run.communicate()[1]  # still running: the kill comes late, not after the end
