@@ -159,3 +159,16 @@ def test_demo_runs_offline_and_says_so(tmp_path, capsys):
     stats = run_json(capsys, "--library", str(tmp_path / "lib"), "stats", "--json")
     assert stats["products"] == 8 + (3 if korean_fonts() else 0)  # the Korean products need a Korean font
     assert stats["videos"] == (1 if SHARED_DATA.is_dir() else 0)
+
+
+def test_a_closed_pipe_ends_the_command_quietly():
+    """`visearch … | head`: the reader leaving early is no error of ours, and says nothing on stderr."""
+    import signal
+    import subprocess
+    import sys
+
+    run = subprocess.Popen([sys.executable, "-m", "visearch", "models", "list"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+    run.stdout.close()  # before the command writes its first line
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGPIPE and err == b"", err

@@ -129,3 +129,22 @@ def test_aliases_through_the_cli_and_the_api(client, web_library, tmp_path, caps
     assert code == 0 and "Jolie" in out
     code, out, _ = run(capsys, "--library", library, "clips", "--person", "jolie", "--json")
     assert code == 0 and json.loads(out)["person"]["id"] == person
+
+
+def test_tesseracts_data_is_found_without_walking_the_working_folder(tmp_path, monkeypatch):
+    """tesserocr's default folder is "./", searched recursively: started in a home folder it walked all of it."""
+    tesserocr = pytest.importorskip("tesserocr")
+    import visearch.indexer.models.tesseract as tesseract
+
+    def walked(*args, **kwargs):
+        raise AssertionError("tesserocr.get_languages walks the working folder")
+
+    monkeypatch.setattr(tesserocr, "get_languages", walked)
+    monkeypatch.chdir(tmp_path)
+    own = tmp_path / "mine" / "tessdata"
+    own.mkdir(parents=True)
+    (own / "kor.traineddata").write_bytes(b"")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(own.parent))  # Tesseract's own variable wins over the usual folders
+    assert tesseract.find_tessdata() == own
+    monkeypatch.delenv("TESSDATA_PREFIX")
+    assert tesseract.find_tessdata() in {None, *(Path(folder) for folder in tesseract.TESSDATA_FOLDERS)}

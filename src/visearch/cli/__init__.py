@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +30,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
     except ModelUnavailableError as exc:
         print(f"visearch: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `visearch … | head` closed the pipe: stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 128 + signal.SIGPIPE
     except (VisearchError, ValueError, OSError) as exc:
         print(f"visearch: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -15,6 +15,7 @@ tesseract-lang).
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -46,17 +47,15 @@ Reading = tuple[str, float]
 
 
 def find_tessdata(language: str = "kor") -> Path | None:
-    """The folder holding `language.traineddata`: tesserocr's own default (TESSDATA_PREFIX), else the usual ones."""
-    try:
-        import tesserocr
-    except ImportError:
-        return None
-    default, languages = tesserocr.get_languages()
-    if language in languages and default:
-        return Path(default)
-    for folder in TESSDATA_FOLDERS:
-        if (Path(folder) / f"{language}.traineddata").is_file():
-            return Path(folder)
+    """The folder holding `language.traineddata`: Tesseract's own TESSDATA_PREFIX, else the usual ones.
+
+    Never `tesserocr.get_languages()`: the wheel's default folder is "./", and Tesseract looks for languages
+    there recursively, so a search started in one's home folder walked all of it (seconds to minutes)."""
+    prefix = os.environ.get("TESSDATA_PREFIX")  # Tesseract's variable, not ours: read where Tesseract would
+    candidates = [Path(prefix), Path(prefix) / "tessdata"] if prefix else []
+    for folder in [*candidates, *map(Path, TESSDATA_FOLDERS)]:
+        if (folder / f"{language}.traineddata").is_file():
+            return folder
     return None
 
 
