@@ -3,7 +3,8 @@
     python bench/cli_latency.py [--runs 5]
 
 Builds a small library from the fixture catalogue (tiny CLIP), then times the whole process
-(start-up, imports, model loading, the query) for `--text` and for `--image`, median of N runs:
+(start-up, imports, model loading, the query) for `--text`, for `--image` and for a 12-megapixel phone JPEG
+of the same photo (`phone`, issue 32), median of N runs:
 first searching in the process itself (`--local`), then with a `visearch serve` of the library
 running, which `visearch search` asks instead. Goals: text ≤ 1.5 s (issue 15), image ≤ 1.5 s (issue 23).
 
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GOALS = {"text": 1.5, "image": 1.5}
+GOALS = {"text": 1.5, "image": 1.5, "phone": 1.5}
 
 
 def user_environment() -> dict:
@@ -63,7 +64,9 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "visearch", "--library", library, "index", str(fixture.catalog_dir),
                         "--catalog", str(fixture.catalog_csv), "--clip", args.clip, "--no-progress"],
                        check=True, capture_output=True, cwd=ROOT, env=dict(os.environ, HF_HUB_OFFLINE="1"))
-        queries = {"text": ["--text", "AX-2040"], "image": ["--image", str(fixture.photos[1])]}
+        phone = phone_photo(fixture.photos[1], Path(folder) / "phone.jpg")
+        queries = {"text": ["--text", "AX-2040"], "image": ["--image", str(fixture.photos[1])],
+                   "phone": ["--image", str(phone)]}
         from visearch.storage.library import read_manifest
 
         precision = read_manifest(Path(library)).precision
@@ -85,6 +88,14 @@ def main() -> int:
             server.terminate()
             server.wait()
     return 0
+
+
+def phone_photo(photo: Path, out: Path) -> Path:
+    """The photo as a phone writes it: 4032 × 3024, JPEG quality 92 (about 3 MB)."""
+    from PIL import Image
+
+    Image.open(photo).convert("RGB").resize((4032, 3024), Image.BICUBIC).save(out, quality=92)
+    return out
 
 
 def report(library: str, queries: dict, runs: int, extra: list[str], how: str) -> None:

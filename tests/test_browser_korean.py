@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.test_browser import CHROMIUM, browser, shot  # noqa: F401 - `browser` is a fixture
+from tests.test_browser import ARTIFACTS, CHROMIUM, browser, shot  # noqa: F401 - `browser` is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +77,21 @@ def test_the_language_switch_is_remembered(korean_server, korean_page):
     assert page.locator("h1").inner_text() == "Moments"
     page.click("nav.languages >> text=한국어")
     page.wait_for_selector("h1 >> text=장면")
+
+
+def test_a_korean_shopper_on_a_phone_sees_the_answer_in_the_first_screen(korean_server, browser):  # noqa: F811
+    url, shop = korean_server
+    phone = {"width": 390, "height": 844}
+    context = browser.new_context(locale="ko-KR", viewport=phone, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, bypass_csp=True)
+    page = context.new_page()
+    page.goto(url + "/")
+    page.set_input_files("#file", str(next(p for p in shop.photos if p.name.startswith("seoul-milk"))))
+    page.wait_for_selector(".card.result", timeout=60_000)
+    page.wait_for_timeout(300)
+    card = page.locator(".card.result").first
+    assert "서울우유" in card.inner_text()
+    assert card.bounding_box()["y"] < phone["height"]  # the answer is on the first screen, not below the fold
+    assert page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") <= 1
+    page.screenshot(path=str(ARTIFACTS / "korean-phone-lens.png"))  # the README's phone view
+    context.close()
