@@ -114,13 +114,17 @@ def test_knn_clause_with_filter():
 
 def test_item_and_video_documents_round_trip():
     box = ((0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (0.0, 2.0))
-    item = ItemDoc(path="/a/1.jpg", sha256="s", id=7, ocr=[OcrLine("Model AX-2040 PRO", box, 0.9)], added_at=5.0)
+    item = ItemDoc(path="/a/1.jpg", sha256="s", id=7, ocr=[OcrLine("Model AX-2040 PRO", box, 0.9)], added_at=5.0,
+                   taken="2024-05-01T14:03:22")
     source = item_source(item, [{"sku": "A-1", "title": "Kettle", "brand": "Kettlo", "category": "Kitchen"}])
     assert source["compact"].split("\n")[0] == "modelax-2040pro" and source["skus"] == ["A-1"]
     assert source["has_text"] and source["ocr_line_count"] == 1 and source["added_at"] == 5000
     back = item_from_source(7, source)
     assert back.ocr == item.ocr and back.path == item.path and back.added_at == 5.0
+    assert source["taken"] == back.taken == "2024-05-01T14:03:22"
+    assert schema.mappings("items")["properties"]["taken"] == {"type": "keyword"}
     video = VideoDoc(path="/v.mp4", sha256="v", shots=[(0.0, 1.5), (1.5, 3.0)], id=3, added_at=1.0,
+                     taken="2019-03-02T10:11:12",
                      text_spans=[TextSpan("KOR 2:1 JPN", (40.0, 40.0, 260.0, 80.0), 0.95, 1.0, 2.5, 0)])
     source = video_source(video)
     assert source["text_spans"] == [{"text": "KOR 2:1 JPN", "box": [40.0, 40.0, 260.0, 80.0], "confidence": 0.95,

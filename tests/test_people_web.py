@@ -98,6 +98,8 @@ def test_presence_counts_photos_and_matches_the_cli(client, album, capsys, monke
     presence = client.get(f"/api/people/{person['id']}/presence").get_json()["presence"]
     assert presence["photos"] == 9 and presence["videos"] == 0 and presence["screen_time"] == 0
     assert presence["first_seen"] <= presence["last_seen"]
+    assert presence["dates_from_files"] == 9  # generated photos carry no EXIF: every date is the file's, and said so
+    assert "9 dated by their files' dates" in client.get(f"/people/{person['id']}").get_data(as_text=True)
     monkeypatch.chdir(album[0])
     capsys.readouterr()
     assert main(["--library", "lib", "people", "show", str(person["id"]), "--json"]) == 0

@@ -110,8 +110,11 @@ def _show(library, args) -> int:
         print(json.dumps(person, indent=2, ensure_ascii=False))
         return EXIT_OK
     seen = person["presence"]
+    files = seen["dates_from_files"]
+    guessed = f" ({files} dated by the file: when taken is unknown)" if files else ""
     print(f"{person['name'] or 'person ' + str(person['id'])}: {seen['screen_time']:.0f} s on screen in "
-          f"{seen['videos']} videos, {seen['photos']} photos; seen {seen['first_seen'] or '-'} to {seen['last_seen'] or '-'}")
+          f"{seen['videos']} videos, {seen['photos']} photos; seen {seen['first_seen'] or '-'} to "
+          f"{seen['last_seen'] or '-'}{guessed}")
     for other in seen["with"]:
         print(f"  with {other['name'] or 'person ' + str(other['id'])}: {other['pictures']} pictures")
     for video in seen["strip"]:

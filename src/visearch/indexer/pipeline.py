@@ -22,6 +22,7 @@ from visearch.indexer.models.faces import FaceModel
 from visearch.indexer.models.ocr import OcrModel
 from visearch.indexer.records import Failure, ImageRecord, SourceFile
 from visearch.indexer.sniff import MediaKind, sniff_bytes
+from visearch.indexer.taken import photo_taken
 
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,8 @@ class ImagePipeline:
         source = SourceFile(source.path, source.size, source.mtime_ns, sha256)
         size = self._device_size(data)
         if size is not None:  # CLIP only, a plain JPEG: decoded with its batch, on the device
-            record = ImageRecord(source=source, format=sniffed[1], width=size[0], height=size[1])
+            record = ImageRecord(source=source, format=sniffed[1], width=size[0], height=size[1],
+                                 taken=photo_taken(data))
             return _Prepared(record, None, times, data, sniffed)
         return self._decode(source, data, sniffed, times)
 
@@ -172,6 +174,7 @@ class ImagePipeline:
         width, height = image.info.get("original_size", image.size)
         record = ImageRecord(
             source=source,
+            taken=photo_taken(data),
             format=sniffed[1],
             width=width,
             height=height,

@@ -59,6 +59,7 @@ class ImageRecord:
     thumbnail: bytes | None = None
     faces: list["Face"] = field(default_factory=list)
     features: object | None = None  # LocalFeatures, for exact-product verification
+    taken: str = ""  # when it was taken, from its EXIF (indexer/taken.py); "" unknown
 
     @property
     def ocr_text(self) -> str:
@@ -176,3 +177,4 @@ class VideoRecord:
     error: str = ""  # damage found while decoding; the frames before it are kept
     damaged: int = 0  # packets that would not decode and were skipped; the frames around them are kept
     text_spans: list = field(default_factory=list)  # TextSpan (indexer/text_spans.py): each string on screen, when
+    taken: str = ""  # the container's creation time (indexer/taken.py); "" unknown

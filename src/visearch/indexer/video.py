@@ -17,6 +17,7 @@ import numpy as np
 from visearch.errors import N_
 from visearch.indexer.errors import MediaError
 from visearch.indexer.records import Shot
+from visearch.indexer.taken import video_time
 
 SCAN_WIDTH = 256  # frames are scored for cuts at this width
 MAX_DAMAGED = 50  # packets in a row that will not decode: the rest of the file is beyond reach
@@ -46,6 +47,7 @@ class VideoScan:
     cut_frames: list[int] = field(default_factory=list)  # frame indices that start a new shot
     error: str = ""
     damaged: int = 0  # packets that would not decode and were skipped (the frames after them are kept)
+    taken: str = ""  # the container's creation time (indexer/taken.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,8 @@ class VideoSampler:
         with container:
             fps = float(stream.average_rate or stream.guessed_rate or 25.0)
             scan = self.scan = VideoScan(duration=0.0, fps=fps, width=stream.width, height=stream.height,
-                                         codec=stream.codec_context.name, rotation=0)
+                                         codec=stream.codec_context.name, rotation=0,
+                                         taken=video_time({**stream.metadata, **container.metadata}))
             delay = max(1, round(config.min_shot_seconds * fps))
             detector = ContentDetector(threshold=config.scene_threshold, min_scene_len=delay)
             planner = SamplePlanner(config.rate)

@@ -106,7 +106,7 @@ class VideoPipeline:
         scan = sampler.scan
         record.duration, record.fps, record.width, record.height = scan.duration, scan.fps, scan.width, scan.height
         record.codec, record.rotation, record.error = scan.codec, scan.rotation, scan.error
-        record.damaged = scan.damaged
+        record.damaged, record.taken = scan.damaged, scan.taken
         record.shots = shots_from_cuts(scan.frame_times, scan.cut_frames, scan.duration)
         if self.faces is not None:
             record.tracks = link_tracks(record.frames, self.faces.metric, self.faces.same_person)

@@ -202,7 +202,7 @@ class LibraryIndexer:
             path=str(source.path), sha256=source.sha256, size=source.size, mtime_ns=source.mtime_ns,
             format=twin.format, width=twin.width, height=twin.height, source=str(source.path.parent),
             thumbnail=twin.thumbnail, ocr=list(twin.ocr), added_at=time.time(), id=state.id if state else None,
-            ocr_engine=twin.ocr_engine,
+            ocr_engine=twin.ocr_engine, taken=twin.taken,  # the same bytes: the same EXIF
         )
         faces = [Face(row.box, row.score, row.size, row.sharpness, row.embedding, row.usable)
                  for row in library.faces.faces_of([twin_id])[twin_id]] if self.faces is not None else []

@@ -64,6 +64,7 @@ class BatchWriter:
             path=str(source.path), sha256=source.sha256, size=source.size, mtime_ns=source.mtime_ns,
             format=record.format, width=record.width, height=record.height, source=str(source.path.parent),
             thumbnail=thumbnail, ocr=record.ocr, added_at=time.time(), id=item_id, ocr_engine=self.ocr_engine,
+            taken=record.taken,
         ), record.embedding, record.faces, record.features)
 
     def add(self, doc: ItemDoc, vector: np.ndarray, faces: list[Face], features) -> None:
@@ -104,13 +105,13 @@ class BatchWriter:
             format=record.format, duration=record.duration, fps=record.fps, width=record.width,
             height=record.height, codec=record.codec, rotation=record.rotation, error=record.error,
             source=str(source.path.parent), shots=[(shot.start, shot.end) for shot in record.shots],
-            text_spans=record.text_spans,
+            text_spans=record.text_spans, taken=record.taken,
         ))
         frames = [ItemDoc(
             path=str(source.path), sha256=source.sha256, kind="frame", size=source.size, mtime_ns=source.mtime_ns,
             format=record.format, width=frame.width, height=frame.height, source=str(source.path.parent),
             ocr=frame.ocr, added_at=time.time(), video_id=video_id, time=frame.time, shot=frame.shot,
-            keyframe=frame.keyframe, ocr_engine=self.ocr_engine if frame.text_read else "",
+            keyframe=frame.keyframe, ocr_engine=self.ocr_engine if frame.text_read else "", taken=record.taken,
             thumbnail=library.write_thumbnail(f"{source.sha256}-{round(frame.time * 1000):08d}", frame.thumbnail)
             if frame.thumbnail else "",
         ) for frame in record.frames]

@@ -23,9 +23,9 @@ def sightings(library, video: VideoDoc) -> list[Sighted]:
 
 def presence(library, person_id: int, clips: list[dict], *, top: int = 5) -> dict:
     """How much a person is in the library: screen time over all videos (the reel's `clips`, as
-    details.person_clips gives them, added up), their videos and photos, first and last seen (by the files'
-    dates), the people they are pictured with most, and per video where they are on screen (the person
-    page's presence strip)."""
+    details.person_clips gives them, added up), their videos and photos, first and last seen (when the media
+    was taken; the file's date where that is unknown, counted in `dates_from_files`), the people they are
+    pictured with most, and per video where they are on screen (the person page's presence strip)."""
     [row] = library.faces.people([person_id])
     videos = library.docs.get_videos({clip["video_id"] for clip in clips})
     strip: dict[int, list] = {}
@@ -33,11 +33,14 @@ def presence(library, person_id: int, clips: list[dict], *, top: int = 5) -> dic
         strip.setdefault(clip["video_id"], []).append({"start": clip["start"], "end": clip["end"]})
     faces = library.faces.person_faces(person_id)
     items = library.docs.get(list({face.item_id for face in faces}))
-    dated = [doc.mtime_ns for doc in items.values() if doc.kind == "image"] + [v.mtime_ns for v in videos.values()]
+    dated = [seen_day(doc.taken, doc.mtime_ns) for doc in items.values() if doc.kind == "image"]
+    dated += [seen_day(video.taken, video.mtime_ns) for video in videos.values()]
+    days = [day for day, _ in dated]
     return {
         "person": person_id, "screen_time": round(sum(c["end"] - c["start"] for c in clips), 1),
         "videos": len(videos), "photos": row.photos,
-        "first_seen": _day(min(dated)) if dated else None, "last_seen": _day(max(dated)) if dated else None,
+        "first_seen": min(days, default=None), "last_seen": max(days, default=None),
+        "dates_from_files": sum(from_file for _, from_file in dated),
         "with": pictured_with(library, person_id, [face.item_id for face in faces], top=top),
         "strip": [{"video": video_id, "path": videos[video_id].path, "duration": round(videos[video_id].duration, 3),
                    "seconds": round(sum(s["end"] - s["start"] for s in spans), 1), "spans": spans}
@@ -57,7 +60,10 @@ def pictured_with(library, person_id: int, item_ids: list[int], *, top: int = 5)
     return [{"id": p, "name": rows[p].name, "pictures": counts[p]} for p in ranked]
 
 
-def _day(mtime_ns: int) -> str:
+def seen_day(taken: str, mtime_ns: int) -> tuple[str, bool]:
+    """The day a picture was taken, and whether it is only the file's date (unknown when taken). Pure."""
     from datetime import datetime, timezone
 
-    return datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).date().isoformat()
+    if taken:
+        return taken[:10], False
+    return datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).date().isoformat(), True

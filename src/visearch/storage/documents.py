@@ -36,6 +36,7 @@ class ItemDoc:
     shot: int | None = None
     keyframe: bool = False
     ocr_engine: str = ""  # the OCR that read its text ("" for frames not read): what `index --reocr` reads again
+    taken: str = ""  # when the photo or video was taken, ISO 8601 (indexer/taken.py); "" unknown: the file's date
 
     @property
     def ocr_text(self) -> str:
@@ -61,6 +62,7 @@ class VideoDoc:
     added_at: float = 0.0
     id: int | None = None
     text_spans: list[TextSpan] = field(default_factory=list)  # each string on screen, when: moments read these
+    taken: str = ""  # the container's creation time, ISO 8601; "" unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,6 +101,7 @@ PRESENCE = {"type": "object", "required": ["id", "name", "presence"], "propertie
         "screen_time": {"type": "number", "description": "seconds on screen over all videos"},
         "videos": {"type": "integer"}, "photos": {"type": "integer"},
         "first_seen": {"type": "string", "nullable": True}, "last_seen": {"type": "string", "nullable": True},
+        "dates_from_files": {"type": "integer", "description": "pictures whose date is the file's, not when taken"},
         "with": {"type": "array", "items": {"type": "object"}}, "strip": {"type": "array", "items": {"type": "object"}}}}}}
 
 

@@ -34,7 +34,8 @@ from visearch.storage.browse import BrowseQuery
 # until indexed again, and moments read their frames meanwhile.
 # v5: products carry the catalogue's other columns (`details`: name and text), searchable with the product,
 # and the side of the pack each of their images shows (`views`).
-SCHEMA_VERSION = 5
+# v6: items and videos carry when they were taken (`taken`, ISO 8601 from EXIF or the container; "" unknown).
+SCHEMA_VERSION = 6
 KINDS = ("vectors", "items", "videos", "products", "faces", "tracks", "people", "forgotten", "failures", "meta",
          "tags", "tag_segments", "tag_videos")
 
@@ -92,11 +93,12 @@ PROPERTIES: dict[str, dict[str, dict]] = {
         "has_text": BOOLEAN, "ocr_line_count": INTEGER,
         "skus": KEYWORD, "brands": LOWER_KEYWORD, "categories": LOWER_KEYWORD, "people": LONG,
         "video_id": LONG, "time": DOUBLE, "shot": INTEGER, "keyframe": BOOLEAN, "ocr_engine": KEYWORD,
+        "taken": KEYWORD,  # ISO 8601 sorts as text; "" (unknown) cannot be a `date`
     },
     "videos": {
         "id": LONG, "path": KEYWORD, "sha256": KEYWORD, "size": LONG, "mtime_ns": LONG, "format": KEYWORD,
         "duration": DOUBLE, "fps": DOUBLE, "width": INTEGER, "height": INTEGER, "codec": KEYWORD,
-        "rotation": INTEGER, "error": {"type": "text"}, "source": KEYWORD, "added_at": DATE,
+        "rotation": INTEGER, "error": {"type": "text"}, "source": KEYWORD, "added_at": DATE, "taken": KEYWORD,
         "shots": {"type": "nested", "properties": {"idx": INTEGER, "start": DOUBLE, "end": DOUBLE}},
         "text_spans": STORED_ONLY,  # [{text, box, confidence, start, end, shot}]: read with the video, never searched
     },

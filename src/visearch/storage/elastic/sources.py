@@ -45,7 +45,7 @@ def item_source(item: ItemDoc, products: Sequence[dict] = ()) -> dict:
         "brands": sorted({p["brand"] for p in products if p.get("brand")}),
         "categories": sorted({p["category"] for p in products if p.get("category")}),
         "video_id": item.video_id, "time": item.time, "shot": item.shot, "keyframe": item.keyframe,
-        "ocr_engine": item.ocr_engine,
+        "ocr_engine": item.ocr_engine, "taken": item.taken,
     }
 
 
@@ -56,6 +56,7 @@ def item_from_source(item_id: int, s: dict) -> ItemDoc:
         height=s.get("height", 0), source=s.get("source", ""), thumbnail=s.get("thumbnail", ""),
         added_at=s.get("added_at", 0) / 1000, video_id=s.get("video_id"), time=s.get("time"),
         shot=s.get("shot"), keyframe=bool(s.get("keyframe")), ocr_engine=s.get("ocr_engine", ""),
+        taken=s.get("taken", ""),
         ocr=[OcrLine(line["text"], tuple(tuple(point) for point in line["box"]), line["confidence"])
              for line in s.get("ocr_lines") or []],
     )
@@ -67,6 +68,7 @@ def video_source(video: VideoDoc) -> dict:
         "mtime_ns": video.mtime_ns, "format": video.format, "duration": video.duration, "fps": video.fps,
         "width": video.width, "height": video.height, "codec": video.codec, "rotation": video.rotation,
         "error": video.error, "source": video.source, "added_at": int((video.added_at or time.time()) * 1000),
+        "taken": video.taken,
         "shots": [{"idx": n, "start": start, "end": end} for n, (start, end) in enumerate(video.shots)],
         "text_spans": [span.json() for span in video.text_spans],
     }

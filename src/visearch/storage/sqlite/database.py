@@ -22,6 +22,10 @@ class SchemaTooNewError(VisearchError):
     pass
 
 
+class SchemaOutdatedError(VisearchError):
+    pass
+
+
 class Database:
     """The connection (`connection`) and its lock (`lock`); hold the lock for every use."""
 
@@ -39,6 +43,20 @@ class Database:
             self.connection.execute("PRAGMA journal_mode = WAL")
             self.connection.execute("PRAGMA synchronous = NORMAL")
             self.migrate()
+        elif self.schema_version < SCHEMA_VERSION:
+            self._upgrade_first()
+
+    def _upgrade_first(self) -> None:
+        """A file from an older visearch opened to read (`search` before `index`): upgrade it first, since
+        every query expects this version's columns. Another process may be doing the same."""
+        try:
+            Database(self.path).close()
+        except sqlite3.OperationalError as exc:
+            if self.schema_version < SCHEMA_VERSION:  # not a race lost to another reader: it cannot be written
+                raise SchemaOutdatedError(
+                    N_("%(path)s is from an older visearch (schema %(version)s) and could not be upgraded "
+                       "(%(detail)s): run `visearch index` on it once where it can be written"),
+                    code="schema_old", path=self.path, version=self.schema_version, detail=exc) from None
 
     @property
     def schema_version(self) -> int:

@@ -25,12 +25,14 @@ from visearch.storage.sqlite.database import MAX_PARAMETERS, Database
 
 
 
-_ITEM_COLUMNS = (
-    "id, kind, path, sha256, size, mtime_ns, format, width, height, source, thumbnail, added_at, "
-    "video_id, time, shot, keyframe, ocr_engine"
-)
+_ITEM_FIELDS = ("kind", "path", "sha256", "size", "mtime_ns", "format", "width", "height", "source", "thumbnail",
+                "added_at", "video_id", "time", "shot", "keyframe", "ocr_engine", "taken")
+_ITEM_COLUMNS = ", ".join(("id", *_ITEM_FIELDS))
+_ITEM_INSERT = f"INSERT INTO items ({_ITEM_COLUMNS}) VALUES ({', '.join('?' * (len(_ITEM_FIELDS) + 1))})"
+_ITEM_UPDATE = ", ".join(f"{name}=excluded.{name}" for name in _ITEM_FIELDS if name != "added_at")  # first added
 _VIDEO_COLUMNS = (
-    "id, path, sha256, size, mtime_ns, format, duration, fps, width, height, codec, rotation, error, source, added_at"
+    "id, path, sha256, size, mtime_ns, format, duration, fps, width, height, codec, rotation, error, source, "
+    "added_at, taken"
 )
 
 
@@ -60,28 +62,11 @@ class SqliteDocumentStore:
             for item in items:
                 values = (item.kind, item.path, item.sha256, item.size, item.mtime_ns, item.format,
                           item.width, item.height, item.source, item.thumbnail, item.added_at or time.time(),
-                          item.video_id, item.time, item.shot, int(item.keyframe), item.ocr_engine)
+                          item.video_id, item.time, item.shot, int(item.keyframe), item.ocr_engine, item.taken)
                 if item.id is None:
-                    cursor = self._db.execute(
-                        "INSERT INTO items (kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at, video_id, time, shot, keyframe, ocr_engine) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        values,
-                    )
-                    item.id = cursor.lastrowid
+                    item.id = self._db.execute(_ITEM_INSERT, (None, *values)).lastrowid
                 else:
-                    self._db.execute(
-                        "INSERT INTO items (id, kind, path, sha256, size, mtime_ns, format, width, height, source, "
-                        "thumbnail, added_at, video_id, time, shot, keyframe, ocr_engine) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                        "ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, path=excluded.path, "
-                        "sha256=excluded.sha256, size=excluded.size, mtime_ns=excluded.mtime_ns, "
-                        "format=excluded.format, width=excluded.width, height=excluded.height, "
-                        "source=excluded.source, thumbnail=excluded.thumbnail, video_id=excluded.video_id, "
-                        "time=excluded.time, shot=excluded.shot, keyframe=excluded.keyframe, "
-                        "ocr_engine=excluded.ocr_engine",
-                        (item.id, *values),
-                    )
+                    self._db.execute(f"{_ITEM_INSERT} ON CONFLICT(id) DO UPDATE SET {_ITEM_UPDATE}", (item.id, *values))
                     self._db.execute("DELETE FROM ocr_lines WHERE item_id = ?", (item.id,))
                 self._db.executemany(
                     "INSERT INTO ocr_lines (item_id, line_no, text, box, confidence) VALUES (?, ?, ?, ?, ?)",
@@ -156,15 +141,14 @@ class SqliteDocumentStore:
         with self._lock:
             values = (video.path, video.sha256, video.size, video.mtime_ns, video.format, video.duration, video.fps,
                       video.width, video.height, video.codec, video.rotation, video.error, video.source,
-                      video.added_at or time.time())
+                      video.added_at or time.time(), video.taken)
+            marks = ",".join("?" * (len(values) + 1))
             if video.id is None:
-                cursor = self._db.execute(
-                    f"INSERT INTO videos ({_VIDEO_COLUMNS.partition(', ')[2]}) VALUES ({','.join('?' * 14)})", values
-                )
-                video.id = cursor.lastrowid
+                video.id = self._db.execute(f"INSERT INTO videos ({_VIDEO_COLUMNS}) VALUES ({marks})",
+                                            (None, *values)).lastrowid
             else:
                 updates = ", ".join(f"{name} = excluded.{name}" for name in _VIDEO_COLUMNS.split(", ")[1:])
-                self._db.execute(f"INSERT INTO videos ({_VIDEO_COLUMNS}) VALUES ({','.join('?' * 15)}) "
+                self._db.execute(f"INSERT INTO videos ({_VIDEO_COLUMNS}) VALUES ({marks}) "
                                  f"ON CONFLICT(id) DO UPDATE SET {updates}", (video.id, *values))  # frames stay
                 self._db.execute("DELETE FROM shots WHERE video_id = ?", (video.id,))
                 self._db.execute("DELETE FROM text_spans WHERE video_id = ?", (video.id,))
@@ -364,7 +348,7 @@ def _item_from_row(row: sqlite3.Row) -> ItemDoc:
         mtime_ns=row["mtime_ns"], format=row["format"], width=row["width"], height=row["height"],
         source=row["source"], thumbnail=row["thumbnail"], added_at=row["added_at"],
         video_id=row["video_id"], time=row["time"], shot=row["shot"], keyframe=bool(row["keyframe"]),
-        ocr_engine=row["ocr_engine"],
+        ocr_engine=row["ocr_engine"], taken=row["taken"],
     )
 
 

@@ -195,6 +195,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE products ADD COLUMN details TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE products ADD COLUMN views TEXT NOT NULL DEFAULT '[]';
     """,
+    # 8: when a photo or video was taken (EXIF, the container's creation time; indexer/taken.py), ISO 8601;
+    # '' unknown, and files indexed before this version: the pages fall back to the file's date and say so
+    """
+    ALTER TABLE items ADD COLUMN taken TEXT NOT NULL DEFAULT '';
+    ALTER TABLE videos ADD COLUMN taken TEXT NOT NULL DEFAULT '';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 TEXT_FORMS_SINCE = 5  # a file migrated from before this version has its text forms filled on open
