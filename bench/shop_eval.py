@@ -3,7 +3,7 @@
     python bench/shop_eval.py        # generated media only, tiny CLIP; about a minute on 2 cores
 
 The fixture catalogue and a generated 32 s video in which its products appear held (small, tilted, a hand
-over part), on a table, and filling the screen, two at once in one shot (fixtures/shop.py). For each
+over part), on a table, and filling the screen, two at once in one shot (visearch/demo/shop.py). For each
 appearance, `search --frame VIDEO@T` at its middle, through app/searching.py: with the product's box
 (a user who boxed it), and without a box (the whole frame: is the product among the exact answers?).
 Also the milliseconds per frame search, decoding included.
@@ -42,7 +42,7 @@ def product_moments(library, shop) -> None:
 
 def main() -> int:
     from visearch.demo.generate import generate
-    from fixtures.shop import generate_shop_video
+    from visearch.demo.shop import generate_shop_video
     from visearch.app.indexing import IndexRequest, index
     from visearch.app.searching import search_frame
     from visearch.app.settings import Settings

@@ -148,6 +148,7 @@ def test_malformed_box_is_a_usage_error(indexed_library, fixture_set, capsys, bo
 
 
 def test_demo_runs_offline_and_says_so(tmp_path, capsys):
+    from visearch.demo.generate import PRODUCTS
     from visearch.demo.korean import korean_fonts
     from tests.conftest import SHARED_DATA
 
@@ -156,9 +157,11 @@ def test_demo_runs_offline_and_says_so(tmp_path, capsys):
     assert code == 0
     assert "continuing with the small offline 'tiny' model" in out and "searching photos by a description is off" in out
     assert "[AUR-2040] AURA Air purifier" in out
+    shopped = out.split("$ visearch search --frame")[1]  # the demo's shop video: a held product, found exactly
+    assert shopped.splitlines()[1].startswith("exact") and f"[{PRODUCTS[1].sku}]" in shopped.splitlines()[2]
     stats = run_json(capsys, "--library", str(tmp_path / "lib"), "stats", "--json")
     assert stats["products"] == 8 + (3 if korean_fonts() else 0)  # the Korean products need a Korean font
-    assert stats["videos"] == (1 if SHARED_DATA.is_dir() else 0)
+    assert stats["videos"] == 1 + (1 if SHARED_DATA.is_dir() else 0)  # the shop video, and the people video
 
 
 def test_a_closed_pipe_ends_the_command_quietly():

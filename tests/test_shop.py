@@ -1,5 +1,5 @@
 """Shop the moment and cut-outs, as users meet them: a generated video with catalogue products on screen
-(fixtures/shop.py) indexed with the fixture catalogue; `search --frame`, `cutout`, their API routes and
+(visearch/demo/shop.py) indexed with the fixture catalogue; `search --frame`, `cutout`, their API routes and
 the page, with hostile input. Generated media only."""
 import io
 import json
@@ -18,7 +18,7 @@ from visearch.cli import main
 
 @pytest.fixture(scope="module")
 def shop(fixture_set, tmp_path_factory):
-    from fixtures.shop import generate_shop_video
+    from visearch.demo.shop import generate_shop_video
 
     root = tmp_path_factory.mktemp("shop")
     video = generate_shop_video(root / "video")
@@ -214,7 +214,7 @@ def test_api_blur_gives_the_whole_frame_back_as_jpeg(client, shop):
     body = {"video": 1, "time": (seen["start"] + seen["end"]) / 2, "box": ",".join(map(str, seen["box"])), "blur": 0.7}
     response = client.post("/api/cutout", json=body)
     assert response.status_code == 200 and response.mimetype == "image/jpeg", response.data
-    from fixtures.shop import HEIGHT, WIDTH
+    from visearch.demo.shop import HEIGHT, WIDTH
 
     assert Image.open(io.BytesIO(response.data)).size == (WIDTH, HEIGHT)
 

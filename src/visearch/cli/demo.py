@@ -33,6 +33,7 @@ def demo_clip(settings) -> str:
 def cmd_demo(args) -> int:
     """Offline-friendly tour: falls back to the tiny encoder when the default weights are absent."""
     from visearch.demo.generate import generate
+    from visearch.demo.shop import generate_shop_video
     from visearch.app.indexing import IndexRequest, index
     from visearch.app.searching import open_photo
     from visearch.cli.indexing import print_report
@@ -46,7 +47,8 @@ def cmd_demo(args) -> int:
         return EXIT_USAGE
     settings = args.settings  # the environment was read once, by `main`
     out = generate(args.out, korean=True)
-    inputs = [out.catalog_dir]
+    shop = generate_shop_video(args.out / "shop")  # catalogue products on screen: "Shop this frame" finds them
+    inputs = [out.catalog_dir, shop.video]
     shared = Path(__file__).resolve().parents[4] / "shared" / "data"
     if shared.is_dir():  # the sample faces make a people video for the People pages (with a Korean caption)
         from visearch.demo.video import generate_video
@@ -66,6 +68,10 @@ def cmd_demo(args) -> int:
             print_answer(search_library(settings, text=words, k=3))
         print(f"\n$ visearch search --image {korean}")
         print_answer(search_library(settings, photo=open_photo(korean), k=3))
+    held = next(a for a in shop.truth if a["how"] == "held")  # small, tilted, a hand over it
+    moment = f"{shop.video}@{(held['start'] + held['end']) / 2:g}"
+    print(f"\n$ visearch search --frame {moment}")
+    print_answer(search_library(settings, frame=moment, k=3))
     if args.no_serve:
         return 0
     print("\nStarting the web UI (Ctrl+C to stop)…")
