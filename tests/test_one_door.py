@@ -45,7 +45,8 @@ def test_the_readme_table_is_the_settings_table():
 # Variables of other programs, read where they are used: the hub's offline switch (huggingface_hub reads it
 # too), insightface's model folder, and the environment handed to the face-vector child process.
 FOREIGN_READS = {("indexer/models/clip_weights.py", "os.environ.get(variable"), ("indexer/models/faces.py", "INSIGHTFACE_HOME"),
-                 ("indexer/models/face_vectors.py", "PYTHONPATH")}
+                 ("indexer/models/face_vectors.py", "PYTHONPATH"),
+                 ("indexer/models/tesseract.py", "TESSDATA_PREFIX")}  # other programs' variables, read as they do
 
 
 def test_nothing_but_the_settings_reads_the_environment():
