@@ -417,6 +417,9 @@ def test_a_video_frame_page_offers_a_fancam_of_who_is_in_it(server, page, shared
         pytest.fail("no frame page offers a fancam")
     options = page.locator(".fancam-who option").all_inner_texts()
     assert options and not any(o.strip() == "" for o in options)
+    # the frame's face and text boxes stop above the player's controls, whatever their place
+    bands = page.eval_on_selector_all("#player ~ .overlay", "els => els.map(el => getComputedStyle(el).clipPath)")
+    assert bands and all(band == "inset(0px 0px 48px)" for band in bands), bands
 
 
 def test_find_a_persons_moments_play_one_and_save_them_as_a_tag(server, page, shared_data):
