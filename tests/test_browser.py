@@ -156,6 +156,32 @@ def test_open_a_person_rename_and_play_a_clip(server, page, shared_data):
     assert page.locator(".person-card:has-text('Angie')").count() == 1
 
 
+def test_other_names_are_added_and_removed_on_the_person_page(server, browser, shared_data):
+    """The alias control, in Korean: a stage name added finds the person, and removed no longer does."""
+    import json
+    import urllib.request
+
+    context = browser.new_context(locale="ko-KR", viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(server + "/people")
+    page.click(".person-card a")
+    person = page.locator(".person").get_attribute("data-person")
+    assert page.locator("#aliases button[type=submit]").inner_text() == "이름 추가"
+    page.fill("#new-alias", "Stagename Rosé")
+    page.press("#new-alias", "Enter")
+    page.wait_for_selector(".remove-alias[data-alias='Stagename Rosé']")
+    page.locator(".person-head").screenshot(path=str(ARTIFACTS / "person-aliases-ko-390.png"))
+    found = json.load(urllib.request.urlopen(server + "/api/people?q=stagename%20rose"))["people"]
+    assert [str(p["id"]) for p in found] == [person]  # accents folded: Rose finds Rosé
+    page.reload()
+    chip = page.locator(".remove-alias[data-alias='Stagename Rosé']")
+    assert chip.get_attribute("aria-label") == "Stagename Rosé 이름 지우기"
+    chip.click()
+    page.wait_for_function("!document.querySelector(\".remove-alias[data-alias='Stagename Rosé']\")")
+    assert json.load(urllib.request.urlopen(server + "/api/people?q=stagename"))["people"] == []
+    context.close()
+
+
 def test_merge_people_from_the_grid_then_split_and_reject_faces(server, page, shared_data):
     """Select cards and merge; a pair seen together is refused with the photo named; split and
     "not this person" from the person's faces, all with the mouse and no ids typed."""

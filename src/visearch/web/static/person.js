@@ -41,6 +41,27 @@
       .then((person) => { document.getElementById("person-name").textContent = person.name; document.title = `${person.name} · visearch`; })
       .catch(reportError);
   });
+  // Other names (a stage name, the other script): the whole list is sent, as the API replaces it.
+  const aliasForm = document.getElementById("aliases"), aliasList = document.getElementById("alias-list");
+  const newAlias = document.getElementById("new-alias");
+  const aliases = () => [...aliasList.querySelectorAll(".remove-alias")].map((button) => button.dataset.alias);
+  const showAliases = (person) => {
+    aliasList.innerHTML = person.aliases.map((alias) => `<li><span>${escapeHtml(alias)}</span><button type="button" class="link remove-alias" data-alias="${escapeHtml(alias)}" aria-label="${escapeHtml(fill(aliasForm.dataset.removeLabel, { alias }))}">×</button></li>`).join("");
+  };
+  const saveAliases = (list, done) => api(`/api/people/${id}/aliases`, json({ aliases: list }))
+    .then((person) => { showAliases(person); status.classList.remove("error"); done(person); }).catch(reportError);
+  aliasForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const alias = newAlias.value.trim();
+    if (!alias) return;
+    saveAliases([...aliases(), alias], () => { newAlias.value = ""; status.textContent = t("Also found as {alias} now.", { alias }); });
+  });
+  aliasList.addEventListener("click", (e) => {
+    const button = e.target.closest(".remove-alias");
+    if (!button) return;
+    const alias = button.dataset.alias;
+    saveAliases(aliases().filter((a) => a !== alias), () => { status.textContent = t("{alias} no longer finds this person.", { alias }); newAlias.focus(); });
+  });
   document.getElementById("hide").addEventListener("click", (e) => {
     const hidden = e.target.dataset.hidden !== "1";
     api(`/api/people/${id}/hide`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ hidden }) })
