@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from visearch.text.normalise import edit_distance  # noqa: E402 - also bench/korean_eval.py's
+
 SHARED = ROOT.parent / "shared" / "data"
 ENGINES = ["faster-paddle:tiny+hangul@full", "faster-paddle:tiny+hangul", "faster-paddle:tiny@full", "faster-paddle:tiny"]
 DOCUMENTS = {"english.png", "254.jpg", "img_12.jpg", "11.jpg", "page.png"}  # the rest are scenes or crops
@@ -79,16 +81,6 @@ def cases() -> list[Case]:
         if strings and (SHARED / row["file"]).exists():
             found.append(Case(SHARED / row["file"], strings, script_of(" ".join(strings)), kind_of(Path(row["file"]))))
     return found
-
-
-def edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def evaluate(name: str, all_cases: list[Case], images: dict) -> Score:

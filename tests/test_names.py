@@ -93,3 +93,9 @@ OFFICIAL = {"백마": "baengma", "신문로": "sinmunno", "종로": "jongno", "�
 def test_the_official_romanisation_examples():
     right = [word for word, latin in OFFICIAL.items() if romanize(word) == latin]
     assert len(right) / len(OFFICIAL) >= 0.95, sorted(set(OFFICIAL) - set(right))
+
+
+def test_edit_distance_is_levenshtein():
+    from visearch.text.normalise import edit_distance
+
+    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3 and edit_distance("우유", "우유") == 0

@@ -131,13 +131,18 @@ def perspective(image: Image.Image, rng: random.Random, strength: float = 0.06) 
     return image.transform(image.size, Image.Transform.PERSPECTIVE, coefficients, Image.Resampling.BICUBIC)
 
 
-def generate_korean(folder: Path, count: int = 60, seed: int = 7) -> list[KoreanImage]:
-    """`count` pictures (labels, signs and captions in turn) with a ground-truth file `truth.json`."""
+def _start(folder: Path, seed: int) -> tuple[list, random.Random]:
+    """The Korean fonts (a clear error without one), the folder made, and the seeded generator."""
     fonts = korean_fonts()
     if not fonts:
         raise RuntimeError("no Korean font found: install fonts-nanum or fonts-noto-cjk")
     folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
+    return fonts, random.Random(seed)
+
+
+def generate_korean(folder: Path, count: int = 60, seed: int = 7) -> list[KoreanImage]:
+    """`count` pictures (labels, signs and captions in turn) with a ground-truth file `truth.json`."""
+    fonts, rng = _start(folder, seed)
     made = []
     for number in range(count):
         kind = ("label", "sign", "caption")[number % 3]
@@ -156,11 +161,7 @@ def generate_korean(folder: Path, count: int = 60, seed: int = 7) -> list[Korean
 
 def generate_mixed(folder: Path, count: int = 28, seed: int = 13) -> list[KoreanImage]:
     """`count` pictures of one line mixing Hangul and Latin; each half is a string to find."""
-    fonts = korean_fonts()
-    if not fonts:
-        raise RuntimeError("no Korean font found: install fonts-nanum or fonts-noto-cjk")
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(seed)
+    fonts, rng = _start(folder, seed)
     made = []
     for number in range(count):
         image, lines, boxes = compose(rng, "mixed", fonts)

@@ -58,3 +58,14 @@ def grams(text: str) -> list[str]:
 def short_term(term: str) -> bool:
     """A term under a trigram that the grams index can answer: one or two letters or digits."""
     return 0 < len(term) < 3 and bool(_WORD_RUNS.fullmatch(term))
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein: insertions, deletions and substitutions from `a` to `b` (OCR slips, name spellings). Pure."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]

@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 from visearch.text.hangul import FINALS, INITIALS, VOWELS, is_syllable, split_syllable
+from visearch.text.normalise import edit_distance
 
 # Common Latin spellings of Korean surnames: the Revised Romanisation, McCune-Reischauer, and the spellings
 # most used on passports and in newspapers. Sources: the romanisation table of Wikipedia's "List of Korean
@@ -151,11 +152,5 @@ def sound_key(text: str) -> str:
 
 
 def sounds_apart(a: str, b: str) -> int:
-    """Edits between two sound keys (Levenshtein): 0 the same name, 1 or 2 a likely slip. Pure."""
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+    """Edits between two sound keys: 0 the same name, 1 or 2 a likely slip. Pure."""
+    return edit_distance(a, b)

@@ -25,7 +25,7 @@ import numpy as np
 
 from visearch.text.hangul import has_hangul
 from visearch.indexer.records import OcrLine
-from visearch.text.normalise import normalise
+from visearch.text.normalise import edit_distance, normalise
 
 LANGUAGES = "kor+eng"
 # Where Tesseract's language data lives on the systems visearch installs on (the library's own default first).
@@ -244,7 +244,7 @@ def merged(first: str, second: str) -> str:
     out = []
     for piece in _SCRIPT_RUNS.findall(second):
         if plainly_latin(piece) and pool:
-            distance, closest = min((_distance(piece.casefold(), p.casefold()), p) for p in pool)
+            distance, closest = min((edit_distance(piece.casefold(), p.casefold()), p) for p in pool)
             if distance <= max(1, len(piece) // 3):
                 pool.remove(closest)
                 piece = closest
@@ -258,17 +258,9 @@ def stray_latin(second: str, first: str) -> int:
     pool = [piece.casefold() for piece in _SCRIPT_RUNS.findall(first) if plainly_latin(piece)]
     return sum(1 for piece in _SCRIPT_RUNS.findall(second)
                if piece.isalpha() and plainly_latin(piece) and len(piece) >= 2
-               and not any(_distance(piece.casefold(), p) <= max(1, len(piece) // 3) for p in pool))
+               and not any(edit_distance(piece.casefold(), p) <= max(1, len(piece) // 3) for p in pool))
 
 
-def _distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 def read_again(reader: LineReader, finder: QuadFinder, pixels: np.ndarray, lines: list[OcrLine]) -> list[OcrLine]:
