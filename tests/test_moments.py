@@ -82,6 +82,25 @@ def test_text_on_screen(broadcast, capsys):
         assert near(moments(capsys, library, "--text", text.lower()), spans), text
 
 
+def test_words_that_find_nothing_offer_the_closest_text_read(broadcast, capsys):
+    """A slip in the query (HOME RUM) finds no moment, honestly, and offers what was read (HOME RUN) with its
+    time; words nothing like any caption offer nothing."""
+    fixture, library = broadcast
+    capsys.readouterr()
+    assert main(["--library", str(library), "moments", "--text", "HOME RUM", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["moments"] == [] and data["closest"]
+    first = data["closest"][0]
+    assert "HOME RUN" in first["text"].upper() and first["query"] == "HOME RUM" and 0 < first["distance"] <= 0.5
+    assert any(start - 1 <= first["time"] <= end for start, end in fixture.truth["captions"]["HOME RUN"])
+    assert main(["--library", str(library), "moments", "--text", "HOME RUM"]) == 0
+    assert "closest text read" in capsys.readouterr().out
+    assert main(["--library", str(library), "moments", "--text", "quantum zebra", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["closest"] == []
+    assert main(["--library", str(library), "moments", "--text", "home run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["closest"] == []  # found: nothing to offer
+
+
 def test_text_moments_say_when_captions_within_shots_were_never_read(broadcast, tmp_path, capsys):
     fixture, library = broadcast
     capsys.readouterr()
@@ -243,3 +262,37 @@ def test_a_clip_vector_query_finds_the_frames_it_looks_like(broadcast):
         found = find_moments(opened, MomentQuery([Clause("clip_text", "the bumper", vector, 0.9999)]), videos=[video])
     assert any(m.start <= frame.time <= m.end for m in found)
     assert found[0].evidence["clip_text"]["similarity"] >= 0.9999 and len(found) <= 3
+
+
+@pytest.mark.browser
+def test_the_moments_page_offers_the_closest_text_and_searches_it(broadcast):
+    """In Chromium: HOME RUM finds nothing, the page offers HOME RUN as read, and one click finds its moments."""
+    import os
+    import threading
+
+    from tests.test_browser import CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+    from waitress import create_server
+
+    from visearch.web import create_app
+
+    fixture, library = broadcast
+    server = create_server(create_app({"LIBRARY": str(library)}), host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.goto(f"http://127.0.0.1:{server.effective_port}/moments")
+        page.fill("#moment-text", "HOME RUM")
+        page.press("#moment-text", "Enter")
+        closest = page.locator(".moment.closest").first
+        closest.wait_for(timeout=60_000)
+        assert "HOME RUN" in closest.inner_text().upper()
+        closest.locator(".search-closest").click()
+        page.wait_for_selector(".moment:not(.closest)", timeout=60_000)
+        assert page.locator(".moment:not(.closest)").count() == len(fixture.truth["captions"]["HOME RUN"])
+        browser.close()
+    server.close()

@@ -71,14 +71,18 @@ def person_key(library, key: str | int) -> str:
 def find(library, request: MomentRequest, *, videos: Sequence[str | int] = (), gap: float = MOMENT_GAP,
          encoder: Callable[[], object] | None = None) -> dict:
     """The moments of the request in `videos` (paths or ids; default all), with notes on what the index
-    could not see: the `moments --json` and API answer."""
-    from visearch.moments.find import find_moments
+    could not see and, when words found nothing, the closest text read: the `moments --json` and API answer."""
+    from visearch.moments.closest import closest_json
+    from visearch.moments.find import all_videos, find_moments
     from visearch.moments.tags import moments_json, notes
 
     query = build_query(library, request, encoder)
     chosen = [details.find_video(library, key).id for key in videos] if videos else None
     found = find_moments(library, query, videos=chosen, gap=gap)
-    return moments_json(library, found, query.describe(), notes(library, query))
+    answer = moments_json(library, found, query.describe(), notes(library, query))
+    texts = [clause.value for clause in query.clauses if clause.kind == "text"]
+    answer["closest"] = closest_json(library, texts, chosen or all_videos(library)) if texts and not found else []
+    return answer
 
 
 def add_tag(library, name: str, request: MomentRequest, *, replace: bool = False,

@@ -79,6 +79,9 @@ def _report(args, data: dict) -> int:
     print(f"{data['query']}: {len(data['moments'])} moments")
     for note in data.get("notes", []):
         print(f"note: {note}")
+    for near in data.get("closest", []):
+        print(f"  closest text read: \"{near['text']}\"  {near['video']} @ {timecode(near['time'])}  "
+              f"(for \"{near['query']}\")")
     for m in data["moments"]:
         print(f"  {m['video']}  {timecode(m['start'])}-{timecode(m['end'])}  score {m['score']:.2f}")
     for path in data.get("exported", []):

@@ -39,7 +39,11 @@ MOMENTS = {"type": "object", "required": ["query", "moments"], "properties": {
                                                           "start": {"type": "number"}, "end": {"type": "number"},
                                                           "score": {"type": "number"},
                                                           "thumbnail": {"type": "string", "nullable": True},
-                                                          "evidence": {"type": "object"}}}}}}
+                                                          "evidence": {"type": "object"}}}},
+    "closest": {"type": "array", "description": "words found nothing: the lines read on screen nearest each text "
+                "searched (distance: edits per letter, 0 to 0.5)", "items": {"type": "object", "properties": {
+                    "query": {"type": "string"}, "text": {"type": "string"}, "video": {"type": "string"},
+                    "video_id": {"type": "integer"}, "time": {"type": "number"}, "distance": {"type": "number"}}}}}}
 TAG = {"type": "object", "required": ["id", "name", "query"], "properties": {
     "id": {"type": "integer"}, "name": {"type": "string"}, "query": {"type": "string"},
     "threshold": {"type": "number", "nullable": True}, "segments": {"type": "integer"}, "videos": {"type": "integer"}}}

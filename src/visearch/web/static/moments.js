@@ -77,6 +77,27 @@
       card.append(thumb, text, playButton, download);
       results.append(card);
     }
+    for (const near of data.closest || []) results.append(closestCard(near));
+  }
+
+  // Words that found nothing: the nearest line read on screen, to play and to search for as it was read.
+  function closestCard(near) {
+    const card = document.createElement("article");
+    card.className = "moment closest";
+    const text = document.createElement("div");
+    text.innerHTML = `<strong>${escapeHtml(t("Nothing shows “{query}”; the closest text read is “{text}”", near))}</strong><br>`
+      + `<small>${escapeHtml(near.video.split("/").pop())} ${timecode(near.time)}</small>`;
+    const playButton = document.createElement("button");
+    playButton.type = "button";
+    playButton.textContent = t("Play");
+    playButton.addEventListener("click", () => play({ video_id: near.video_id, start: Math.max(0, near.time - 1), end: near.time + 4 }));
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "link search-closest";
+    again.textContent = t("Search for “{text}”", near);
+    again.addEventListener("click", () => { document.getElementById("moment-text").value = near.text; form.requestSubmit(); });
+    card.append(text, playButton, again);
+    return card;
   }
 
   form.addEventListener("submit", async (event) => {
