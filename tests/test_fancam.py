@@ -250,7 +250,10 @@ def test_api_makes_a_fancam_in_the_background(web_library, tmp_path):
     clips = client.get(f"/api/people/{angelina['id']}/clips").get_json()["clips"]
     video = clips[0]["video_id"]
     assert angelina["id"] in [p["id"] for p in client.get(f"/api/videos/{video}/people").get_json()["people"]]
-    started = client.post("/api/fancams", json={"video": video, "person": angelina["id"], "height": 320})
+    from tests.test_cutout_people import MODELS, models_missing
+
+    focus = {} if models_missing(MODELS) else {"blur": 0.6}  # the focus-cam look, where the person model is
+    started = client.post("/api/fancams", json={"video": video, "person": angelina["id"], "height": 320, **focus})
     assert started.status_code == 202 and started.headers["Location"].startswith("/api/fancams/")
     job = started.get_json()
     for _ in range(240):
@@ -278,6 +281,7 @@ def test_api_makes_a_fancam_in_the_background(web_library, tmp_path):
     ({"video": "1", "person": 1}, 400, "video"),
     ({"video": 1, "person": 1, "aspect": "2:1"}, 400, "aspect"),
     ({"video": 1, "person": 1, "height": 10**9}, 400, "height"),
+    ({"video": 1, "person": 1, "blur": 2}, 400, "blur"),
     ({"video": 1, "grid": True, "people": list(range(1, 20))}, 400, "people"),
 ])
 def test_api_fancam_refuses_bad_requests_by_name(client, body, status, field):
@@ -293,3 +297,75 @@ def test_api_fancam_jobs_and_files_by_hostile_ids_are_404(client):
         assert client.get(f"/fancams/{job}.mp4").status_code in (400, 404)
     assert client.post("/api/fancams", data="video=1", content_type="application/x-www-form-urlencoded"
                        ).status_code == 415
+
+
+# -- the focus-cam look: the person sharp, the stage behind them soft
+
+
+def sharpness(pixels: np.ndarray) -> float:
+    import cv2
+
+    return float(cv2.Laplacian(cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
+
+
+class NobodyModel:
+    """A person model that finds no one: the body box itself must stay sharp."""
+
+    def segment(self, pixels, area):
+        return np.zeros(pixels.shape[:2], np.float32)
+
+    def detect(self, pixels):
+        return []
+
+    def mask(self, pixels, roi):
+        return np.zeros(pixels.shape[:2], np.float32)
+
+
+def test_a_face_lands_in_the_picture_cut_from_its_crop_and_a_box_is_a_soft_mask():
+    from visearch.fancam.focus import box_alpha, in_tile
+
+    assert in_tile((110, 220, 130, 240), (100, 200, 300, 600), (100, 200)) == (5.0, 10.0, 15.0, 20.0)
+    alpha = box_alpha((20, 20, 80, 80), (100, 100))
+    assert alpha.shape == (100, 100) and alpha[50, 50] == 1 and alpha[2, 2] == 0 and 0 < alpha[50, 17] < 1
+
+
+def test_focus_keeps_the_followed_body_sharp_where_the_model_finds_nobody():
+    from visearch.fancam.camera import body_box
+    from visearch.fancam.focus import focus
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 255, (480, 270, 3), np.uint8)
+    face = (115.0, 80.0, 155.0, 125.0)
+    out = focus(pixels, NobodyModel(), face, 0.8)
+    x0, y0, x1, y1 = (round(v) for v in body_box(face, (270, 480)))
+    assert np.array_equal(out[y0 + 20:y1 - 20, x0 + 20:x1 - 20], pixels[y0 + 20:y1 - 20, x0 + 20:x1 - 20])
+    assert sharpness(out[:, :max(8, x0 - 20)]) < 0.2 * sharpness(pixels[:, :max(8, x0 - 20)])
+    assert focus(pixels, NobodyModel(), None, 0.8) is pixels  # the person off the picture: nothing to focus on
+
+
+def frames_of(path: Path, every: int = 5) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for i, frame in enumerate(container.decode(video=0)) if i % every == 0]
+
+
+def test_cli_fancam_blurs_the_stage_behind_the_person(stage, tmp_path, capsys, monkeypatch):
+    from tests.test_cutout_people import MODELS, models_missing
+
+    if models_missing(MODELS):
+        pytest.skip("person models not installed (make install)")
+    fixture, library = stage
+    plain, focused = tmp_path / "plain.mp4", tmp_path / "focus.mp4"
+    common = ["--library", str(library), "fancam", str(fixture.video), "--person", "Angelina", "--height", "320"]
+    assert main([*common, "--out", str(plain)]) == 0
+    assert main([*common, "--blur-background", "--out", str(focused)]) == 0
+    pairs = list(zip(frames_of(plain), frames_of(focused)))
+    assert len(pairs) >= 5
+    sides = [(sharpness(a[:, :40]) + sharpness(a[:, -40:]), sharpness(b[:, :40]) + sharpness(b[:, -40:]))
+             for a, b in pairs]
+    assert np.median([b / max(a, 1e-6) for a, b in sides]) < 0.5  # the stage at the sides: soft
+    middle = [(sharpness(a[80:240, 60:120]), sharpness(b[80:240, 60:120])) for a, b in pairs]
+    assert np.median([b / max(a, 1e-6) for a, b in middle]) > 0.8  # the person in the middle: as sharp
+    monkeypatch.setattr("visearch.app.models.person_model", lambda settings: None)
+    capsys.readouterr()
+    assert main([*common, "--blur-background", "0.5", "--out", str(tmp_path / "none.mp4")]) == 2
+    assert "visearch models fetch" in capsys.readouterr().err and not (tmp_path / "none.mp4").exists()

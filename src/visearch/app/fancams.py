@@ -14,7 +14,8 @@ from visearch.fancam.make import FancamRequest, FancamResult, make_fancam
 
 def fancam_request(library, video: str | int, out: Path, *, person: str | int | None = None,
                    people: Sequence[str | int] | None = None, grid: bool = False, top: int = FANCAM_TOP,
-                   aspect: str = FANCAM_ASPECT, height: int | None = None, captions: bool = True) -> FancamRequest:
+                   aspect: str = FANCAM_ASPECT, height: int | None = None, captions: bool = True,
+                   blur: float | None = None) -> FancamRequest:
     """A checked request: the video and every person named exist (NotFoundError otherwise), one person or
     a grid; the height defaults to the video's own, at most 1280 (a grid 720) (fancam/make.py)."""
     if grid == (person is not None):
@@ -28,8 +29,10 @@ def fancam_request(library, video: str | int, out: Path, *, person: str | int | 
     from visearch.app.people import resolve
 
     keys = [str(resolve(library, key)) for key in chosen]
-    return FancamRequest(found.id, Path(out), keys or None, grid, top, parse_aspect(aspect), height, captions)
+    return FancamRequest(found.id, Path(out), keys or None, grid, top, parse_aspect(aspect), height, captions, blur)
 
 
-def make(library, request: FancamRequest, progress: Callable[[float], None] | None = None) -> FancamResult:
-    return make_fancam(library, request, progress=progress)
+def make(library, request: FancamRequest, progress: Callable[[float], None] | None = None, *,
+         people=None) -> FancamResult:
+    """Make it; `people` (app/models.person_model) for the focus-cam blur, which fails without it."""
+    return make_fancam(library, request, people=people, progress=progress)

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from visearch.defaults import FANCAM_ASPECT, FANCAM_TOP
+from visearch.defaults import BLUR_STRENGTH, FANCAM_ASPECT, FANCAM_TOP
 from visearch.cli.common import EXIT_OK, open_library
 
 
@@ -21,6 +21,9 @@ def register(commands) -> None:
     fancam.add_argument("--aspect", default=FANCAM_ASPECT, help=f"each picture's shape, W:H (default {FANCAM_ASPECT})")
     fancam.add_argument("--height", type=int, help="output height in pixels (default 1280; a grid 720)")
     fancam.add_argument("--no-captions", action="store_true", help="grid: no names under the pictures")
+    fancam.add_argument("--blur-background", type=float, nargs="?", const=BLUR_STRENGTH, metavar="STRENGTH",
+                        help=f"the focus-cam look: the person sharp, the stage blurred (0-1, default {BLUR_STRENGTH}; "
+                             "needs the person model)")
     fancam.add_argument("--out", type=Path, required=True, help="the MP4 to write")
     fancam.add_argument("--json", action="store_true")
     fancam.add_argument("--no-progress", action="store_true")
@@ -29,20 +32,23 @@ def register(commands) -> None:
 
 def cmd_fancam(args) -> int:
     from visearch.app import fancams
+    from visearch.app.models import person_model
 
     people = [p.strip() for p in args.people.split(",") if p.strip()] if args.people else None
     show = not args.no_progress and not args.json and sys.stderr.isatty()
     with open_library(args, read_only=True) as library:
         request = fancams.fancam_request(library, args.video, args.out, person=args.person, people=people,
                                          grid=args.grid, top=args.top, aspect=args.aspect, height=args.height,
-                                         captions=not args.no_captions)
+                                         captions=not args.no_captions, blur=args.blur_background)
+        people = person_model(args.settings) if request.blur else None
         if show:
             from tqdm import tqdm
 
             with tqdm(total=100, unit="%", desc="fancam", file=sys.stderr) as bar:
-                result = fancams.make(library, request, progress=lambda share: bar.update(round(share * 100) - bar.n))
+                result = fancams.make(library, request, people=people,
+                                      progress=lambda share: bar.update(round(share * 100) - bar.n))
         else:
-            result = fancams.make(library, request)
+            result = fancams.make(library, request, people=people)
     if args.json:
         print(json.dumps(result.json(), indent=2))
         return EXIT_OK

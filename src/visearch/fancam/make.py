@@ -12,6 +12,7 @@ from visearch.fancam.camera import CameraConfig, fill_gaps, extend_edges, frame_
 from visearch.search.details import find_video
 from visearch.indexer.models.faces import face_backend
 from visearch.fancam.cast import FancamError, cast
+from visearch.fancam.focus import focus, in_tile
 from visearch.fancam.follow import FollowConfig, follow
 from visearch.fancam.render import add_audio, grid_layout, has_audio, render, staged
 from visearch.storage.media import MediaUnavailable, video_file
@@ -30,6 +31,7 @@ class FancamRequest:
     aspect: float = 9 / 16
     height: int | None = None  # None: default_height
     captions: bool = True
+    blur: float | None = None  # the focus-cam look: the stage behind the person blurred this much (0-1)
 
 
 @dataclass
@@ -66,16 +68,22 @@ def check_request(request: FancamRequest) -> None:
     if not 1 <= request.top <= MAX_MEMBERS or (request.people and len(request.people) > MAX_MEMBERS):
         raise FancamError(N_("a grid holds 1 to %(max_members)s people"), code="fancam_grid_size",
                           max_members=MAX_MEMBERS)
+    if request.blur is not None and not 0 <= request.blur <= 1:
+        raise FancamError(N_("blur %(blur)s: must be between 0 and 1"), code="fancam_blur", blur=request.blur)
     if request.out.suffix.lower() != ".mp4":
         raise FancamError(N_("%(out)s: a fancam is an MP4 file; name it .mp4"), code="fancam_not_mp4",
                           out=request.out)
 
 
-def make_fancam(library, request: FancamRequest, *, model=None,
+def make_fancam(library, request: FancamRequest, *, model=None, people=None,
                 progress: Callable[[float], None] | None = None) -> FancamResult:
-    """Follow the people through the video and render their fancam (or the grid of them)."""
+    """Follow the people through the video and render their fancam (or the grid of them); `people`, the
+    person model, for `request.blur`."""
     started = clock.monotonic()
     check_request(request)
+    if request.blur and people is None:
+        raise FancamError(N_("the background blur needs the person model: `visearch models fetch`"),
+                          code="fancam_blur_no_model")
     video = find_video(library, request.video)
     if request.height is None:
         request = replace(request, height=default_height(video, request.grid))
@@ -109,7 +117,8 @@ def make_fancam(library, request: FancamRequest, *, model=None,
         try:
             start = render(source, video.rotation, first, last, paths, names, layout, picture,
                            captions=request.captions and request.grid,
-                           progress=lambda share: report(0.4 + 0.55 * share))
+                           progress=lambda share: report(0.4 + 0.55 * share),
+                           finish=_focused(request.blur, people, faces, paths, layout.tile))
             if audio:
                 add_audio(picture, source, start, staging)
         finally:
@@ -123,6 +132,18 @@ def make_fancam(library, request: FancamRequest, *, model=None,
          for m, track in zip(members, faces)],
         followed.times[first], followed.times[last] + 1 / followed.fps, frames, layout.size, audio,
         clock.monotonic() - started, first, paths, faces)
+
+
+def _focused(strength: float | None, people, faces: list, paths: list, tile: tuple[int, int]):
+    """The focus-cam blur of each member's picture, or None without `strength`."""
+    if not strength:
+        return None
+
+    def finish(pixels, member: int, frame: int):
+        face = faces[member][frame]
+        return focus(pixels, people, None if face is None else in_tile(face, paths[member][frame].box, tile), strength)
+
+    return finish
 
 
 def _span(followed, seen: list[int]) -> tuple[int, int]:

@@ -120,8 +120,10 @@ def staged(target: Path) -> Iterator[Path]:
 
 def render(video: Path, rotation: int, first: int, last: int, paths: list[list[Crop]], names: list[str],
            layout: Layout, target: Path, *, captions: bool,
-           progress: Callable[[float], None] | None = None) -> float:
-    """Encode frames `first`..`last` of `video`, one tile per camera path; returns the start time (s)."""
+           progress: Callable[[float], None] | None = None,
+           finish: Callable[[np.ndarray, int, int], np.ndarray] | None = None) -> float:
+    """Encode frames `first`..`last` of `video`, one tile per camera path; returns the start time (s).
+    `finish(tile, member, frame)` may change each tile before its caption (the focus-cam blur)."""
     import av
 
     strips = [caption_strip(name, *layout.tile) for name in names] if captions else []
@@ -145,6 +147,8 @@ def render(video: Path, rotation: int, first: int, last: int, paths: list[list[C
                 w, h = layout.tile
                 tile = canvas[row * h:(row + 1) * h, col * w:(col + 1) * w]
                 tile[:] = _cut(pixels, path[index - first], layout.tile)
+                if finish is not None:
+                    tile[:] = finish(tile, number, index - first)
                 if strips:
                     rgb, alpha = strips[number]
                     band = tile[h - rgb.shape[0]:]

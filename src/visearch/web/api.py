@@ -168,7 +168,7 @@ def start_fancam():
     wanted = fancams.fancam_request(
         services().library, params["video"], services().fancams().folder, person=params.get("person"),
         people=params.get("people"), grid=bool(params.get("grid")), top=params.get("top") or 4,
-        aspect=params.get("aspect") or FANCAM_ASPECT, height=params.get("height"))
+        aspect=params.get("aspect") or FANCAM_ASPECT, height=params.get("height"), blur=params.get("blur"))
     job = services().fancams().start(wanted)
     response = jsonify(job.json())
     response.status_code = 202

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from visearch.app.settings import Settings
+from visearch.defaults import BLUR_STRENGTH
 from visearch.web.uploads import MAX_UPLOAD_BYTES
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None, settings: Settings | None = None) -> 
         return urlencode(pairs + [("page", page)])
 
     app.jinja_env.filters["http_url"] = security.http_url
+    app.jinja_env.globals["blur_strength"] = BLUR_STRENGTH  # the pages' blur buttons send the one default
     if app.config["WARM_UP"]:
         services.warm_up()
     return app

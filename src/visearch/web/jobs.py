@@ -108,7 +108,9 @@ class FancamJobs:
             generation = self.services.lease()  # a library removed meanwhile fails the job, not the thread
             fields = dict(job.request)
             request = FancamRequest(fields.pop("video"), self.folder / f"{job.id}.mp4", **fields)
-            result = make(generation.library, request, progress=lambda share: setattr(job, "progress", share))
+            people = self.services.people_model() if request.blur else None
+            result = make(generation.library, request, people=people,
+                          progress=lambda share: setattr(job, "progress", share))
             job.result, job.state, job.progress = result.json(), "done", 1.0
         except VisearchError as exc:
             job.state, job.error = "failed", str(exc)

@@ -20,6 +20,7 @@
     const choice = who ? who.value : panel.dataset.person;
     const body = { video: Number(panel.dataset.video), aspect: panel.querySelector(".fancam-aspect").value };
     if (choice === "grid") body.grid = true; else body.person = Number(choice);
+    if (panel.querySelector(".fancam-blur").checked) body.blur = Number(panel.dataset.blur); // the focus-cam look
     start.disabled = true;
     status.classList.remove("error");
     status.textContent = t("Starting…");

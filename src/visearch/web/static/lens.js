@@ -173,7 +173,7 @@
       button.disabled = false;
     }
   }
-  const BLUR = 0.6;
+  const BLUR = Number(lens.dataset.blur); // the server's default strength (visearch/defaults.py)
   const chosenBox = () => (+box.dataset.w < 0.89 || +box.dataset.h < 0.89 ? boxPixels() : undefined); // the user's box, if moved
   $("cut-person").addEventListener("click", (e) => showCut({ upload, person: true, box: chosenBox() }, "person", e.currentTarget));
   $("blur-person").addEventListener("click", (e) => showCut({ upload, person: true, blur: BLUR, box: chosenBox() }, "portrait", e.currentTarget));
