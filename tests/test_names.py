@@ -98,4 +98,5 @@ def test_the_official_romanisation_examples():
 def test_edit_distance_is_levenshtein():
     from visearch.text.normalise import edit_distance
 
-    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3 and edit_distance("우유", "우유") == 0
+    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
+    assert edit_distance("우유", "우유") == 0 and edit_distance("우유", "두유") == 1

@@ -221,7 +221,8 @@ def test_the_cli_fancam_takes_the_same_default_height(web_library, monkeypatch, 
 
     asked = {}
     monkeypatch.setattr(fancams, "make_fancam",
-                        lambda library, request, progress=None, people=None: asked.setdefault("request", request) and 1 / 0)
+                        lambda library, request, progress=None, people=None:
+                        asked.setdefault("request", request) and 1 / 0)
     from visearch.storage.library import Library
 
     with Library.open(web_library, read_only=True) as library:

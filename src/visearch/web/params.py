@@ -118,8 +118,8 @@ FANCAM_BODY = {"type": "object", "required": ["video"], "properties": {
     "aspect": {"type": "string", "enum": ASPECTS, "description": "each picture's shape (default 9:16)"},
     "height": {"type": "integer", "minimum": 240, "maximum": 1920,
                "description": "output height in px (default 1280, a grid 720, at most the video's own)"},
-    "blur": {"type": "number", "minimum": 0, "maximum": 1,
-             "description": "the focus-cam look: the stage behind the person blurred this much (needs the person model)"}}}
+    "blur": {"type": "number", "minimum": 0, "maximum": 1, "description":
+             "the focus-cam look: the stage behind the person blurred this much (needs the person model)"}}}
 
 _MOMENT_FIELDS = {
     "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "description": "words seen on screen"},
