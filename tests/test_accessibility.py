@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import browser, server  # noqa: F401 - fixtures
+from tests.test_browser import browser, pick_photo, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +49,5 @@ def test_no_serious_accessibility_violation(server, audited, path):  # noqa: F81
 
 def test_the_lens_answer_has_none_either(server, audited, fixture_set):  # noqa: F811
     audited.goto(server + "/")
-    with audited.expect_file_chooser() as chooser:
-        audited.click("#pick")
-    chooser.value.set_files(str(fixture_set.root / "photos" / "aur-2040-cluttered.jpg"))
-    audited.wait_for_selector(".card.result", timeout=120_000)
+    pick_photo(audited, fixture_set.root / "photos" / "aur-2040-cluttered.jpg")
     assert serious(audited) == []

@@ -68,6 +68,14 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def pick_photo(page, photo: Path) -> None:
+    """Choose a photo with the lens's picker, as a user taps it, and wait for the answer's cards."""
+    with page.expect_file_chooser() as chooser:
+        page.click("#pick")
+    chooser.value.set_files(str(photo))
+    page.wait_for_selector(".card.result", timeout=120_000)
+
+
 def first_result_title(page) -> str:
     return page.locator(".result").first.inner_text()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, browser, server  # noqa: F401 - fixtures
+from tests.test_browser import ARTIFACTS, browser, pick_photo, server  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -52,10 +52,7 @@ def test_hidden_things_stay_hidden(server, phone):  # noqa: F811
 
 def test_the_lens_answer_reaches_the_first_screen(server, phone, fixture_set):  # noqa: F811
     phone.goto(server + "/")
-    with phone.expect_file_chooser() as chooser:
-        phone.click("#pick")
-    chooser.value.set_files(str(fixture_set.root / "photos" / "aur-2040-cluttered.jpg"))
-    phone.wait_for_selector(".card.result", timeout=120_000)
+    pick_photo(phone, fixture_set.root / "photos" / "aur-2040-cluttered.jpg")
     phone.wait_for_timeout(300)
     top = phone.eval_on_selector("#status", "el => el.getBoundingClientRect().top")
     card = phone.eval_on_selector(".card.result", "el => el.getBoundingClientRect().top")
