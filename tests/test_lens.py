@@ -101,3 +101,66 @@ def test_ocr_terms_take_words_then_the_line_without_spaces_once_each():
     assert terms[-1] == "ax-2040pro" and len(terms) == len(set(terms))
     assert "ax-2040" in terms and "pro" in terms and "ok" not in terms  # under three characters: noise
     assert ocr_terms([]) == []
+
+
+# -- what verification cannot settle: the words name a brand, the keypoints say which of its products
+
+BRAND = [("ACME-1", "KET-315"), ("ACME-2", "LUM-88"), ("ACME-3", "SON-500")]
+
+
+@pytest.fixture(scope="module")
+def one_brand(fixture_set, tmp_path_factory):
+    """Three different packages whose catalogue rows share one brand word and nothing else."""
+    import csv
+
+    folder = tmp_path_factory.mktemp("brand")
+    with open(folder / "catalogue.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["sku", "title", "brand", "image"])
+        for sku, design in BRAND:
+            writer.writerow([sku, f"ACME {design[:3].lower()}", "ACME", fixture_set.catalog_image(design)])
+    library = folder / "lib"
+    assert main(["--library", str(library), "index", *[str(fixture_set.catalog_image(d)) for _, d in BRAND], "--catalog",
+                 str(folder / "catalogue.csv"), "--clip", "tiny", "--ocr", "off", "--faces", "off",
+                 "--no-progress"]) == 0
+    return library
+
+
+def waved(path, amplitude: float = 30, period: float = 240):
+    """The package on a crumpled sleeve: every keypoint still there, but no homography holds them all."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    ys, xs = np.mgrid[0:pixels.shape[0], 0:pixels.shape[1]].astype(np.float32)
+    wave = amplitude * np.sin(np.stack([ys, xs]) / period * 2 * np.pi).astype(np.float32)
+    return Image.fromarray(cv2.remap(pixels, xs + wave[0], ys + wave[1], cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE))
+
+
+@pytest.mark.parametrize("sku, design", BRAND)
+def test_when_only_the_brand_is_read_the_keypoints_say_which_product(one_brand, fixture_set, sku, design):
+    """All three products carry the word the photo shows; the one whose keypoints the photo holds leads, and the
+    answer stays "similar": nothing verified."""
+    from visearch.indexer.models.clip import ClipEncoder, parse_clip_spec
+    from visearch.indexer.records import OcrLine
+    from visearch.search.engine import SearchEngine
+    from visearch.storage.library import Library
+
+    class ReadsTheBrand:
+        name = "brand-only"
+
+        def read(self, image):
+            return [OcrLine("ACME", ((0, 0), (40, 0), (40, 12), (0, 12)), 0.99)]
+
+    encoder = ClipEncoder(parse_clip_spec("tiny"))
+    with Library.open(one_brand, read_only=True) as library:
+        engine = SearchEngine(library, encoder, ReadsTheBrand())
+        try:
+            answer = engine.search_image(waved(fixture_set.catalog_image(design)), k=3)
+        finally:
+            engine.close()
+    assert answer.match == "similar"
+    assert answer.results[0].product.sku == sku
+    assert all("text" in r.reasons for r in answer.results) and len(answer.results) == 3
