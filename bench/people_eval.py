@@ -78,6 +78,30 @@ def closest_identities(labels: list[str], vectors: list, count: int = 3) -> list
     return sorted(pairs, key=lambda p: p[2])[:count]
 
 
+def certainty_fit(labels: list[str], vectors: list) -> tuple[float, float, list[tuple[float, int, int]]]:
+    """How likely "Is this X?" is right at an average distance: for every labelled face and every identity with
+    other faces, the face's average distance to them and whether it is theirs, fitted by logistic regression.
+    (midpoint, slope) as FaceModel.certainty_curve takes them, and (band, pairs, same) per 0.05 of distance."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    vectors, labels = np.stack(vectors).astype(np.float64), np.asarray(labels)
+    distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
+    pairs = []
+    for i in range(len(labels)):
+        for identity in set(labels):
+            theirs = labels == identity
+            theirs[i] = False
+            if theirs.any():
+                pairs.append((distances[i, theirs].mean(), identity == labels[i]))
+    x, y = np.array([[d] for d, _ in pairs]), np.array([same for _, same in pairs])
+    fit = LogisticRegression(C=100).fit(x, y)
+    slope = -float(fit.coef_[0][0])
+    bands = [(low, int(((x[:, 0] >= low) & (x[:, 0] < low + 0.05)).sum()),
+              int(y[(x[:, 0] >= low) & (x[:, 0] < low + 0.05)].sum())) for low in np.arange(0.4, 0.7, 0.05)]
+    return float(fit.intercept_[0]) / slope, slope, bands
+
+
 def pairwise(labels: list[str], predicted: list[int]) -> tuple[float, float, float]:
     counts = Counter(labels)
     tp = fp = fn = 0
@@ -150,6 +174,11 @@ def main() -> int:
               f"{getattr(DlibFaces, 'cluster_distance', DlibFaces.same_person)} on average):")
         for a, b, distance in closest_identities(labels, vectors):
             print(f"  {a} + {b}: {distance:.3f}")
+        midpoint, slope, bands = certainty_fit(labels, vectors)
+        print(f"review certainty (FaceModel.certainty_curve; dlib's is {DlibFaces.certainty_curve}): midpoint "
+              f"{midpoint:.3f}, slope {slope:.1f}; same identity per average distance band:")
+        for low, count, same in bands:
+            print(f"  {low:.2f}-{low + 0.05:.2f}: {same} of {count}")
         print(f"cannot-link violations (two faces of one photo, one person): {violations(groups)}")
         for enrolled in (False, True):
             seg_recall, seg_precision, answered_recall, answered_precision = segments(work, enrolled)

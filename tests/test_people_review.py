@@ -73,6 +73,28 @@ def test_a_childs_lone_photo_is_asked_about_not_joined_to_the_parent(backend, fa
     assert face_of(backend, new).person_id == person
 
 
+def test_certainty_is_the_measured_chance_and_the_review_never_asks_below_one_in_four(backend):
+    """The review once asked "Is this unnamed person 3?" at "5.7 %": a scale from the join to the suggest
+    distance, no chance at all. Now it is dlib's measured logistic, and a face less likely than MIN_CERTAINTY to
+    be its nearest person is not asked about (it stays among the faces of nobody known yet)."""
+    from visearch.people.index import MIN_CERTAINTY
+
+    index = people(backend)
+    assert review.certainty(index, 0.45) > 0.95 and 0.4 < review.certainty(index, 0.55) < 0.6
+    assert review.certainty(index, 0.6) < MIN_CERTAINTY
+    assert DlibFaces.join_distance < index.suggest < DlibFaces.suggest_distance
+    assert review.certainty(index, index.suggest) == pytest.approx(MIN_CERTAINTY, abs=0.01)
+    ann = identity(1)
+    for n in range(4):
+        photo(backend, f"ann{n}", near(ann, n))
+    for n, spread in enumerate((0.46, 0.5, 0.55, 0.58, 0.62)):  # lone faces ever further from her
+        photo(backend, f"other{n}", near(ann, 100 + n, spread))
+    report = index.cluster()
+    asked = review.suggestions(index)
+    assert asked and all(review.certainty(index, s.distance) >= MIN_CERTAINTY for s in asked)
+    assert report.suggested == len(asked) < report.unassigned  # the rest wait, unasked
+
+
 def test_no_sticks_through_reclustering_and_reindexing_and_yes_joins(backend, family):
     ann, person, child, _ = family
     face = face_of(backend, child)

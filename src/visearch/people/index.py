@@ -30,6 +30,10 @@ from visearch.storage.faces import FaceStore, Unit
 
 MIN_FACES = 3
 REFERENCE_WEIGHT = 3  # an enrolled reference photo counts as three faces
+# A face less likely than this to be its nearest person (the backend's measured certainty) is not asked about:
+# it waits among the faces of nobody known yet, where the user can still give it to anyone. Below one in four,
+# "no" would be the usual answer, and the question costs more than it saves.
+MIN_CERTAINTY = 0.25
 
 
 class PersonNotFoundError(NotFound):
@@ -83,7 +87,8 @@ class PeopleIndex:
 
     def __init__(self, faces: FaceStore, metric: str, cluster_distance: float, join_distance: float | None = None,
                  suggest_distance: float | None = None, min_faces: int = MIN_FACES,
-                 docs: DocumentStore | None = None):
+                 docs: DocumentStore | None = None, certainty_curve: tuple[float, float] | None = None,
+                 min_certainty: float = MIN_CERTAINTY):
         self.faces = faces
         self.docs = docs  # to name photos in messages
         self.metric = metric
@@ -91,11 +96,16 @@ class PeopleIndex:
         self.join_distance = join_distance if join_distance is not None else cluster_distance
         self.suggest_distance = max(self.join_distance, suggest_distance or self.join_distance)
         self.min_faces = min_faces
+        # (midpoint, slope) of the logistic that says how sure a suggestion is (people/review.py); unmeasured:
+        # 0.95 at the join distance and 0.05 at the suggest distance.
+        half = max(self.suggest_distance - self.join_distance, 1e-3) / 2
+        self.certainty_curve = certainty_curve or (self.join_distance + half, float(np.log(19)) / half)
+        self.min_certainty = min_certainty
 
     @classmethod
     def for_backend(cls, faces: FaceStore, backend, docs: DocumentStore | None = None) -> "PeopleIndex":
         return cls(faces, backend.metric, backend.cluster_distance, backend.join_distance, backend.suggest_distance,
-                   docs=docs)
+                   docs=docs, certainty_curve=backend.certainty_curve)
 
     # -- the embedding space: Euclidean everywhere, so FAISS, clustering and the thresholds agree
 
@@ -120,8 +130,13 @@ class PeopleIndex:
 
     @property
     def suggest(self) -> float:
-        """Past `join` and within this, the face is only suggested: the user is asked (people/review.py)."""
-        return self._euclidean(self.suggest_distance)
+        """Past `join` and within this, the face is only suggested: the user is asked (people/review.py). Up to
+        the suggest distance, or nearer where the certainty of the answer falls under `min_certainty` there."""
+        if self.min_certainty <= 0:
+            return self._euclidean(self.suggest_distance)
+        midpoint, slope = self.certainty_curve
+        unsure = midpoint + float(np.log(1 / self.min_certainty - 1)) / slope
+        return self._euclidean(max(self.join_distance, min(self.suggest_distance, unsure)))
 
     def _nearest(self, queries: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Euclidean distance and index of each query's nearest base vector (FAISS exact search)."""

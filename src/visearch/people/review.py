@@ -56,9 +56,10 @@ class Stack:
 
 
 def certainty(index: PeopleIndex, distance: float) -> float:
-    """1 at the sure-join distance, 0 at the suggest distance: how sure the suggestion is. Pure."""
-    low, high = index.join_distance, index.suggest_distance
-    return round(float(np.clip((high - distance) / max(high - low, 1e-9), 0.0, 1.0)), 3)
+    """How likely a face at this average distance (the backend's scale) is the person: the backend's measured
+    logistic (FaceModel.certainty_curve). Pure."""
+    midpoint, slope = index.certainty_curve
+    return round(float(1.0 / (1.0 + np.exp(np.clip(slope * (distance - midpoint), -50, 50)))), 3)
 
 
 def suggestions(index: PeopleIndex) -> list[Suggestion]:

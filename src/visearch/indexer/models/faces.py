@@ -58,6 +58,10 @@ class FaceModel(InferenceModel):
     cluster_distance = 0.5
     join_distance = 0.45
     suggest_distance = 0.55
+    #: How sure "Is this Karina?" is at an average distance d: 1 / (1 + exp(slope · (d − midpoint))), as
+    #: (midpoint, slope) fitted to labelled faces (bench/people_eval.py). None: not measured for this backend;
+    #: people/index.py then spans 0.95 at the join distance to 0.05 at the suggest distance.
+    certainty_curve: tuple[float, float] | None = None
     dim = 0
 
     @property
@@ -125,6 +129,9 @@ class DlibFaces(FaceModel):
     cluster_distance = 0.55
     join_distance = 0.45
     suggest_distance = 0.6
+    # Logistic regression of "same identity" on a face's average distance to each labelled identity's other
+    # faces (bench/people_eval.py): 0.98 at 0.45, 0.87 at 0.5, 0.51 at 0.55, 0.14 at 0.6.
+    certainty_curve = (0.551, 37.9)
     dim = 128
 
     def __init__(self, *, upsample: int = 0, max_side: int = 1600) -> None:
