@@ -50,9 +50,12 @@ def export_image_tower(encoder: ClipEncoder, path: Path) -> None:
             torch.onnx.export(tower, (example,), str(temporary), dynamo=False, opset_version=OPSET,
                               input_names=["pixels"], output_names=["vectors"],
                               dynamic_axes={"pixels": {0: "batch"}, "vectors": {0: "batch"}})
-        model = onnx.load(str(temporary))
-        model.metadata_props.add(key=IDENTITY_KEY, value=encoder.identity)
-        onnx.save(model, str(temporary))
+        # The identity tag, appended as a message of its own: protobuf merges concatenated messages, so readers
+        # (onnx, onnxruntime) see one model with it, and the 350 MB graph is not parsed and written again.
+        tag = onnx.ModelProto()
+        tag.metadata_props.add(key=IDENTITY_KEY, value=encoder.identity)
+        with open(temporary, "ab") as handle:
+            handle.write(tag.SerializeToString())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
