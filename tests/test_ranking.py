@@ -1,5 +1,5 @@
 from visearch.indexer.records import OcrLine
-from visearch.search.ranking import group_best, reciprocal_rank_fusion, term_matches
+from visearch.search.ranking import group_best, reciprocal_rank_fusion, term_matches, words_then_votes
 from visearch.text.matching import rank_text_matches
 
 
@@ -33,6 +33,13 @@ def test_text_matches_rank_by_matched_share_of_the_query():
     assert [item for item, _, _ in ranked] == [2, 1]
     assert ranked[0][2] == ("ax-2040",)
     assert ranked[0][1] == 7 / 15
+
+
+def test_votes_break_ties_in_words_and_never_outrank_them():
+    shares = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.5}
+    votes = {"c": 40.0, "b": 10.0, "d": 99.0}
+    assert words_then_votes(shares, votes) == ["c", "b", "a", "d"]
+    assert words_then_votes(shares, {}) == ["a", "b", "c", "d"]  # no votes: the given order
 
 
 def test_group_best_keeps_one_row_per_product():

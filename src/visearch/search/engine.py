@@ -18,9 +18,10 @@ from visearch.storage.library import Library
 from visearch.lens.proposals import propose
 from visearch.lens.geometry import Verification, foreground_box, spread_keypoints, verify
 from visearch.lens.spots import Standing
-from visearch.lens.answer import EXACT, NONE, SIMILAR, VARIANT, describe, judge
+from visearch.lens.answer import EXACT, NONE, PRECISION_TOLERANCE, SIMILAR, VARIANT, describe, judge
 from visearch.search.answers import Evidence, SearchResponse, SearchResult, answer_priority, ocr_terms
-from visearch.search.ranking import RRF_K, group_best, reciprocal_rank_fusion, term_matches, verified_first
+from visearch.search.ranking import (RRF_K, group_best, reciprocal_rank_fusion, term_matches, verified_first,
+                                     words_then_votes)
 from visearch.search.verdicts import SpotJudge
 
 VECTOR_CANDIDATES = 100
@@ -28,11 +29,9 @@ TEXT_CANDIDATES = 100
 VOTE_SHORTLIST = 12  # images that collect the most descriptor votes get verified
 SHORTLIST_EACH = 5  # and the best few of the CLIP and text rankings
 NON_SEMANTIC_VECTOR_WEIGHT = 0.5
-# The photo's keypoint votes order what verification could not settle (results there for their words or their
-# looks alone): on the shared grocery photos, of the products whose brand name was all the photo's words said,
-# the one most voted for was the right one twice as often as the text order alone (bench/lens_eval.py). Votes are
-# no reason to show a result: an item only they found is dropped (lens/answer.py).
-KEYPOINT_WEIGHT = 1.0
+# Keypoint votes are tallied for this many images: they break ties between results there for the same words
+# (a photo where only the brand name was read), beyond the shortlist that is verified.
+VOTE_TALLY = 100
 QUERY_KEYPOINTS = 1000
 VOTERS = 500  # keypoints that vote for the shortlist: half the voting time
 QUERY_MAX_SIDE = 1024
@@ -97,6 +96,9 @@ class SearchEngine:
         reading = self._pool.submit(self.ocr.read, region) if self.ocr is not None else None
         rankings: dict[str, list[int]] = {}
         vector_scores = self._vector_ranking(self.encoder.encode_images([region]), rankings)
+        if not self.encoder.semantic:  # under the no-match floor, a non-semantic CLIP's order is noise
+            rankings["vector"] = [item for item in rankings.get("vector", [])
+                                  if vector_scores[item] >= self.floor - PRECISION_TOLERANCE]
         query_features = self.local_features.extract(region) if self._has_features else None
         # While OCR reads, the images the keypoints vote for (and CLIP's nearest) are verified on the other core.
         shortlist, votes = self._shortlist(query_features, region, rankings)
@@ -112,13 +114,13 @@ class SearchEngine:
         if suggest:
             full_lines = lines if not box else (self.ocr.read(image) if self.ocr else [])
             query["suggestions"] = propose(np.asarray(image), full_lines)
-        hits = self._text_ranking(terms, rankings)
+        hits = self._text_ranking(terms, rankings, votes)
         by_text = [item for item in rankings.get("text", [])[:SHORTLIST_EACH] if item not in shortlist]
         verified = {**verified, **self._verify(query_features, region, box, by_text)}
         standing, joined = self._judge.decide(image, verified, terms)
         verified.update(joined)
         # Ranked past k: a result with no reason to be there (lens/answer.py) gives its place to the next.
-        results = self._results(rankings, vector_scores, hits, k * 2, verified, standing, votes,
+        results = self._results(rankings, vector_scores, hits, k * 2, verified, standing,
                                 products_only=products_only)
         state, kept, why = judge([r.signals() for r in results], self.floor)
         results = [results[i] for i in kept[:k]]
@@ -187,21 +189,19 @@ class SearchEngine:
         return self.local_features is not None and len(self.library.features) > 0
 
     def _shortlist(self, query, region, rankings: dict) -> tuple[list[int], dict[int, float]]:
-        """The images the photo's keypoints vote for most, and CLIP's nearest where CLIP has meaning; and each
-        voted image's votes as a share of the most any got (recorded as the `keypoints` ranking)."""
+        """The images the photo's keypoints vote for most, and CLIP's nearest where CLIP has meaning; and the
+        votes of every image that got some."""
         if query is None or not len(query):
             return [], {}
         # The strongest keypoints of each part of the photo vote (a shelf's every product gets its say);
         # all of them are matched in `_verify`.
         chosen = spread_keypoints(query.points, region.size, VOTERS)
         voters = LocalFeatures(query.points[chosen], query.descriptors[chosen])
-        voted = self.library.features.vote(voters, VOTE_SHORTLIST)
-        shortlist = [item for item, _ in voted]
-        rankings["keypoints"] = list(shortlist)
+        voted = self.library.features.vote(voters, VOTE_TALLY)
+        shortlist = [item for item, _ in voted[:VOTE_SHORTLIST]]
         if self.encoder.semantic:
             shortlist += rankings.get("vector", [])[:SHORTLIST_EACH]
-        most = max((share for _, share in voted), default=0.0) or 1.0
-        return list(dict.fromkeys(shortlist)), {item: share / most for item, share in voted}
+        return list(dict.fromkeys(shortlist)), dict(voted)
 
     def _verify(self, query, region, box, items: list[int]) -> dict[int, Verification]:
         """The items whose own keypoints a robust homography confirms, placed in the whole photo."""
@@ -228,8 +228,10 @@ class SearchEngine:
         rankings["vector"] = [i for i, _ in pairs]
         return dict(pairs)
 
-    def _text_ranking(self, terms: list[str], rankings: dict) -> dict[int, TextHit]:
-        """Items showing the terms, then those showing them past one OCR slip (one jamo), ranked below."""
+    def _text_ranking(self, terms: list[str], rankings: dict, votes: dict[int, float] | None = None
+                      ) -> dict[int, TextHit]:
+        """Items showing the terms, then those showing them past one OCR slip (one jamo), ranked below; among
+        items showing as much of them, the one the photo's keypoints vote for most first (`votes`)."""
         if not terms:
             return {}
         docs = self.library.docs
@@ -237,7 +239,7 @@ class SearchEngine:
         for hit in docs.near_search(terms, TEXT_CANDIDATES):
             if hit.id not in hits:
                 hits[hit.id] = hit
-        rankings["text"] = sorted(hits, key=lambda item: -hits[item].score)  # stable: ties keep relevance order
+        rankings["text"] = words_then_votes({item: hit.score for item, hit in hits.items()}, votes or {})
         return hits
 
     def _outline(self, doc) -> tuple[float, float, float, float]:
@@ -258,17 +260,16 @@ class SearchEngine:
 
     def _results(
         self, rankings: dict, vector_scores: dict[int, float], text_hits: dict[int, TextHit], k: int,
-        verified: dict[int, Verification] | None = None, standing: dict[int, Standing] | None = None,
-        votes: dict[int, float] | None = None, *, products_only: bool = False,
+        verified: dict[int, Verification] | None = None, standing: dict[int, Standing] | None = None, *,
+        products_only: bool = False,
     ) -> list[SearchResult]:
-        """`votes`: the share of the photo's keypoint votes each catalogue image got (of the most any got)."""
         verified, standing = verified or {}, standing or {}
         best_text = max((hit.score for hit in text_hits.values()), default=1.0) or 1.0
         # Without semantics, CLIP similarity only means "near-duplicate": a text match outweighs it.
-        weights = {"vector": 1.0 if self.encoder.semantic else NON_SEMANTIC_VECTOR_WEIGHT, "text": 1.0,
-                   "keypoints": KEYPOINT_WEIGHT}
-        strengths = {"text": {i: hit.score / best_text for i, hit in text_hits.items()}, "keypoints": votes or {}}
-        fused = reciprocal_rank_fusion(rankings, weights, strengths)
+        weights = {"vector": 1.0 if self.encoder.semantic else NON_SEMANTIC_VECTOR_WEIGHT, "text": 1.0}
+        fused = reciprocal_rank_fusion(
+            rankings, weights, strengths={"text": {i: hit.score / best_text for i, hit in text_hits.items()}}
+        )
         best_possible = sum(weights[name] for name in rankings) / (RRF_K + 1) or 1.0
         fused = [(item, score / best_possible) for item, score in fused]
         fused = verified_first(fused, {item: answer_priority(standing.get(item), v.inliers) for item, v in verified.items()})

@@ -36,6 +36,13 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
+def words_then_votes(shares: Mapping[Id, float], votes: Mapping[Id, float]) -> list[Id]:
+    """Items by the share of the query's words they show; among equal shares, by the photo's keypoint votes (a
+    brand name read alone ties every product of the brand: the one whose keypoints the photo holds leads).
+    Votes never outrank words. Stable: the rest keeps the given order. Pure."""
+    return sorted(shares, key=lambda item: (-shares[item], -votes.get(item, 0.0)))
+
+
 def group_best(ranked: Iterable[tuple[Id, float]], group_of: Mapping[Id, Hashable]) -> list[tuple[Id, float]]:
     """Keep the best-ranked item of each group (e.g. one row per SKU); ungrouped items stay."""
     seen: set = set()
