@@ -86,7 +86,9 @@ MOMENT_PATHS = {
 PERSON = {"$ref": "#/components/schemas/Person"}
 SUGGESTED_FACE = {"type": "object", "required": ["face", "person", "distance", "certainty", "item"], "properties": {
     "face": {"type": "integer"}, "person": {"type": "integer"}, "distance": {"type": "number"},
-    "certainty": {"type": "number", "minimum": 0, "maximum": 1, "description": "the measured chance that this face is the person (from 0.25: less likely faces are not asked about)"},
+    "certainty": {"type": "number", "minimum": 0, "maximum": 1,
+                  "description": "the measured chance that this face is the person (from 0.25: less likely faces "
+                                 "are not asked about)"},
     "faces": {"type": "integer"}, "item": {"type": "integer"}, "path": {"type": "string"},
     "time": {"type": "number", "nullable": True}, "track": {"type": "integer", "nullable": True}}}
 REVIEW = {"type": "object", "required": ["suggestions", "count", "merges"], "properties": {
