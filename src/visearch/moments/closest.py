@@ -6,7 +6,7 @@ nearest readings lets the user tell the two apart and search for what was actual
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from visearch.indexer.text_spans import text_form
 from visearch.text.hangul import jamo
@@ -49,11 +49,11 @@ def closest_readings(query: str, readings: Iterable[Reading], limit: int = CLOSE
     return sorted(best.values(), key=lambda pair: (pair[1], pair[0].video, pair[0].time))[:limit]
 
 
-def readings_of(library, videos: Iterable[int]) -> list[Reading]:
-    """Every line read on screen in these videos: their text spans, or for a video indexed before spans, its
-    frames' OCR lines."""
+def readings_of(library, videos: Mapping[int, object]) -> list[Reading]:
+    """Every line read on screen in these videos (id → video document): their text spans, or for a video
+    indexed before spans, its frames' OCR lines."""
     found = []
-    for video_id, video in library.docs.get_videos(list(videos)).items():
+    for video_id, video in videos.items():
         if video.text_spans:
             found += [Reading(span.text, video_id, span.start) for span in video.text_spans]
         else:
@@ -64,8 +64,8 @@ def readings_of(library, videos: Iterable[int]) -> list[Reading]:
 
 def closest_json(library, texts: Iterable[str], videos: Iterable[int]) -> list[dict]:
     """For each text searched, the nearest lines read: what a moments answer with no moment offers."""
-    readings = readings_of(library, videos)
-    paths = {video_id: video.path for video_id, video in library.docs.get_videos({r.video for r in readings}).items()}
-    return [{"query": text, "text": reading.text, "video": paths[reading.video], "video_id": reading.video,
+    documents = library.docs.get_videos(list(videos))
+    readings = readings_of(library, documents)
+    return [{"query": text, "text": reading.text, "video": documents[reading.video].path, "video_id": reading.video,
              "time": round(reading.time, 3), "distance": round(share, 3)}
             for text in texts for reading, share in closest_readings(text, readings)]

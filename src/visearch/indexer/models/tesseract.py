@@ -261,8 +261,6 @@ def stray_latin(second: str, first: str) -> int:
                and not any(edit_distance(piece.casefold(), p) <= max(1, len(piece) // 3) for p in pool))
 
 
-
-
 def read_again(reader: LineReader, finder: QuadFinder, pixels: np.ndarray, lines: list[OcrLine]) -> list[OcrLine]:
     """The lines PP-OCR did not read as sure, plain Latin, read by Tesseract; a Hangul reading wins. The oriented
     detector that straightens tilted lines runs only for a line that needs it, around that line."""
